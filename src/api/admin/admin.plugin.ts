@@ -1,0 +1,53 @@
+import type { FastifyPluginAsync } from "fastify";
+import { z } from "zod";
+import { isOperationName, runOperation } from "../../admin/admin.operations.js";
+import { isAppError } from "../../core/errors.js";
+import type { Services } from "../../core/services.js";
+import type { Database } from "../../db/database.js";
+
+/** The error body of the admin API, which the CLI prints as-is. */
+export interface AdminError {
+  error: { code: string; message: string; fields?: Record<string, string[]> };
+}
+
+const STATUS: Record<string, number> = { not_found: 404, conflict: 409, unauthenticated: 401, forbidden: 403 };
+
+/** Maps anything an operation throws to an AdminError and its status. */
+export function adminErrorFrom(error: unknown): { status: number; body: AdminError } {
+  if (isAppError(error)) {
+    return {
+      status: STATUS[error.code] ?? 400,
+      body: { error: { code: error.code, message: error.message, fields: error.details.fields } },
+    };
+  }
+  if (error instanceof z.ZodError) {
+    const fields: Record<string, string[]> = {};
+    for (const issue of error.issues) (fields[issue.path.join(".") || "args"] ??= []).push(issue.message);
+    return { status: 400, body: { error: { code: "invalid_parameters", message: "Invalid arguments", fields } } };
+  }
+  return { status: 500, body: { error: { code: "internal_error", message: "Internal error; see the server log" } } };
+}
+
+/**
+ * POST /admin/operations/:name runs one operator command. Served only on the loopback admin
+ * listener: whoever can reach it is an operator on this host.
+ */
+export const adminApi: FastifyPluginAsync<{ services: Services; db: Database; publicUrl: string }> = async (
+  app,
+  { services, db },
+) => {
+  app.post<{ Params: { name: string } }>("/admin/operations/:name", async (request, reply) => {
+    const { name } = request.params;
+    if (!isOperationName(name)) {
+      return reply.code(404).send({ error: { code: "not_found", message: `Unknown operation '${name}'` } });
+    }
+    try {
+      return { result: await runOperation({ services, db }, name, request.body) };
+    } catch (error) {
+      const { status, body } = adminErrorFrom(error);
+      if (status === 500) request.log.error({ err: error }, "admin operation failed");
+      return reply.code(status).send(body);
+    }
+  });
+  app.get("/admin/healthz", async () => ({ status: "ok" }));
+};

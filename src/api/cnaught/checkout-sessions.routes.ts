@@ -1,0 +1,60 @@
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import { decimalFromJsonNumber } from "../../core/money.js";
+import type { CnaughtRouteOptions } from "./cnaught.plugin.js";
+import { errorResponses, idParams, subaccountHeader } from "./cnaught.schemas.js";
+import { CheckoutSessionBody, CheckoutSessionParams, toWireCheckoutSession } from "./checkout-sessions.schemas.js";
+
+const tags = ["Checkout Sessions"];
+
+export const checkoutSessionsRoutes: FastifyPluginAsyncZod<CnaughtRouteOptions> = async (app, { services, publicUrl }) => {
+  app.post(
+    "/checkout/sessions",
+    {
+      schema: {
+        operationId: "CreateCheckoutSession",
+        summary: "Create Checkout Session",
+        description:
+          "Creates a Checkout Session that, when completed, will result in an order for the specified amount of carbon credits (in kilograms). The total price must be at least $0.50.",
+        tags,
+        headers: subaccountHeader,
+        body: CheckoutSessionParams,
+        response: {
+          201: CheckoutSessionBody.describe("Checkout Session"),
+          400: errorResponses[400],
+          401: errorResponses[401],
+        },
+      },
+    },
+    async (request, reply) => {
+      const body = request.body;
+      const session = await services.checkoutSessions.create(request.scope, {
+        amountKg: decimalFromJsonNumber(body.amount_kg),
+        portfolioId: body.portfolio_id,
+        successUrl: body.success_url,
+        cancelUrl: body.cancel_url,
+        description: body.description,
+        notificationUrl: body.notification_config?.url,
+      });
+      return reply
+        .code(201)
+        .header("location", `${publicUrl}/v1/checkout/sessions/${session.id}`)
+        .send(toWireCheckoutSession(session, publicUrl));
+    },
+  );
+
+  app.get(
+    "/checkout/sessions/:id",
+    {
+      schema: {
+        operationId: "GetCheckoutSessionById",
+        summary: "Get Checkout Session",
+        description: "Returns the Checkout Session with the given id",
+        tags,
+        headers: subaccountHeader,
+        params: idParams,
+        response: { 200: CheckoutSessionBody, 401: errorResponses[401], 404: errorResponses[404] },
+      },
+    },
+    async (request) => toWireCheckoutSession(await services.checkoutSessions.get(request.scope, request.params.id), publicUrl),
+  );
+};

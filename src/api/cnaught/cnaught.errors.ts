@@ -1,0 +1,66 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
+import { type AppError, type ErrorCode, isAppError } from "../../core/errors.js";
+import { HTTP_CLIENT_ERRORS, type Problem, sendProblem } from "../problem.js";
+import { fieldErrorsFrom } from "../validation.js";
+
+/** CNaught's problem `type` URIs are identifiers; its client matches them verbatim. */
+export const CNAUGHT_ERROR_BASE = "https://api.cnaught.com/v1/errors/";
+export const problemType = (slug: string) => CNAUGHT_ERROR_BASE + slug;
+
+/** The exact 401 body CNaught sends: no type, no extension members. */
+export const UNAUTHORIZED_BODY = { title: "Authorization has been denied for this request", status: 401 } as const;
+
+/** Every core error code, mapped once to CNaught's status, slug and title. */
+const CODES: Record<ErrorCode, { status: number; slug: string; title: (e: AppError) => string }> = {
+  invalid_parameters: { status: 400, slug: "invalid-parameters", title: () => "Your request parameters didn't validate" },
+  invalid_pagination: { status: 400, slug: "invalid-pagination", title: () => "Invalid pagination parameters" },
+  invalid_subaccount: { status: 400, slug: "invalid-subaccount", title: () => "Invalid subaccount" },
+  not_found: {
+    status: 404,
+    slug: "not-found",
+    title: (e) => `Could not find ${(e.details.resource ?? "resource").replaceAll("_", " ")}`,
+  },
+  forbidden: { status: 403, slug: "forbidden", title: () => "Forbidden" },
+  unauthenticated: { status: 401, slug: "unauthorized", title: () => UNAUTHORIZED_BODY.title },
+  conflict: { status: 409, slug: "conflict", title: () => "Conflict" },
+};
+
+export function problemFromAppError(error: AppError): Problem {
+  const mapping = CODES[error.code];
+  if (error.code === "unauthenticated") return { ...UNAUTHORIZED_BODY };
+  const problem: Problem = { type: problemType(mapping.slug), title: mapping.title(error), status: mapping.status };
+  if (error.code !== "invalid_parameters") problem.detail = error.message;
+  if (error.details.fields) problem.errors = error.details.fields;
+  return problem;
+}
+
+/** Turns anything thrown on the CNaught surface into CNaught's problem+json; never leaks internals. */
+export function cnaughtErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  const withId = (problem: Problem) =>
+    problem.status === 401 ? problem : { ...problem, request_id: request.id };
+
+  if (isAppError(error)) return sendProblem(reply, withId(problemFromAppError(error)));
+
+  const fields = fieldErrorsFrom(error);
+  if (fields) {
+    return sendProblem(
+      reply,
+      withId({ type: problemType("invalid-parameters"), title: HTTP_CLIENT_ERRORS[400]!.title, status: 400, errors: fields }),
+    );
+  }
+
+  const status = error.statusCode ?? 500;
+  const known = HTTP_CLIENT_ERRORS[status];
+  if (status >= 400 && status < 500 && known) {
+    const problem: Problem = { type: problemType(known.slug), title: known.title, status, detail: error.message };
+    // Malformed JSON and the like are body problems: keep the errors map the client expects.
+    if (status === 400) problem.errors = { body: [error.message] };
+    return sendProblem(reply, withId(problem));
+  }
+
+  request.log.error({ err: error }, "unhandled error");
+  return sendProblem(
+    reply,
+    withId({ type: problemType("internal-error"), title: "Internal server error", status: 500 }),
+  );
+}

@@ -1,0 +1,62 @@
+import "../request-context.js";
+import type { FastifyPluginAsync } from "fastify";
+import { unauthenticated } from "../../core/errors.js";
+import type { Services } from "../../core/services.js";
+import { methodNotAllowed, notFoundAsError, trackRoutes } from "../routing.js";
+import { checkoutSessionsRoutes } from "./checkout-sessions.routes.js";
+import { cnaughtErrorHandler } from "./cnaught.errors.js";
+import { portfoliosRoutes } from "./portfolios.routes.js";
+import { quotesRoutes } from "./quotes.routes.js";
+import { subaccountsRoutes } from "./subaccounts.routes.js";
+
+export interface CnaughtRouteOptions {
+  services: Services;
+  publicUrl: string;
+}
+
+declare module "fastify" {
+  interface FastifyContextConfig {
+    /** false for routes that X-Subaccount-Id does not scope (subaccount management). */
+    subaccountScoped?: boolean;
+  }
+}
+
+const BEARER = /^Bearer\s+(\S+)\s*$/i;
+
+/**
+ * The CNaught API (mounted at /v1): Bearer-key auth, X-Subaccount-Id scoping, CNaught's
+ * problem+json for every error, and its routes. Knows the core only through Services.
+ */
+export const cnaughtApi: FastifyPluginAsync<CnaughtRouteOptions> = async (app, options) => {
+  const { services } = options;
+  app.setErrorHandler(cnaughtErrorHandler);
+  app.setNotFoundHandler(notFoundAsError);
+  // Only JSON bodies: anything else is a 415, not a string the schema then rejects.
+  app.removeContentTypeParser("text/plain");
+
+  app.addHook("onRequest", async (request) => {
+    const match = BEARER.exec(request.headers.authorization ?? "");
+    const principal = match?.[1] ? await services.apiKeys.authenticate(match[1]) : null;
+    if (!principal) throw unauthenticated();
+    request.principal = principal;
+  });
+
+  app.addHook("preHandler", async (request) => {
+    if (request.routeOptions.config.subaccountScoped === false) {
+      request.scope = { accountId: request.principal.accountId, subaccountId: null };
+      return;
+    }
+    const header = request.headers["x-subaccount-id"];
+    request.scope = await services.subaccounts.scopeFor(
+      request.principal.accountId,
+      typeof header === "string" ? header : undefined,
+    );
+  });
+
+  const routes = trackRoutes(app);
+  await app.register(checkoutSessionsRoutes, options);
+  await app.register(portfoliosRoutes, options);
+  await app.register(quotesRoutes, options);
+  await app.register(subaccountsRoutes, options);
+  await app.register(methodNotAllowed(routes));
+};

@@ -1,0 +1,99 @@
+import { z } from "zod";
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import type { CnaughtRouteOptions } from "./cnaught.plugin.js";
+import { errorResponses, idParams } from "./cnaught.schemas.js";
+import {
+  fromWireSubaccount,
+  SubaccountBody,
+  SubaccountList,
+  SubaccountParams,
+  toWireSubaccount,
+} from "./subaccounts.schemas.js";
+
+const tags = ["Subaccounts"];
+// Subaccount management acts on the account itself; X-Subaccount-Id does not scope it.
+const config = { subaccountScoped: false };
+
+export const subaccountsRoutes: FastifyPluginAsyncZod<CnaughtRouteOptions> = async (app, { services, publicUrl }) => {
+  app.post(
+    "/subaccounts",
+    {
+      config,
+      schema: {
+        operationId: "CreateSubaccount",
+        summary: "Create subaccount",
+        tags,
+        body: SubaccountParams,
+        response: { 201: SubaccountBody, 400: errorResponses[400], 401: errorResponses[401] },
+      },
+    },
+    async (request, reply) => {
+      const created = await services.subaccounts.create(request.principal.accountId, fromWireSubaccount(request.body));
+      return reply
+        .code(201)
+        .header("location", `${publicUrl}/v1/subaccounts/${created.id}`)
+        .send(toWireSubaccount(created));
+    },
+  );
+
+  app.get(
+    "/subaccounts",
+    {
+      config,
+      schema: { operationId: "GetSubaccounts", summary: "List subaccounts", tags, response: { 200: SubaccountList, 401: errorResponses[401] } },
+    },
+    async (request) => ({ data: (await services.subaccounts.list(request.principal.accountId)).map(toWireSubaccount) }),
+  );
+
+  app.get(
+    "/subaccounts/:id",
+    {
+      config,
+      schema: {
+        operationId: "GetSubaccountById",
+        summary: "Get subaccount",
+        tags,
+        params: idParams,
+        response: { 200: SubaccountBody, 401: errorResponses[401], 404: errorResponses[404] },
+      },
+    },
+    async (request) => toWireSubaccount(await services.subaccounts.get(request.principal.accountId, request.params.id)),
+  );
+
+  app.put(
+    "/subaccounts/:id",
+    {
+      config,
+      schema: {
+        operationId: "UpdateSubaccount",
+        summary: "Update subaccount",
+        tags,
+        params: idParams,
+        body: SubaccountParams,
+        response: { 200: SubaccountBody, ...errorResponses },
+      },
+    },
+    async (request) =>
+      toWireSubaccount(
+        await services.subaccounts.update(request.principal.accountId, request.params.id, fromWireSubaccount(request.body)),
+      ),
+  );
+
+  app.delete(
+    "/subaccounts/:id",
+    {
+      config,
+      schema: {
+        operationId: "DeleteSubaccount",
+        summary: "Delete subaccount",
+        tags,
+        params: idParams,
+        response: { 204: z.undefined().describe("Deleted"), 401: errorResponses[401], 404: errorResponses[404] },
+      },
+    },
+    async (request, reply) => {
+      await services.subaccounts.remove(request.principal.accountId, request.params.id);
+      return reply.code(204).send();
+    },
+  );
+};

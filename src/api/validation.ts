@@ -1,0 +1,54 @@
+import type { FastifyError } from "fastify";
+import { hasZodFastifySchemaValidationErrors } from "fastify-type-provider-zod";
+import type { FieldErrors } from "../core/errors.js";
+
+interface IssueLike {
+  keyword: string;
+  instancePath: string;
+  message: string;
+  params: Record<string, unknown>;
+}
+
+/** A zod issue as a short phrase that reads after a field name: "'amount_kg' must be a number". */
+function phrase(issue: IssueLike): string {
+  const p = issue.params;
+  switch (issue.keyword) {
+    case "invalid_type":
+      return p.input === undefined ? "is required" : `must be ${article(String(p.expected))}`;
+    case "too_small":
+      if (p.origin === "string") return p.minimum === 1 ? "must not be empty" : `must be at least ${p.minimum} characters`;
+      if (p.origin === "array") return `must have at least ${p.minimum} items`;
+      return `must be greater than ${p.inclusive ? "or equal to " : ""}${p.minimum}`;
+    case "too_big":
+      if (p.origin === "string") return `must be at most ${p.maximum} characters`;
+      if (p.origin === "array") return `must have at most ${p.maximum} items`;
+      return `must be less than ${p.inclusive ? "or equal to " : ""}${p.maximum}`;
+    case "invalid_format":
+      return p.format === "email" ? "must be an email address" : p.format === "url" ? "must be a URL" : `must be a valid ${p.format}`;
+    case "invalid_value":
+      return `must be one of ${(p.values as unknown[]).map((v) => JSON.stringify(v)).join(", ")}`;
+    case "unrecognized_keys":
+      return "is not a recognised parameter";
+    default:
+      return issue.message;
+  }
+}
+
+const article = (type: string) => (/^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`);
+
+/**
+ * Schema validation errors as a field -> reasons map. Fields are dotted paths into the part of
+ * the request that failed (body fields bare, headers and query parameters by their own names).
+ */
+export function fieldErrorsFrom(error: FastifyError): FieldErrors | null {
+  if (!hasZodFastifySchemaValidationErrors(error)) return null;
+  const fields: FieldErrors = {};
+  for (const issue of error.validation as unknown as IssueLike[]) {
+    const segments = issue.instancePath.split("/").filter(Boolean);
+    if (issue.keyword === "unrecognized_keys") segments.push(...((issue.params.keys as string[]) ?? []).slice(0, 1));
+    const field = segments.join(".") || (error.validationContext === "body" ? "body" : (error.validationContext ?? "request"));
+    const reason = `'${field}' ${phrase(issue)}`;
+    (fields[field] ??= []).push(reason);
+  }
+  return fields;
+}

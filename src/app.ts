@@ -1,0 +1,77 @@
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from "fastify";
+import { serializerCompiler, validatorCompiler } from "fastify-type-provider-zod";
+import { adminApi } from "./api/admin/admin.plugin.js";
+import { cnaughtApi } from "./api/cnaught/cnaught.plugin.js";
+import { registerDocs } from "./api/docs.js";
+import { opsRoutes } from "./api/ops/ops.routes.js";
+import { HTTP_CLIENT_ERRORS, sendProblem } from "./api/problem.js";
+import { notFoundAsError } from "./api/routing.js";
+import type { Config } from "./config.js";
+import { createServices, type Services } from "./core/services.js";
+import type { Database } from "./db/database.js";
+import { genReqId } from "./logger.js";
+
+export interface AppOptions {
+  config: Config;
+  db: Database;
+  services?: Services;
+  logger?: FastifyServerOptions["logger"];
+}
+
+function baseOptions(config: Config, logger: FastifyServerOptions["logger"]): FastifyServerOptions {
+  return {
+    logger: logger ?? false,
+    genReqId,
+    bodyLimit: config.bodyLimitBytes,
+    trustProxy: config.trustProxy,
+    return503OnClosing: true,
+    forceCloseConnections: "idle",
+  };
+}
+
+/** Echo the request id on every response so callers can quote it. */
+function echoRequestId(app: FastifyInstance) {
+  app.addHook("onSend", async (request, reply) => {
+    reply.header("x-request-id", request.id);
+  });
+}
+
+/**
+ * The public application: the vendor APIs, the docs and the health routes. Tests call this and
+ * then `app.inject` or `app.listen`; src/server.ts adds the logger, listening and shutdown.
+ */
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const { config, db } = options;
+  const services = options.services ?? createServices(db);
+  const app = Fastify(baseOptions(config, options.logger));
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  echoRequestId(app);
+
+  // Outside any API surface (docs, health, unknown paths): plain problem+json.
+  app.setNotFoundHandler(notFoundAsError);
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+    if (status === 500) request.log.error({ err: error }, "unhandled error");
+    const title = HTTP_CLIENT_ERRORS[status]?.title ?? "Internal server error";
+    return sendProblem(reply, { type: "about:blank", title, status, request_id: request.id });
+  });
+
+  await registerDocs(app, config.publicUrl);
+  await app.register(opsRoutes, { db });
+  await app.register(cnaughtApi, { prefix: "/v1", services, publicUrl: config.publicUrl });
+  return app;
+}
+
+/**
+ * The operators' app: the admin API the `kassa` CLI calls, served on a loopback-only listener
+ * (see src/server.ts), never on the public port.
+ */
+export async function buildAdminApp(options: AppOptions): Promise<FastifyInstance> {
+  const { config, db } = options;
+  const services = options.services ?? createServices(db);
+  const app = Fastify(baseOptions(config, options.logger));
+  echoRequestId(app);
+  await app.register(adminApi, { services, db, publicUrl: config.publicUrl });
+  return app;
+}

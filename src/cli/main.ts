@@ -1,0 +1,142 @@
+import { parseArgs } from "node:util";
+import { runOperation, type OperationName } from "../admin/admin.operations.js";
+import { adminErrorFrom } from "../api/admin/admin.plugin.js";
+import { ConfigError, loadConfig } from "../config.js";
+import { createServices } from "../core/services.js";
+import { openDatabase } from "../db/database.js";
+
+/**
+ * `kassa`: the operators' CLI. Prints JSON. It asks a running server through its loopback admin
+ * API (so it works beside a server that owns the embedded store) and, when no server answers,
+ * opens the store itself and runs the same operation in-process.
+ */
+
+interface Command {
+  operation: OperationName;
+  usage: string;
+  options?: Record<string, { type: "string" | "boolean"; required?: boolean; arg?: string }>;
+  positional?: string;
+}
+
+const COMMANDS: Record<string, Command> = {
+  "accounts create": {
+    operation: "accounts.create",
+    usage: "kassa accounts create --name NAME [--default-portfolio-id ID]",
+    options: { name: { type: "string", required: true }, "default-portfolio-id": { type: "string" } },
+  },
+  "accounts list": { operation: "accounts.list", usage: "kassa accounts list" },
+  "keys create": {
+    operation: "keys.create",
+    usage: "kassa keys create --account ACCOUNT_ID",
+    options: { account: { type: "string", required: true } },
+  },
+  "keys list": {
+    operation: "keys.list",
+    usage: "kassa keys list --account ACCOUNT_ID",
+    options: { account: { type: "string", required: true } },
+  },
+  "keys revoke": { operation: "keys.revoke", usage: "kassa keys revoke KEY_ID", positional: "id" },
+  "portfolios create": {
+    operation: "portfolios.create",
+    usage:
+      "kassa portfolios create --name NAME --checkout-price-per-kg-usd-cents X --api-price-per-kg-usd-cents Y [--id ID] [--default]",
+    options: {
+      name: { type: "string", required: true },
+      "checkout-price-per-kg-usd-cents": { type: "string", required: true },
+      "api-price-per-kg-usd-cents": { type: "string", required: true },
+      id: { type: "string" },
+      default: { type: "boolean" },
+    },
+  },
+  "portfolios list": { operation: "portfolios.list", usage: "kassa portfolios list" },
+  migrate: { operation: "migrate", usage: "kassa migrate" },
+};
+
+export class UsageError extends Error {}
+
+/** argv (after `kassa`) -> the operation and its arguments (snake_case, strings and booleans). */
+export function parseCommand(argv: string[]): { command: Command; args: Record<string, unknown> } {
+  const words = argv.filter((a) => !a.startsWith("-"));
+  const key = COMMANDS[words.slice(0, 2).join(" ")] ? words.slice(0, 2).join(" ") : words[0];
+  const command = key ? COMMANDS[key] : undefined;
+  if (!command || !key) throw new UsageError(`Unknown command.\n\n${usage()}`);
+  const rest = argv.slice(argv.indexOf(key.split(" ").at(-1)!) + 1);
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({ args: rest, options: command.options ?? {}, allowPositionals: Boolean(command.positional), strict: true });
+  } catch (error) {
+    throw new UsageError(`${(error as Error).message}\nUsage: ${command.usage}`);
+  }
+  const args: Record<string, unknown> = {};
+  for (const [name, spec] of Object.entries(command.options ?? {})) {
+    const value = parsed.values[name];
+    if (value === undefined && spec.required) throw new UsageError(`Missing --${name}\nUsage: ${command.usage}`);
+    if (value !== undefined) args[name.replaceAll("-", "_")] = value;
+  }
+  if (command.positional) {
+    const value = parsed.positionals[0];
+    if (!value) throw new UsageError(`Missing ${command.positional.toUpperCase()}\nUsage: ${command.usage}`);
+    args[command.positional] = value;
+  }
+  return { command, args };
+}
+
+export const usage = () => `Usage:\n${Object.values(COMMANDS).map((c) => `  ${c.usage}`).join("\n")}`;
+
+type Outcome = { ok: true; result: unknown } | { ok: false; error: unknown };
+
+async function viaAdminApi(baseUrl: string, operation: OperationName, args: unknown): Promise<Outcome | null> {
+  let response: Response;
+  try {
+    response = await fetch(`${baseUrl}/admin/operations/${operation}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(args),
+    });
+  } catch {
+    return null; // nothing listening: no server running
+  }
+  const body = (await response.json()) as { result?: unknown; error?: unknown };
+  return response.ok ? { ok: true, result: body.result } : { ok: false, error: body };
+}
+
+async function inProcess(operation: OperationName, args: unknown): Promise<Outcome> {
+  const config = loadConfig();
+  const db = await openDatabase(config.store);
+  try {
+    if (operation !== "migrate") await db.migrate();
+    return { ok: true, result: await runOperation({ services: createServices(db), db }, operation, args) };
+  } catch (error) {
+    return { ok: false, error: adminErrorFrom(error).body };
+  } finally {
+    await db.close();
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  if (argv.length === 0 || argv.includes("--help") || argv.includes("-h")) {
+    process.stdout.write(`${usage()}\n`);
+    return argv.length === 0 ? 2 : 0;
+  }
+  try {
+    const { command, args } = parseCommand(argv);
+    const config = loadConfig();
+    const adminUrl =
+      process.env.KASSA_ADMIN_URL ??
+      `http://${config.admin.host.includes(":") ? `[${config.admin.host}]` : config.admin.host}:${config.admin.port}`;
+    const outcome = (await viaAdminApi(adminUrl, command.operation, args)) ?? (await inProcess(command.operation, args));
+    if (outcome.ok) {
+      process.stdout.write(`${JSON.stringify(outcome.result, null, 2)}\n`);
+      return 0;
+    }
+    process.stderr.write(`${JSON.stringify(outcome.error, null, 2)}\n`);
+    return 1;
+  } catch (error) {
+    if (error instanceof UsageError || error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      return 2;
+    }
+    process.stderr.write(`${JSON.stringify({ error: { code: "failed", message: (error as Error).message } })}\n`);
+    return 1;
+  }
+}

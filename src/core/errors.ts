@@ -1,0 +1,49 @@
+/**
+ * The closed set of errors the core can raise. Each API adapter maps every code once to its own
+ * wire format and status (see src/api/<vendor>/<vendor>.errors.ts); nothing else reaches a client.
+ */
+export const ErrorCodes = {
+  invalid_parameters: "invalid_parameters",
+  invalid_pagination: "invalid_pagination",
+  invalid_subaccount: "invalid_subaccount",
+  not_found: "not_found",
+  forbidden: "forbidden",
+  unauthenticated: "unauthenticated",
+  conflict: "conflict",
+} as const;
+
+export type ErrorCode = keyof typeof ErrorCodes;
+
+/** Field name -> reasons, as the CNaught `errors` map and most validation formats want it. */
+export type FieldErrors = Record<string, string[]>;
+
+export class AppError extends Error {
+  override name = "AppError";
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details: { fields?: FieldErrors; resource?: string } = {},
+  ) {
+    super(message);
+  }
+}
+
+export const isAppError = (e: unknown): e is AppError => e instanceof AppError;
+
+export const invalidParameters = (fields: FieldErrors, message = "Your request parameters didn't validate") =>
+  new AppError("invalid_parameters", message, { fields });
+
+export const invalidParameter = (field: string, reason: string) => invalidParameters({ [field]: [reason] });
+
+export const invalidPagination = (reason: string) => new AppError("invalid_pagination", reason);
+
+export const invalidSubaccount = (id: string) =>
+  new AppError("invalid_subaccount", `Subaccount '${id}' does not exist or does not belong to this account`);
+
+/** Also the answer for another tenant's object: its existence is not revealed. */
+export const notFound = (resource: string, id: string) =>
+  new AppError("not_found", `Could not find ${resource.replaceAll("_", " ")} '${id}'`, { resource });
+
+export const unauthenticated = () => new AppError("unauthenticated", "Authorization has been denied for this request");
+
+export const conflict = (message: string) => new AppError("conflict", message);

@@ -1,0 +1,23 @@
+import { customAlphabet } from "nanoid";
+
+// Short URL-safe alphanumeric ids, as CNaught's (sessions like `zpQ6QSNRQh`, portfolios like
+// `mHvNvWbq`). 62 symbols: 10 chars ~ 59.5 bits, ample for ids that are also tenant-checked.
+const ALPHANUMERIC = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+const alnum = (size: number) => customAlphabet(ALPHANUMERIC, size);
+
+const id10 = alnum(10);
+const id8 = alnum(8);
+const id16 = alnum(16);
+const secret32 = alnum(32);
+
+export const newId = {
+  account: () => `acct_${id16()}`,
+  apiKey: () => `key_${id16()}`,
+  subaccount: () => id10(),
+  portfolio: () => id8(),
+  checkoutSession: () => id10(),
+  event: () => `evt_${id16()}`,
+};
+
+/** 32 alphanumeric chars from a CSPRNG: ~190 bits. */
+export const newSecret = () => secret32();

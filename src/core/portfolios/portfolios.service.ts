@@ -1,0 +1,108 @@
+import type { Transactor } from "../../db/database.js";
+import { conflict, invalidParameter, invalidParameters, type FieldErrors } from "../errors.js";
+import { newId } from "../ids.js";
+import { amountKgProblem, Decimal, priceInCents } from "../money.js";
+import type { AccountsRepository } from "../accounts/accounts.repository.js";
+import type { Scope } from "../scope.js";
+import type { SubaccountsRepository } from "../subaccounts/subaccounts.repository.js";
+import type { Portfolio, PortfoliosRepository } from "./portfolios.repository.js";
+
+export type PriceSource = "checkout" | "api";
+
+export interface NewPortfolio {
+  id?: string;
+  name: string;
+  summary?: string | null;
+  description?: string | null;
+  primaryImageUrl?: string | null;
+  checkoutPricePerKgUsdCents: Decimal;
+  apiPricePerKgUsdCents: Decimal;
+  isDefault?: boolean;
+}
+
+const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
+export const unitPrice = (portfolio: Portfolio, source: PriceSource) =>
+  source === "checkout" ? portfolio.checkoutPricePerKgUsdCents : portfolio.apiPricePerKgUsdCents;
+
+export function createPortfoliosService(deps: {
+  portfolios: PortfoliosRepository;
+  accounts: Pick<AccountsRepository, "findById">;
+  subaccounts: Pick<SubaccountsRepository, "find">;
+  transaction: Transactor;
+}) {
+  const { portfolios, accounts, subaccounts, transaction } = deps;
+
+  /**
+   * The portfolio a purchase in `scope` is priced from: the one asked for, else the first
+   * default found along subaccount -> account -> the installation's default.
+   */
+  async function resolveFor(scope: Scope, requestedId: string | null | undefined): Promise<Portfolio> {
+    if (requestedId) {
+      const portfolio = await portfolios.findById(requestedId);
+      if (!portfolio) throw invalidParameter("portfolio_id", `Portfolio '${requestedId}' does not exist`);
+      return portfolio;
+    }
+    const [subaccount, account] = await Promise.all([
+      scope.subaccountId ? subaccounts.find(scope.accountId, scope.subaccountId) : null,
+      accounts.findById(scope.accountId),
+    ]);
+    for (const id of [subaccount?.defaultPortfolioId, account?.defaultPortfolioId]) {
+      const portfolio = id ? await portfolios.findById(id) : null;
+      if (portfolio) return portfolio;
+    }
+    const fallback = await portfolios.findDefault();
+    if (!fallback) throw invalidParameter("portfolio_id", "No portfolio given and no default portfolio is configured");
+    return fallback;
+  }
+
+  return {
+    list: () => portfolios.list(),
+    get: (id: string) => portfolios.findById(id),
+    resolveFor,
+
+    /** Prices an amount without creating anything (POST /quotes). */
+    async quote(scope: Scope, input: { amountKg: Decimal; portfolioId?: string | null; source: PriceSource }) {
+      const problem = amountKgProblem(input.amountKg);
+      if (problem) throw invalidParameter("amount_kg", `'amount_kg' ${problem}`);
+      const portfolio = await resolveFor(scope, input.portfolioId);
+      return { portfolio, priceUsdCents: priceInCents(input.amountKg, unitPrice(portfolio, input.source)) };
+    },
+
+    async create(input: NewPortfolio): Promise<Portfolio> {
+      const fields: FieldErrors = {};
+      if (!input.name.trim()) fields.name = ["must not be empty"];
+      if (input.id !== undefined && !ID_PATTERN.test(input.id)) fields.id = ["must be 1-64 letters, digits, '_' or '-'"];
+      for (const [key, price] of [
+        ["checkout_price_per_kg_usd_cents", input.checkoutPricePerKgUsdCents],
+        ["api_price_per_kg_usd_cents", input.apiPricePerKgUsdCents],
+      ] as const) {
+        if (!price.isFinite() || price.lte(0)) fields[key] = ["must be a number greater than 0"];
+        else if (price.decimalPlaces() > 6) fields[key] = ["must have at most 6 decimal places"];
+      }
+      if (Object.keys(fields).length) throw invalidParameters(fields);
+      const id = input.id ?? newId.portfolio();
+      if (await portfolios.findById(id)) throw conflict(`Portfolio '${id}' already exists`);
+      return transaction(async (tx) => {
+        const created = await portfolios.create(
+          {
+            id,
+            name: input.name.trim(),
+            summary: input.summary ?? null,
+            description: input.description ?? null,
+            primaryImageUrl: input.primaryImageUrl ?? null,
+            checkoutPricePerKgUsdCents: input.checkoutPricePerKgUsdCents,
+            apiPricePerKgUsdCents: input.apiPricePerKgUsdCents,
+            isDefault: false,
+          },
+          tx,
+        );
+        if (!input.isDefault) return created;
+        await portfolios.makeDefault(id, tx);
+        return { ...created, isDefault: true };
+      });
+    },
+  };
+}
+
+export type PortfoliosService = ReturnType<typeof createPortfoliosService>;

@@ -1,0 +1,59 @@
+import { invalidParameter, invalidSubaccount, notFound } from "../errors.js";
+import { newId } from "../ids.js";
+import type { PortfoliosRepository } from "../portfolios/portfolios.repository.js";
+import type { Scope } from "../scope.js";
+import type { Clock } from "../time.js";
+import type { Subaccount, SubaccountFields, SubaccountsRepository } from "./subaccounts.repository.js";
+
+export function createSubaccountsService(deps: {
+  subaccounts: SubaccountsRepository;
+  portfolios: Pick<PortfoliosRepository, "findById">;
+  clock: Clock;
+}) {
+  const { subaccounts, portfolios, clock } = deps;
+
+  async function checkPortfolio(fields: SubaccountFields) {
+    if (fields.defaultPortfolioId && !(await portfolios.findById(fields.defaultPortfolioId))) {
+      throw invalidParameter("default_portfolio_id", `Portfolio '${fields.defaultPortfolioId}' does not exist`);
+    }
+  }
+
+  return {
+    /**
+     * The scope a request acts in. A subaccount id that is unknown, deleted or another
+     * account's is rejected as invalid-subaccount (not 404: the header, not the resource, is wrong).
+     */
+    async scopeFor(accountId: string, subaccountId: string | undefined): Promise<Scope> {
+      if (subaccountId === undefined) return { accountId, subaccountId: null };
+      const subaccount = await subaccounts.find(accountId, subaccountId);
+      if (!subaccount) throw invalidSubaccount(subaccountId);
+      return { accountId, subaccountId: subaccount.id };
+    },
+
+    async create(accountId: string, fields: SubaccountFields): Promise<Subaccount> {
+      await checkPortfolio(fields);
+      return subaccounts.create({ id: newId.subaccount(), accountId, ...fields });
+    },
+
+    async get(accountId: string, id: string): Promise<Subaccount> {
+      const subaccount = await subaccounts.find(accountId, id);
+      if (!subaccount) throw notFound("subaccount", id);
+      return subaccount;
+    },
+
+    list: (accountId: string) => subaccounts.list(accountId),
+
+    async update(accountId: string, id: string, fields: SubaccountFields): Promise<Subaccount> {
+      await checkPortfolio(fields);
+      const updated = await subaccounts.update(accountId, id, fields);
+      if (!updated) throw notFound("subaccount", id);
+      return updated;
+    },
+
+    async remove(accountId: string, id: string): Promise<void> {
+      if (!(await subaccounts.softDelete(accountId, id, clock()))) throw notFound("subaccount", id);
+    },
+  };
+}
+
+export type SubaccountsService = ReturnType<typeof createSubaccountsService>;

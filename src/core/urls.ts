@@ -1,0 +1,27 @@
+const LOCAL_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
+
+/**
+ * Why a customer-facing redirect URL is unacceptable, or null when it is fine: it must be
+ * absolute https, or plain http on localhost/127.0.0.1 so local development works.
+ */
+export function redirectUrlProblem(value: string): string | null {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return "must be an absolute URL";
+  }
+  if (url.protocol === "https:") return null;
+  if (url.protocol === "http:" && LOCAL_HOSTS.has(url.hostname)) return null;
+  return "must be an https URL (http is allowed only for localhost and 127.0.0.1)";
+}
+
+/** Why a server-to-server URL (notification callback, logo) is unacceptable, or null. */
+export function httpUrlProblem(value: string): string | null {
+  try {
+    const url = new URL(value);
+    return url.protocol === "https:" || url.protocol === "http:" ? null : "must be an http or https URL";
+  } catch {
+    return "must be an absolute URL";
+  }
+}

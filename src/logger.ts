@@ -1,0 +1,36 @@
+import { randomUUID } from "node:crypto";
+import type { FastifyServerOptions } from "fastify";
+import type { Config } from "./config.js";
+
+/** Paths pino blanks out wherever they appear in a log line. */
+export const REDACT_PATHS = [
+  "req.headers.authorization",
+  "req.headers.cookie",
+  'req.headers["x-api-key"]',
+  'res.headers["set-cookie"]',
+  "*.secret",
+  "*.apiKey",
+  "*.api_key",
+  "*.password",
+  "*.card_number",
+  "*.cardNumber",
+  "*.webhook_secret",
+];
+
+export function loggerOptions(config: Pick<Config, "logLevel">): FastifyServerOptions["logger"] {
+  return {
+    level: config.logLevel,
+    redact: { paths: REDACT_PATHS, censor: "[redacted]" },
+  };
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/**
+ * Honours a caller's X-Request-Id when it is a sane token (so ids can be traced across services)
+ * and makes one otherwise; the id is echoed on every response.
+ */
+export function genReqId(req: { headers: Record<string, string | string[] | undefined> }): string {
+  const given = req.headers["x-request-id"];
+  return typeof given === "string" && REQUEST_ID.test(given) ? given : `req_${randomUUID().replaceAll("-", "")}`;
+}
