@@ -14,7 +14,8 @@ function phrase(issue: IssueLike): string {
   const p = issue.params;
   switch (issue.keyword) {
     case "invalid_type":
-      return p.input === undefined ? "is required" : `must be ${article(String(p.expected))}`;
+      // zod reports a missing property as an invalid_type whose input was undefined.
+      return /received undefined$/.test(issue.message) ? "is required" : `must be ${article(String(p.expected))}`;
     case "too_small":
       if (p.origin === "string") return p.minimum === 1 ? "must not be empty" : `must be at least ${p.minimum} characters`;
       if (p.origin === "array") return `must have at least ${p.minimum} items`;

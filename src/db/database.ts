@@ -14,6 +14,8 @@ export { Prisma, PrismaClient };
 
 export interface Database {
   readonly kind: "postgres" | "pglite";
+  /** The embedded engine itself, on the PGlite store (tests dump it to clone databases). */
+  readonly pglite?: PGlite;
   readonly prisma: PrismaClient;
   /**
    * Runs `fn` while holding the cluster-wide migration lock (a PostgreSQL advisory lock), so
@@ -26,10 +28,17 @@ export interface Database {
   close(): Promise<void>;
 }
 
-export type StoreConfig = Config["store"];
+/**
+ * Where the data lives: the config's store, or (tests) an in-memory PGlite, optionally started
+ * from a dump of another (`loadDataDir`) so each test file need not run initdb and migrations.
+ */
+export type StoreConfig =
+  | Config["store"]
+  | { kind: "pglite"; dataDir: null; loadDataDir?: Blob | File };
 
 export function openDatabase(store: StoreConfig): Promise<Database> {
-  return store.kind === "postgres" ? openPostgres(store.url, store.poolSize) : openPglite(store.dataDir);
+  if (store.kind === "postgres") return openPostgres(store.url, store.poolSize);
+  return openPglite(store.dataDir, "loadDataDir" in store ? store.loadDataDir : undefined);
 }
 
 async function openPostgres(url: string, poolSize: number): Promise<Database> {
@@ -83,12 +92,12 @@ export class StoreInUseError extends Error {
   override name = "StoreInUseError";
 }
 
-async function openPglite(dataDir: string): Promise<Database> {
-  await mkdir(dataDir, { recursive: true });
-  const releaseLock = await lockDataDir(dataDir);
+async function openPglite(dataDir: string | null, loadDataDir?: Blob): Promise<Database> {
+  if (dataDir) await mkdir(dataDir, { recursive: true });
+  const releaseLock = dataDir ? await lockDataDir(dataDir) : async () => {};
   let pglite: PGlite;
   try {
-    pglite = await PGlite.create(path.join(dataDir, "pgdata"));
+    pglite = await PGlite.create(dataDir ? path.join(dataDir, "pgdata") : undefined, { loadDataDir });
   } catch (error) {
     await releaseLock();
     throw error;
@@ -107,6 +116,7 @@ async function openPglite(dataDir: string): Promise<Database> {
   };
   return {
     kind: "pglite",
+    pglite,
     prisma,
     withMigrationLock,
     migrate: () => withMigrationLock(async () => applyMigrations(session, await readMigrations())),

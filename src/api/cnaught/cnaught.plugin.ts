@@ -28,7 +28,9 @@ const BEARER = /^Bearer\s+(\S+)\s*$/i;
  * problem+json for every error, and its routes. Knows the core only through Services.
  */
 export const cnaughtApi: FastifyPluginAsync<CnaughtRouteOptions> = async (app, options) => {
-  const { services } = options;
+  const { services, publicUrl } = options;
+  // Not `options` itself: it carries this plugin's prefix, which children would add again.
+  const routeOptions: CnaughtRouteOptions = { services, publicUrl };
   app.setErrorHandler(cnaughtErrorHandler);
   app.setNotFoundHandler(notFoundAsError);
   // Only JSON bodies: anything else is a 415, not a string the schema then rejects.
@@ -54,9 +56,9 @@ export const cnaughtApi: FastifyPluginAsync<CnaughtRouteOptions> = async (app, o
   });
 
   const routes = trackRoutes(app);
-  await app.register(checkoutSessionsRoutes, options);
-  await app.register(portfoliosRoutes, options);
-  await app.register(quotesRoutes, options);
-  await app.register(subaccountsRoutes, options);
+  await app.register(checkoutSessionsRoutes, routeOptions);
+  await app.register(portfoliosRoutes, routeOptions);
+  await app.register(quotesRoutes, routeOptions);
+  await app.register(subaccountsRoutes, routeOptions);
   await app.register(methodNotAllowed(routes));
 };
