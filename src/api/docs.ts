@@ -1,6 +1,7 @@
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import type { FastifyInstance } from "fastify";
+import { isDeepStrictEqual } from "node:util";
 import { jsonSchemaTransform, jsonSchemaTransformObject } from "fastify-type-provider-zod";
 
 /**
@@ -28,8 +29,46 @@ export async function registerDocs(app: FastifyInstance, publicUrl: string) {
       ],
     },
     transform: jsonSchemaTransform,
-    transformObject: jsonSchemaTransformObject,
+    transformObject: (doc) => mergeInputComponents(jsonSchemaTransformObject(doc) as Record<string, any>),
   });
   await app.register(swaggerUi, { routePrefix: "/docs" });
   app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
+}
+
+const REF_PREFIX = "#/components/schemas/";
+
+const refsIn = (value: unknown): string[] =>
+  [...JSON.stringify(value).matchAll(/"#\/components\/schemas\/([^"]+)"/g)].map((m) => m[1]!);
+
+/**
+ * The zod type provider emits every named schema twice, `X` (output) and `XInput` (input).
+ * Keep only the components the paths reach, and give an input schema the vendor's plain name
+ * (`CheckoutSessionParams`, not `CheckoutSessionParamsInput`) where that name is free or the
+ * two are the same JSON, pointing every $ref at it.
+ */
+export function mergeInputComponents<T extends Record<string, any>>(doc: T): T {
+  const schemas: Record<string, unknown> = doc.components?.schemas ?? {};
+  const reachable = new Set<string>();
+  const pending = refsIn(doc.paths);
+  while (pending.length) {
+    const name = pending.pop()!;
+    if (reachable.has(name) || !(name in schemas)) continue;
+    reachable.add(name);
+    pending.push(...refsIn(schemas[name]));
+  }
+  const renames = new Map<string, string>();
+  for (const name of reachable) {
+    const base = name.endsWith("Input") ? name.slice(0, -"Input".length) : null;
+    if (base && (!reachable.has(base) || isDeepStrictEqual(schemas[base], schemas[name]))) renames.set(name, base);
+  }
+  const rename = (value: unknown) =>
+    typeof value === "string" && value.startsWith(REF_PREFIX) && renames.has(value.slice(REF_PREFIX.length))
+      ? REF_PREFIX + renames.get(value.slice(REF_PREFIX.length))
+      : value;
+  const tidy: Record<string, unknown> = {};
+  for (const name of [...reachable].sort()) tidy[renames.get(name) ?? name] = schemas[name];
+  const result = JSON.parse(JSON.stringify({ ...doc, components: { ...doc.components, schemas: tidy } }), (_k, v) =>
+    rename(v),
+  );
+  return result;
 }

@@ -1,0 +1,28 @@
+import { buildApp } from "../app.js";
+import { loadConfig } from "../config.js";
+import type { Database } from "../db/database.js";
+
+/** The server URL written into the checked-in document (the default local address). */
+const DOCUMENT_PUBLIC_URL = "http://localhost:3000";
+
+/**
+ * The OpenAPI document exactly as the server serves it at /openapi.json for the default
+ * configuration. Building it needs the routes, not a database, so a never-used stand-in is passed.
+ */
+export async function buildOpenApiDocument(): Promise<Record<string, unknown>> {
+  const unused = new Proxy({} as Database, {
+    get: (_target, property) => {
+      if (property === "prisma") return {};
+      throw new Error(`the OpenAPI build touched the database (${String(property)})`);
+    },
+  });
+  const app = await buildApp({ config: loadConfig({ PUBLIC_URL: DOCUMENT_PUBLIC_URL }), db: unused });
+  await app.ready();
+  try {
+    return app.swagger() as unknown as Record<string, unknown>;
+  } finally {
+    await app.close();
+  }
+}
+
+export const serializeDocument = (doc: unknown) => `${JSON.stringify(doc, null, 2)}\n`;
