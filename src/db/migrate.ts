@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from "node:crypto";
+import { existsSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -23,7 +24,18 @@ export interface Migration {
   checksum: string;
 }
 
-export const MIGRATIONS_DIR = fileURLToPath(new URL("../../prisma/migrations", import.meta.url));
+/** prisma/migrations of the package this file belongs to, from src/db or from the compiled dist/src/db. */
+function findMigrationsDir(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(path.join(dir, "prisma", "migrations"))) {
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new Error("prisma/migrations not found above src/db");
+    dir = parent;
+  }
+  return path.join(dir, "prisma", "migrations");
+}
+
+export const MIGRATIONS_DIR = findMigrationsDir();
 
 const CREATE_MIGRATIONS_TABLE = `CREATE TABLE IF NOT EXISTS "_prisma_migrations" (
     "id"                    VARCHAR(36) PRIMARY KEY NOT NULL,
