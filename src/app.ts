@@ -1,6 +1,7 @@
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from "fastify";
 import { serializerCompiler, validatorCompiler } from "fastify-type-provider-zod";
 import { adminApi } from "./api/admin/admin.plugin.js";
+import { cnaughtErrorHandler } from "./api/cnaught/cnaught.errors.js";
 import { cnaughtApi } from "./api/cnaught/cnaught.plugin.js";
 import { registerDocs } from "./api/docs.js";
 import { opsRoutes } from "./api/ops/ops.routes.js";
@@ -26,6 +27,18 @@ function baseOptions(config: Config, logger: FastifyServerOptions["logger"]): Fa
     trustProxy: config.trustProxy,
     return503OnClosing: true,
     forceCloseConnections: "idle",
+    // Errors raised before routing (a malformed URL such as /v1/%FF) still answer in the format
+    // of the surface the path belongs to.
+    frameworkErrors: (error, request, reply) => {
+      if (request.url.startsWith("/v1/")) return cnaughtErrorHandler(error, request, reply);
+      return sendProblem(reply, {
+        type: "about:blank",
+        title: HTTP_CLIENT_ERRORS[400]!.title,
+        status: 400,
+        detail: error.message,
+        request_id: request.id,
+      });
+    },
   };
 }
 

@@ -5,6 +5,9 @@ const LOCAL_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
  * absolute https, or plain http on localhost/127.0.0.1 so local development works.
  */
 export function redirectUrlProblem(value: string): string | null {
+  // URL parsing forgives surrounding spaces and strips tabs/newlines; a stored redirect target
+  // must be exactly what is followed, so refuse them instead.
+  if (/[\s\u0000-\u001f\u007f]/.test(value)) return "must not contain whitespace or control characters";
   let url: URL;
   try {
     url = new URL(value);

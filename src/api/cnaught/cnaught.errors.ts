@@ -53,8 +53,8 @@ export function cnaughtErrorHandler(error: FastifyError, request: FastifyRequest
   const known = HTTP_CLIENT_ERRORS[status];
   if (status >= 400 && status < 500 && known) {
     const problem: Problem = { type: problemType(known.slug), title: known.title, status, detail: error.message };
-    // Malformed JSON and the like are body problems: keep the errors map the client expects.
-    if (status === 400) problem.errors = { body: [error.message] };
+    // Malformed JSON, a bad URL and the like: keep the errors map the client expects.
+    if (status === 400) problem.errors = { [error.code === "FST_ERR_BAD_URL" ? "path" : "body"]: [error.message] };
     return sendProblem(reply, withId(problem));
   }
 

@@ -20,6 +20,9 @@ export interface NewPortfolio {
   isDefault?: boolean;
 }
 
+/** $10,000 per kg. */
+const MAX_PRICE_PER_KG_USD_CENTS = 1_000_000;
+
 const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
 export const unitPrice = (portfolio: Portfolio, source: PriceSource) =>
@@ -78,6 +81,8 @@ export function createPortfoliosService(deps: {
         ["api_price_per_kg_usd_cents", input.apiPricePerKgUsdCents],
       ] as const) {
         if (!price.isFinite() || price.lte(0)) fields[key] = ["must be a number greater than 0"];
+        // Keeps every total (at most 1e9 kg) an exact JavaScript integer of cents.
+        else if (price.gt(MAX_PRICE_PER_KG_USD_CENTS)) fields[key] = [`must be at most ${MAX_PRICE_PER_KG_USD_CENTS}`];
         else if (price.decimalPlaces() > 6) fields[key] = ["must have at most 6 decimal places"];
       }
       if (Object.keys(fields).length) throw invalidParameters(fields);
