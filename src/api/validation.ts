@@ -53,3 +53,40 @@ export function fieldErrorsFrom(error: FastifyError): FieldErrors | null {
   }
   return fields;
 }
+
+interface PathNode {
+  key: string;
+  parent: PathNode | null;
+}
+
+const pathOf = (node: PathNode | null) => {
+  const keys: string[] = [];
+  for (let n = node; n; n = n.parent) keys.push(n.key);
+  return keys.reverse().join(".");
+};
+
+/**
+ * Every string in a parsed request part (body, params, query) that contains a NUL character, as
+ * a field -> reasons map, or null when there is none. PostgreSQL text cannot hold U+0000, so such
+ * a value must be refused as invalid input before it reaches the store. Walks iteratively with
+ * parent-linked paths: a body within the size limit can still nest tens of thousands of levels.
+ * Stops after a few fields, so a body full of such strings costs no more than one that has few.
+ */
+export function nulFieldErrors(value: unknown, rootName: string): FieldErrors | null {
+  let fields: FieldErrors | null = null;
+  let found = 0;
+  const stack: Array<[unknown, PathNode | null]> = [[value, null]];
+  while (stack.length && found < 10) {
+    const [current, path] = stack.pop()!;
+    if (typeof current === "string") {
+      if (current.includes("\u0000")) {
+        found += 1;
+        const field = pathOf(path) || rootName;
+        ((fields ??= {})[field] ??= []).push(`'${field}' must not contain NUL (\\u0000) characters`);
+      }
+    } else if (current !== null && typeof current === "object") {
+      for (const [key, child] of Object.entries(current)) stack.push([child, { key, parent: path }]);
+    }
+  }
+  return fields;
+}

@@ -9,6 +9,9 @@ export { Decimal };
 /** The smallest total a checkout session may charge, in USD cents ($0.50). */
 export const MINIMUM_CHECKOUT_TOTAL_USD_CENTS = 50;
 
+/** The largest total a checkout session may charge, in USD cents: its column is a 32-bit integer. */
+export const MAXIMUM_CHECKOUT_TOTAL_USD_CENTS = 2_147_483_647;
+
 /** Most decimal places accepted in a kilogram amount (one milligram). */
 export const AMOUNT_KG_MAX_DECIMALS = 6;
 

@@ -1,8 +1,9 @@
 import "../request-context.js";
 import type { FastifyPluginAsync } from "fastify";
-import { unauthenticated } from "../../core/errors.js";
+import { type FieldErrors, invalidParameters, unauthenticated } from "../../core/errors.js";
 import type { Services } from "../../core/services.js";
 import { methodNotAllowed, notFoundAsError, trackRoutes } from "../routing.js";
+import { nulFieldErrors } from "../validation.js";
 import { checkoutSessionsRoutes } from "./checkout-sessions.routes.js";
 import { cnaughtErrorHandler } from "./cnaught.errors.js";
 import { portfoliosRoutes } from "./portfolios.routes.js";
@@ -41,6 +42,16 @@ export const cnaughtApi: FastifyPluginAsync<CnaughtRouteOptions> = async (app, o
     const principal = match?.[1] ? await services.apiKeys.authenticate(match[1]) : null;
     if (!principal) throw unauthenticated();
     request.principal = principal;
+  });
+
+  // No text column can store U+0000: refuse it as invalid input rather than fail in the store.
+  app.addHook("preValidation", async (request) => {
+    const fields: FieldErrors = {
+      ...nulFieldErrors(request.params, "params"),
+      ...nulFieldErrors(request.query, "query"),
+      ...nulFieldErrors(request.body, "body"),
+    };
+    if (Object.keys(fields).length) throw invalidParameters(fields);
   });
 
   app.addHook("preHandler", async (request) => {

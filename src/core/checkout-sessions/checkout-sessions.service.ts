@@ -2,7 +2,12 @@ import type { Transactor } from "../../db/database.js";
 import { invalidParameter, invalidParameters, notFound, type FieldErrors } from "../errors.js";
 import type { EventsRepository } from "../events/events.repository.js";
 import { newId } from "../ids.js";
-import { amountKgProblem, MINIMUM_CHECKOUT_TOTAL_USD_CENTS, priceInCents } from "../money.js";
+import {
+  amountKgProblem,
+  MAXIMUM_CHECKOUT_TOTAL_USD_CENTS,
+  MINIMUM_CHECKOUT_TOTAL_USD_CENTS,
+  priceInCents,
+} from "../money.js";
 import type { PortfoliosService } from "../portfolios/portfolios.service.js";
 import { unitPrice } from "../portfolios/portfolios.service.js";
 import { inScope, type Scope } from "../scope.js";
@@ -51,7 +56,7 @@ export function createCheckoutSessionsService(deps: {
       const problem = redirectUrlProblem(url);
       if (problem) fields[key] = [`'${key}' ${problem}`];
     }
-    if (input.notificationUrl) {
+    if (input.notificationUrl != null) {
       const problem = httpUrlProblem(input.notificationUrl);
       if (problem) fields["notification_config.url"] = [`'notification_config.url' ${problem}`];
     }
@@ -67,6 +72,12 @@ export function createCheckoutSessionsService(deps: {
         throw invalidParameter(
           "amount_kg",
           `'amount_kg' is too small: the total price (${priceUsdCents} cents) must be at least ${MINIMUM_CHECKOUT_TOTAL_USD_CENTS} cents`,
+        );
+      }
+      if (priceUsdCents > MAXIMUM_CHECKOUT_TOTAL_USD_CENTS) {
+        throw invalidParameter(
+          "amount_kg",
+          `'amount_kg' is too large: the total price (${priceUsdCents} cents) must be at most ${MAXIMUM_CHECKOUT_TOTAL_USD_CENTS} cents`,
         );
       }
       const now = clock();
