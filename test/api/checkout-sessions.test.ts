@@ -1,6 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Decimal } from "../../src/core/money.js";
-import { apiClient, createMerchant, startTestApp, TEST_PUBLIC_URL, type TestApp } from "../helpers/app.js";
+import {
+  apiClient,
+  createMerchant,
+  createMerchantApi,
+  startTestApp,
+  TEST_PUBLIC_URL,
+  type TestApp,
+} from "../helpers/app.js";
 import { storeKind } from "../helpers/database.js";
 import { expectInvalid, sessionParams, TIMESTAMP } from "./support.js";
 
@@ -27,10 +34,7 @@ const SESSION_FIELDS = [
   "order_webhook_url",
 ].sort();
 
-async function merchantApi(opts: Parameters<typeof createMerchant>[1] = {}) {
-  const m = await createMerchant(t.services, opts);
-  return { ...m, api: apiClient(t.url, m.key) };
-}
+const merchantApi = (opts: Parameters<typeof createMerchant>[1] = {}) => createMerchantApi(t, opts);
 
 /** An https URL exactly `length` characters long. */
 const urlOfLength = (length: number) => {

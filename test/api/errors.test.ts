@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { apiClient, createMerchant, startTestApp, type TestApp } from "../helpers/app.js";
+import { apiClient, createMerchant, createMerchantApi, startTestApp, type TestApp } from "../helpers/app.js";
 import { storeKind } from "../helpers/database.js";
 import { type ApiResponse, expectInvalid, expectProblem, expectUnauthorized, sessionParams } from "./support.js";
 
@@ -9,10 +9,7 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
-async function merchantApi() {
-  const m = await createMerchant(t.services);
-  return { ...m, api: apiClient(t.url, m.key) };
-}
+const merchantApi = (opts: Parameters<typeof createMerchant>[1] = {}) => createMerchantApi(t, opts);
 
 /** A request with full control of headers and raw body. */
 async function raw(path: string, init: RequestInit): Promise<ApiResponse> {
@@ -306,7 +303,7 @@ describe(`X-Request-Id (${storeKind})`, () => {
 
 describe(`no input makes it answer 500 (${storeKind})`, () => {
   const deep = (n: number) => "[".repeat(n) + "]".repeat(n);
-  const deepObject = (n: number) => '{"a":'.repeat(n) + "1" + "}".repeat(n);
+  const deepObject = (n: number) => `${'{"a":'.repeat(n)}1${"}".repeat(n)}`;
   const GARBAGE: Array<[string, string]> = [
     ["an array", "[]"],
     ["an array of the params", JSON.stringify([sessionParams()])],

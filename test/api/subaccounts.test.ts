@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Decimal } from "../../src/core/money.js";
-import { apiClient, createMerchant, startTestApp, TEST_PUBLIC_URL, type TestApp } from "../helpers/app.js";
+import { type createMerchant, createMerchantApi, startTestApp, TEST_PUBLIC_URL, type TestApp } from "../helpers/app.js";
 import { storeKind } from "../helpers/database.js";
 import { expectInvalid, expectProblem, sessionParams, TIMESTAMP, unknownId } from "./support.js";
 
@@ -10,10 +10,7 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
-async function merchantApi(opts: Parameters<typeof createMerchant>[1] = {}) {
-  const m = await createMerchant(t.services, opts);
-  return { ...m, api: apiClient(t.url, m.key) };
-}
+const merchantApi = (opts: Parameters<typeof createMerchant>[1] = {}) => createMerchantApi(t, opts);
 
 const portfolio = (checkout: string, api = "1") =>
   t.services.portfolios.create({

@@ -60,4 +60,4 @@ export function normalised(res: ApiResponse, ...ids: string[]) {
 }
 
 /** An id of CNaught's shape that no test ever creates. */
-export const unknownId = (length = 10) => "Zz".repeat(length).slice(0, length - 1) + "0";
+export const unknownId = (length = 10) => `${"Zz".repeat(length).slice(0, length - 1)}0`;

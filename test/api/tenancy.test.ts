@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { apiClient, createMerchant, startTestApp, type TestApp } from "../helpers/app.js";
+import { type createMerchant, createMerchantApi, startTestApp, type TestApp } from "../helpers/app.js";
 import { storeKind } from "../helpers/database.js";
 import { expectProblem, normalised, sessionParams, unknownId } from "./support.js";
 
@@ -9,10 +9,7 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
-async function merchantApi() {
-  const m = await createMerchant(t.services);
-  return { ...m, api: apiClient(t.url, m.key) };
-}
+const merchantApi = (opts: Parameters<typeof createMerchant>[1] = {}) => createMerchantApi(t, opts);
 
 describe(`another account's objects are not found (${storeKind})`, () => {
   it("another account's checkout session is 404, answered exactly like an id that does not exist", async () => {

@@ -103,3 +103,12 @@ export function apiClient(baseUrl: string, key?: string) {
     return { status: response.status, headers: response.headers, body: parsed, text };
   };
 }
+
+/** A new merchant (see createMerchant) with an API client already holding its key. */
+export async function createMerchantApi(
+  t: Pick<TestApp, "services" | "url">,
+  opts: Parameters<typeof createMerchant>[1] = {},
+) {
+  const m = await createMerchant(t.services, opts);
+  return { ...m, api: apiClient(t.url, m.key) };
+}

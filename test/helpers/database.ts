@@ -30,7 +30,11 @@ export async function createTestDatabase(): Promise<{ db: Database; url: string 
   }
   const dump = inject("pgliteTemplate");
   if (!dump) throw new Error("global setup provided no template database");
-  const db = await openDatabase({ kind: "pglite", dataDir: null, loadDataDir: new Blob([Buffer.from(dump, "base64")]) });
+  const db = await openDatabase({
+    kind: "pglite",
+    dataDir: null,
+    loadDataDir: new Blob([Buffer.from(dump, "base64")]),
+  });
   return { db, url: null, drop: () => db.close() };
 }
 
