@@ -4,7 +4,11 @@ import { z } from "zod";
 
 const LOOPBACK_HOSTS = new Set(["127.0.0.1", "::1", "localhost"]);
 
-const port = z.coerce.number().int().min(0).max(65535);
+const port = z
+  .string()
+  .regex(/^\d{1,5}$/, "must be a port number (0-65535)")
+  .transform(Number)
+  .pipe(z.number().max(65535, "must be a port number (0-65535)"));
 const flag = z
   .enum(["true", "false", "1", "0", "yes", "no"])
   .transform((v) => v === "true" || v === "1" || v === "yes");
@@ -35,6 +39,16 @@ export const configSchema = z
     SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
     DEMO_SEED: z.enum(["auto", "true", "false"]).default("auto"),
     TRUST_PROXY: flag.default(false),
+  })
+  .superRefine((env, ctx) => {
+    // The admin port defaults to PORT+1, which is no port when PORT is the last one.
+    if (env.ADMIN_PORT === undefined && env.PORT === 65535) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["ADMIN_PORT"],
+        message: "must be set when PORT is 65535 (its default is PORT+1)",
+      });
+    }
   })
   .transform((env) => {
     const store = env.DATABASE_URL

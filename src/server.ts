@@ -35,8 +35,9 @@ async function main() {
   const admin = await buildAdminApp({ config, db, services, logger });
   installShutdown(config, app, admin, db);
 
-  await app.listen({ host: config.host, port: config.port });
+  // The admin port first: once /healthz answers, the CLI can reach the server too.
   await admin.listen({ host: config.admin.host, port: config.admin.port });
+  await app.listen({ host: config.host, port: config.port });
   app.log.info(
     { public_url: config.publicUrl, store: config.store.kind, admin: admin.server.address() },
     "kassa is ready",

@@ -56,11 +56,11 @@ export class UsageError extends Error {}
 
 /** argv (after `kassa`) -> the operation and its arguments (snake_case, strings and booleans). */
 export function parseCommand(argv: string[]): { command: Command; args: Record<string, unknown> } {
-  const words = argv.filter((a) => !a.startsWith("-"));
-  const key = COMMANDS[words.slice(0, 2).join(" ")] ? words.slice(0, 2).join(" ") : words[0];
+  // The command is the first one or two words; own keys only (not "constructor", "toString", ...).
+  const key = [argv.slice(0, 2).join(" "), argv[0] ?? ""].find((k) => Object.hasOwn(COMMANDS, k));
   const command = key ? COMMANDS[key] : undefined;
   if (!command || !key) throw new UsageError(`Unknown command.\n\n${usage()}`);
-  const rest = argv.slice(argv.indexOf(key.split(" ").at(-1)!) + 1);
+  const rest = argv.slice(key.split(" ").length);
   let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({ args: rest, options: command.options ?? {}, allowPositionals: Boolean(command.positional), strict: true });
@@ -107,7 +107,13 @@ async function inProcess(operation: OperationName, args: unknown): Promise<Outco
     if (operation !== "migrate") await db.migrate();
     return { ok: true, result: await runOperation({ services: createServices(db), db }, operation, args) };
   } catch (error) {
-    return { ok: false, error: adminErrorFrom(error).body };
+    const { status, body } = adminErrorFrom(error);
+    // In-process there is no server log to point at: show the cause itself.
+    if (status === 500) {
+      const message = error instanceof Error ? error.message : String(error);
+      return { ok: false, error: { error: { code: "internal_error", message } } };
+    }
+    return { ok: false, error: body };
   } finally {
     await db.close();
   }
