@@ -85,6 +85,6 @@ export async function buildAdminApp(options: AppOptions): Promise<FastifyInstanc
   const services = options.services ?? createServices(db);
   const app = Fastify(baseOptions(config, options.logger));
   echoRequestId(app);
-  await app.register(adminApi, { services, db, publicUrl: config.publicUrl });
+  await app.register(adminApi, { services, db, token: config.admin.token });
   return app;
 }

@@ -2,6 +2,9 @@ import { isIP } from "node:net";
 import path from "node:path";
 import { z } from "zod";
 
+/** Variables whose values are never echoed in an error message. */
+const SECRET_VARIABLES = new Set(["DATABASE_URL", "ADMIN_TOKEN"]);
+
 const LOOPBACK_HOSTS = new Set(["127.0.0.1", "::1", "localhost"]);
 
 const port = z
@@ -35,7 +38,13 @@ export const configSchema = z
       .refine((h) => LOOPBACK_HOSTS.has(h), "must be a loopback address (127.0.0.1, ::1 or localhost)")
       .default("127.0.0.1"),
     ADMIN_PORT: port.optional(),
-    BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(10 * 1024 * 1024).default(64 * 1024),
+    ADMIN_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
+    BODY_LIMIT_BYTES: z.coerce
+      .number()
+      .int()
+      .min(1024)
+      .max(10 * 1024 * 1024)
+      .default(64 * 1024),
     SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
     DEMO_SEED: z.enum(["auto", "true", "false"]).default("auto"),
     TRUST_PROXY: flag.default(false),
@@ -65,7 +74,11 @@ export const configSchema = z
       publicUrl,
       store,
       logLevel: env.LOG_LEVEL,
-      admin: { host: env.ADMIN_HOST, port: env.ADMIN_PORT ?? (env.PORT === 0 ? 0 : env.PORT + 1) },
+      admin: {
+        host: env.ADMIN_HOST,
+        port: env.ADMIN_PORT ?? (env.PORT === 0 ? 0 : env.PORT + 1),
+        token: env.ADMIN_TOKEN ?? null,
+      },
       bodyLimitBytes: env.BODY_LIMIT_BYTES,
       shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
       // The demo account is for the embedded store a new user starts on; a PostgreSQL deployment
@@ -91,7 +104,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const name = issue.path.join(".") || "environment";
     const key = issue.path[0];
     // Connection URLs carry passwords: name them, never echo them.
-    const value = typeof key === "string" && key !== "DATABASE_URL" ? cleaned[key] : undefined;
+    const value = typeof key === "string" && !SECRET_VARIABLES.has(key) ? cleaned[key] : undefined;
     return `  ${name}: ${issue.message}${value === undefined ? "" : ` (got ${JSON.stringify(value)})`}`;
   });
   throw new ConfigError(`Invalid configuration:\n${lines.join("\n")}`);

@@ -17,7 +17,8 @@ function phrase(issue: IssueLike): string {
       // zod reports a missing property as an invalid_type whose input was undefined.
       return /received undefined$/.test(issue.message) ? "is required" : `must be ${article(String(p.expected))}`;
     case "too_small":
-      if (p.origin === "string") return p.minimum === 1 ? "must not be empty" : `must be at least ${p.minimum} characters`;
+      if (p.origin === "string")
+        return p.minimum === 1 ? "must not be empty" : `must be at least ${p.minimum} characters`;
       if (p.origin === "array") return `must have at least ${p.minimum} items`;
       return `must be greater than ${p.inclusive ? "or equal to " : ""}${p.minimum}`;
     case "too_big":
@@ -25,7 +26,11 @@ function phrase(issue: IssueLike): string {
       if (p.origin === "array") return `must have at most ${p.maximum} items`;
       return `must be less than ${p.inclusive ? "or equal to " : ""}${p.maximum}`;
     case "invalid_format":
-      return p.format === "email" ? "must be an email address" : p.format === "url" ? "must be a URL" : `must be a valid ${p.format}`;
+      return p.format === "email"
+        ? "must be an email address"
+        : p.format === "url"
+          ? "must be a URL"
+          : `must be a valid ${p.format}`;
     case "invalid_value":
       return `must be one of ${(p.values as unknown[]).map((v) => JSON.stringify(v)).join(", ")}`;
     case "unrecognized_keys":
@@ -47,7 +52,8 @@ export function fieldErrorsFrom(error: FastifyError): FieldErrors | null {
   for (const issue of error.validation as unknown as IssueLike[]) {
     const segments = issue.instancePath.split("/").filter(Boolean);
     if (issue.keyword === "unrecognized_keys") segments.push(...((issue.params.keys as string[]) ?? []).slice(0, 1));
-    const field = segments.join(".") || (error.validationContext === "body" ? "body" : (error.validationContext ?? "request"));
+    const field =
+      segments.join(".") || (error.validationContext === "body" ? "body" : (error.validationContext ?? "request"));
     const reason = `'${field}' ${phrase(issue)}`;
     (fields[field] ??= []).push(reason);
   }

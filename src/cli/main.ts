@@ -63,7 +63,12 @@ export function parseCommand(argv: string[]): { command: Command; args: Record<s
   const rest = argv.slice(key.split(" ").length);
   let parsed: ReturnType<typeof parseArgs>;
   try {
-    parsed = parseArgs({ args: rest, options: command.options ?? {}, allowPositionals: Boolean(command.positional), strict: true });
+    parsed = parseArgs({
+      args: rest,
+      options: command.options ?? {},
+      allowPositionals: Boolean(command.positional),
+      strict: true,
+    });
   } catch (error) {
     throw new UsageError(`${(error as Error).message}\nUsage: ${command.usage}`);
   }
@@ -81,16 +86,24 @@ export function parseCommand(argv: string[]): { command: Command; args: Record<s
   return { command, args };
 }
 
-export const usage = () => `Usage:\n${Object.values(COMMANDS).map((c) => `  ${c.usage}`).join("\n")}`;
+export const usage = () =>
+  `Usage:\n${Object.values(COMMANDS)
+    .map((c) => `  ${c.usage}`)
+    .join("\n")}`;
 
 type Outcome = { ok: true; result: unknown } | { ok: false; error: unknown };
 
-async function viaAdminApi(baseUrl: string, operation: OperationName, args: unknown): Promise<Outcome | null> {
+async function viaAdminApi(
+  baseUrl: string,
+  token: string | null,
+  operation: OperationName,
+  args: unknown,
+): Promise<Outcome | null> {
   let response: Response;
   try {
     response = await fetch(`${baseUrl}/admin/operations/${operation}`, {
       method: "POST",
-      headers: { "content-type": "application/json" },
+      headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
       body: JSON.stringify(args),
     });
   } catch {
@@ -130,7 +143,9 @@ export async function main(argv: string[]): Promise<number> {
     const adminUrl =
       process.env.KASSA_ADMIN_URL ??
       `http://${config.admin.host.includes(":") ? `[${config.admin.host}]` : config.admin.host}:${config.admin.port}`;
-    const outcome = (await viaAdminApi(adminUrl, command.operation, args)) ?? (await inProcess(command.operation, args));
+    const outcome =
+      (await viaAdminApi(adminUrl, config.admin.token, command.operation, args)) ??
+      (await inProcess(command.operation, args));
     if (outcome.ok) {
       process.stdout.write(`${JSON.stringify(outcome.result, null, 2)}\n`);
       return 0;

@@ -32,7 +32,8 @@ export function amountKgProblem(amount: Decimal): string | null {
   if (!amount.isFinite()) return "must be a finite number";
   if (amount.lte(0)) return "must be greater than 0";
   if (amount.gt(AMOUNT_KG_MAX)) return `must be at most ${AMOUNT_KG_MAX.toFixed()}`;
-  if (amount.decimalPlaces() > AMOUNT_KG_MAX_DECIMALS) return `must have at most ${AMOUNT_KG_MAX_DECIMALS} decimal places`;
+  if (amount.decimalPlaces() > AMOUNT_KG_MAX_DECIMALS)
+    return `must have at most ${AMOUNT_KG_MAX_DECIMALS} decimal places`;
   return null;
 }
 

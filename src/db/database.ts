@@ -32,9 +32,7 @@ export interface Database {
  * Where the data lives: the config's store, or (tests) an in-memory PGlite, optionally started
  * from a dump of another (`loadDataDir`) so each test file need not run initdb and migrations.
  */
-export type StoreConfig =
-  | Config["store"]
-  | { kind: "pglite"; dataDir: null; loadDataDir?: Blob | File };
+export type StoreConfig = Config["store"] | { kind: "pglite"; dataDir: null; loadDataDir?: Blob | File };
 
 export function openDatabase(store: StoreConfig): Promise<Database> {
   if (store.kind === "postgres") return openPostgres(store.url, store.poolSize);

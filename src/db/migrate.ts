@@ -53,7 +53,10 @@ export const MIGRATION_LOCK_KEY = 7_274_810_531;
 
 export async function readMigrations(dir = MIGRATIONS_DIR): Promise<Migration[]> {
   const entries = await readdir(dir, { withFileTypes: true });
-  const names = entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  const names = entries
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort();
   return Promise.all(
     names.map(async (name) => {
       const sql = await readFile(path.join(dir, name, "migration.sql"), "utf8");
@@ -81,7 +84,9 @@ export async function applyMigrations(db: SqlSession, migrations: Migration[]): 
     const row = byName.get(migration.name);
     if (row) {
       if (!row.finished_at) {
-        throw new MigrationError(`Migration ${migration.name} started but never finished; resolve it before starting Kassa`);
+        throw new MigrationError(
+          `Migration ${migration.name} started but never finished; resolve it before starting Kassa`,
+        );
       }
       if (row.checksum !== migration.checksum) {
         throw new MigrationError(`Migration ${migration.name} was modified after it was applied (checksum mismatch)`);

@@ -20,7 +20,7 @@ describe("loadConfig defaults", () => {
     expect(path.isAbsolute((config.store as { dataDir: string }).dataDir)).toBe(true);
     expect(config.host).toBe("127.0.0.1");
     expect(config.port).toBe(3000);
-    expect(config.admin).toEqual({ host: "127.0.0.1", port: 3001 });
+    expect(config.admin).toEqual({ host: "127.0.0.1", port: 3001, token: null });
     expect(config.publicUrl).toBe("http://127.0.0.1:3000");
     expect(config.env).toBe("development");
     expect(config.logLevel).toBe("info");
@@ -170,5 +170,19 @@ describe("bad values throw a ConfigError naming the variable", () => {
     expect(message).toContain("PORT");
     expect(message).not.toContain("hunter2-very-secret");
     expect(message).not.toContain(good);
+  });
+});
+
+describe("ADMIN_TOKEN", () => {
+  it("is passed through and never echoed when invalid", () => {
+    expect(loadConfig({ ADMIN_TOKEN: "a-long-enough-admin-token" }).admin.token).toBe("a-long-enough-admin-token");
+    let message = "";
+    try {
+      loadConfig({ ADMIN_TOKEN: "short-secret" });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toContain("ADMIN_TOKEN");
+    expect(message).not.toContain("short-secret");
   });
 });

@@ -1,3 +1,4 @@
+import { timingSafeEqual } from "node:crypto";
 import type { FastifyPluginAsync } from "fastify";
 import { z } from "zod";
 import { isOperationName, runOperation } from "../../admin/admin.operations.js";
@@ -30,12 +31,24 @@ export function adminErrorFrom(error: unknown): { status: number; body: AdminErr
 
 /**
  * POST /admin/operations/:name runs one operator command. Served only on the loopback admin
- * listener: whoever can reach it is an operator on this host.
+ * listener: whoever can reach it is an operator on this host (and holds ADMIN_TOKEN when set).
  */
-export const adminApi: FastifyPluginAsync<{ services: Services; db: Database; publicUrl: string }> = async (
+export const adminApi: FastifyPluginAsync<{ services: Services; db: Database; token: string | null }> = async (
   app,
-  { services, db },
+  { services, db, token },
 ) => {
+  // With ADMIN_TOKEN set, loopback is not enough: other local users must present the token too.
+  if (token) {
+    const expected = Buffer.from(`Bearer ${token}`);
+    app.addHook("onRequest", async (request, reply) => {
+      const given = Buffer.from(request.headers.authorization ?? "");
+      if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+        return reply
+          .code(401)
+          .send({ error: { code: "unauthenticated", message: "Admin token required (ADMIN_TOKEN)" } });
+      }
+    });
+  }
   app.post<{ Params: { name: string } }>("/admin/operations/:name", async (request, reply) => {
     const { name } = request.params;
     if (!isOperationName(name)) {

@@ -6,7 +6,10 @@ import { CheckoutSessionBody, CheckoutSessionParams, toWireCheckoutSession } fro
 
 const tags = ["Checkout Sessions"];
 
-export const checkoutSessionsRoutes: FastifyPluginAsyncZod<CnaughtRouteOptions> = async (app, { services, publicUrl }) => {
+export const checkoutSessionsRoutes: FastifyPluginAsyncZod<CnaughtRouteOptions> = async (
+  app,
+  { services, publicUrl },
+) => {
   app.post(
     "/checkout/sessions",
     {
@@ -55,6 +58,7 @@ export const checkoutSessionsRoutes: FastifyPluginAsyncZod<CnaughtRouteOptions> 
         response: { 200: CheckoutSessionBody, 401: errorResponses[401], 404: errorResponses[404] },
       },
     },
-    async (request) => toWireCheckoutSession(await services.checkoutSessions.get(request.scope, request.params.id), publicUrl),
+    async (request) =>
+      toWireCheckoutSession(await services.checkoutSessions.get(request.scope, request.params.id), publicUrl),
   );
 };

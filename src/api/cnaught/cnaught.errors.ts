@@ -12,7 +12,11 @@ export const UNAUTHORIZED_BODY = { title: "Authorization has been denied for thi
 
 /** Every core error code, mapped once to CNaught's status, slug and title. */
 const CODES: Record<ErrorCode, { status: number; slug: string; title: (e: AppError) => string }> = {
-  invalid_parameters: { status: 400, slug: "invalid-parameters", title: () => "Your request parameters didn't validate" },
+  invalid_parameters: {
+    status: 400,
+    slug: "invalid-parameters",
+    title: () => "Your request parameters didn't validate",
+  },
   invalid_pagination: { status: 400, slug: "invalid-pagination", title: () => "Invalid pagination parameters" },
   invalid_subaccount: { status: 400, slug: "invalid-subaccount", title: () => "Invalid subaccount" },
   not_found: {
@@ -36,8 +40,7 @@ export function problemFromAppError(error: AppError): Problem {
 
 /** Turns anything thrown on the CNaught surface into CNaught's problem+json; never leaks internals. */
 export function cnaughtErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
-  const withId = (problem: Problem) =>
-    problem.status === 401 ? problem : { ...problem, request_id: request.id };
+  const withId = (problem: Problem) => (problem.status === 401 ? problem : { ...problem, request_id: request.id });
 
   if (isAppError(error)) return sendProblem(reply, withId(problemFromAppError(error)));
 
@@ -45,7 +48,12 @@ export function cnaughtErrorHandler(error: FastifyError, request: FastifyRequest
   if (fields) {
     return sendProblem(
       reply,
-      withId({ type: problemType("invalid-parameters"), title: HTTP_CLIENT_ERRORS[400]!.title, status: 400, errors: fields }),
+      withId({
+        type: problemType("invalid-parameters"),
+        title: HTTP_CLIENT_ERRORS[400]!.title,
+        status: 400,
+        errors: fields,
+      }),
     );
   }
 

@@ -49,4 +49,7 @@ export const errorResponses = {
 } as const;
 
 /** A JSON number that is also checked to be finite (the core turns it into an exact decimal). */
-export const amountKg = z.number().describe("Amount of carbon credits, in kilograms").meta({ examples: [100] });
+export const amountKg = z
+  .number()
+  .describe("Amount of carbon credits, in kilograms")
+  .meta({ examples: [100] });

@@ -40,7 +40,12 @@ export const subaccountsRoutes: FastifyPluginAsyncZod<CnaughtRouteOptions> = asy
     "/subaccounts",
     {
       config,
-      schema: { operationId: "GetSubaccounts", summary: "List subaccounts", tags, response: { 200: SubaccountList, 401: errorResponses[401] } },
+      schema: {
+        operationId: "GetSubaccounts",
+        summary: "List subaccounts",
+        tags,
+        response: { 200: SubaccountList, 401: errorResponses[401] },
+      },
     },
     async (request) => ({ data: (await services.subaccounts.list(request.principal.accountId)).map(toWireSubaccount) }),
   );
@@ -75,7 +80,11 @@ export const subaccountsRoutes: FastifyPluginAsyncZod<CnaughtRouteOptions> = asy
     },
     async (request) =>
       toWireSubaccount(
-        await services.subaccounts.update(request.principal.accountId, request.params.id, fromWireSubaccount(request.body)),
+        await services.subaccounts.update(
+          request.principal.accountId,
+          request.params.id,
+          fromWireSubaccount(request.body),
+        ),
       ),
   );
 

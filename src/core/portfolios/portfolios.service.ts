@@ -1,7 +1,7 @@
 import type { Transactor } from "../../db/database.js";
 import { conflict, invalidParameter, invalidParameters, type FieldErrors } from "../errors.js";
 import { newId } from "../ids.js";
-import { amountKgProblem, Decimal, priceInCents } from "../money.js";
+import { amountKgProblem, type Decimal, priceInCents } from "../money.js";
 import type { AccountsRepository } from "../accounts/accounts.repository.js";
 import type { Scope } from "../scope.js";
 import type { SubaccountsRepository } from "../subaccounts/subaccounts.repository.js";
@@ -75,7 +75,8 @@ export function createPortfoliosService(deps: {
     async create(input: NewPortfolio): Promise<Portfolio> {
       const fields: FieldErrors = {};
       if (!input.name.trim()) fields.name = ["must not be empty"];
-      if (input.id !== undefined && !ID_PATTERN.test(input.id)) fields.id = ["must be 1-64 letters, digits, '_' or '-'"];
+      if (input.id !== undefined && !ID_PATTERN.test(input.id))
+        fields.id = ["must be 1-64 letters, digits, '_' or '-'"];
       for (const [key, price] of [
         ["checkout_price_per_kg_usd_cents", input.checkoutPricePerKgUsdCents],
         ["api_price_per_kg_usd_cents", input.apiPricePerKgUsdCents],

@@ -1,0 +1,58 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildAdminApp } from "../../src/app.js";
+import { loadConfig } from "../../src/config.js";
+import { startTestApp, type TestApp } from "../helpers/app.js";
+
+const TOKEN = "admin-token-0123456789abcdef";
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await startTestApp();
+});
+afterAll(() => t.close());
+
+const adminApp = (env: Record<string, string>) =>
+  buildAdminApp({ config: loadConfig({ LOG_LEVEL: "silent", ...env }), db: t.db, services: t.services });
+
+describe("admin API", () => {
+  it("runs an operation and reports bad arguments and unknown operations", async () => {
+    const admin = await adminApp({});
+    const created = await admin.inject({
+      method: "POST",
+      url: "/admin/operations/accounts.create",
+      payload: { name: "Ops" },
+    });
+    expect(created.statusCode).toBe(200);
+    expect(created.json().result).toMatchObject({ name: "Ops", id: expect.stringMatching(/^acct_/) });
+    const invalid = await admin.inject({ method: "POST", url: "/admin/operations/keys.create", payload: {} });
+    expect(invalid.statusCode).toBe(400);
+    expect(invalid.json().error.fields).toHaveProperty("account");
+    const missing = await admin.inject({
+      method: "POST",
+      url: "/admin/operations/keys.create",
+      payload: { account: "acct_nope" },
+    });
+    expect(missing.statusCode).toBe(404);
+    const unknown = await admin.inject({ method: "POST", url: "/admin/operations/toString", payload: {} });
+    expect(unknown.statusCode).toBe(404);
+    await admin.close();
+  });
+
+  it("requires ADMIN_TOKEN, when set, on every call", async () => {
+    const admin = await adminApp({ ADMIN_TOKEN: TOKEN });
+    const call = (authorization?: string) =>
+      admin.inject({
+        method: "POST",
+        url: "/admin/operations/accounts.list",
+        payload: {},
+        headers: authorization ? { authorization } : {},
+      });
+    expect((await call()).statusCode).toBe(401);
+    expect((await call(`Bearer ${TOKEN}x`)).statusCode).toBe(401);
+    expect((await call("Bearer wrong")).statusCode).toBe(401);
+    const ok = await call(`Bearer ${TOKEN}`);
+    expect(ok.statusCode).toBe(200);
+    expect(Array.isArray(ok.json().result)).toBe(true);
+    await admin.close();
+  });
+});
