@@ -7,6 +7,7 @@ const LOCAL_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
 export function redirectUrlProblem(value: string): string | null {
   // URL parsing forgives surrounding spaces and strips tabs/newlines; a stored redirect target
   // must be exactly what is followed, so refuse them instead.
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what it refuses
   if (/[\s\u0000-\u001f\u007f]/.test(value)) return "must not contain whitespace or control characters";
   let url: URL;
   try {
