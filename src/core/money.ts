@@ -1,10 +1,15 @@
-import { Decimal } from "decimal.js";
+import { Decimal as DecimalJs } from "decimal.js";
 
 /**
  * Money and quantities never pass through binary floating point: amounts are decimal.js values
  * built from their decimal text, prices are integer cents. See README "Money".
+ *
+ * decimal.js rounds every result to `precision` significant digits (20 by default), which could
+ * round a product down before it is rounded up to whole cents. Amounts (16 digits) times prices
+ * (13 digits) need at most 29; 40 keeps every product exact.
  */
-export { Decimal };
+export const Decimal = DecimalJs.clone({ precision: 40 });
+export type Decimal = DecimalJs;
 
 /** The smallest total a checkout session may charge, in USD cents ($0.50). */
 export const MINIMUM_CHECKOUT_TOTAL_USD_CENTS = 50;

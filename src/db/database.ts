@@ -45,17 +45,21 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
   pool.on("error", () => {});
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
 
+  /**
+   * The advisory lock lives on a connection of its own, outside the pool, so the work done under
+   * it (migrations, seeding through Prisma) never waits for a pool slot the lock is holding.
+   */
   const withMigrationLock = async <T>(fn: () => Promise<T>): Promise<T> => {
-    const client = await pool.connect();
+    const lockClient = new pg.Client({ connectionString: url });
+    lockClient.on("error", () => {});
+    await lockClient.connect();
     try {
-      await client.query("SELECT pg_advisory_lock($1)", [MIGRATION_LOCK_KEY]);
-      try {
-        return await fn();
-      } finally {
-        await client.query("SELECT pg_advisory_unlock($1)", [MIGRATION_LOCK_KEY]);
-      }
+      await lockClient.query("SELECT pg_advisory_lock($1)", [MIGRATION_LOCK_KEY]);
+      return await fn();
     } finally {
-      client.release();
+      // Ending the session releases the lock as well; unlock first to be explicit.
+      await lockClient.query("SELECT pg_advisory_unlock($1)", [MIGRATION_LOCK_KEY]).catch(() => {});
+      await lockClient.end().catch(() => {});
     }
   };
 

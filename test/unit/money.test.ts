@@ -175,3 +175,9 @@ describe("properties", () => {
     );
   });
 });
+
+describe("priceInCents keeps every digit of large products", () => {
+  it("rounds 999000.000001 kg x 1000.000001 c/kg = 999000001.000000000001 up to 999000002", () => {
+    expect(priceInCents(new Decimal("999000.000001"), new Decimal("1000.000001"))).toBe(999000002);
+  });
+});
