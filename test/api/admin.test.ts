@@ -38,6 +38,18 @@ describe("admin API", () => {
     await admin.close();
   });
 
+  it("refuses foreign Host headers, browser Origins and non-JSON posts", async () => {
+    const admin = await adminApp({});
+    const post = (headers: Record<string, string>, payload: string | object = {}) =>
+      admin.inject({ method: "POST", url: "/admin/operations/accounts.list", payload, headers });
+    expect((await post({ host: "attacker.example:3001" })).statusCode).toBe(403);
+    expect((await post({ host: "127.0.0.1:3001", origin: "https://attacker.example" })).statusCode).toBe(403);
+    expect((await post({ host: "127.0.0.1:3001", "content-type": "text/plain" }, "{}")).statusCode).toBe(403);
+    expect((await post({ host: "127.0.0.1:3001" })).statusCode).toBe(200);
+    expect((await post({ host: "[::1]:3001" })).statusCode).toBe(200);
+    await admin.close();
+  });
+
   it("requires ADMIN_TOKEN, when set, on every call", async () => {
     const admin = await adminApp({ ADMIN_TOKEN: TOKEN });
     const call = (authorization?: string) =>

@@ -11,6 +11,8 @@ export interface AdminError {
   error: { code: string; message: string; fields?: Record<string, string[]> };
 }
 
+const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
+
 const STATUS: Record<string, number> = { not_found: 404, conflict: 409, unauthenticated: 401, forbidden: 403 };
 
 /** Maps anything an operation throws to an AdminError and its status. */
@@ -37,6 +39,17 @@ export const adminApi: FastifyPluginAsync<{ services: Services; db: Database; to
   app,
   { services, db, token },
 ) => {
+  // Loopback alone does not stop a web page in the operator's browser: refuse any Host but a
+  // loopback one (DNS rebinding), any request a browser marks with Origin, and any non-JSON POST
+  // (a "simple" cross-site form post needs no preflight).
+  app.addHook("onRequest", async (request, reply) => {
+    const host = (request.headers.host ?? "").replace(/:\d+$/, "");
+    const json = (request.headers["content-type"] ?? "").startsWith("application/json");
+    if (!LOOPBACK_HOSTS.has(host) || request.headers.origin !== undefined || (request.method === "POST" && !json)) {
+      return reply.code(403).send({ error: { code: "forbidden", message: "Admin API: loopback JSON requests only" } });
+    }
+  });
+
   // With ADMIN_TOKEN set, loopback is not enough: other local users must present the token too.
   if (token) {
     const expected = Buffer.from(`Bearer ${token}`);
