@@ -140,9 +140,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     const { command, args } = parseCommand(argv);
     const config = loadConfig();
-    const adminUrl =
-      process.env.KASSA_ADMIN_URL ??
-      `http://${config.admin.host.includes(":") ? `[${config.admin.host}]` : config.admin.host}:${config.admin.port}`;
+    const adminUrl = `http://${config.admin.host.includes(":") ? `[${config.admin.host}]` : config.admin.host}:${config.admin.port}`;
     const outcome =
       (await viaAdminApi(adminUrl, config.admin.token, command.operation, args)) ??
       (await inProcess(command.operation, args));

@@ -174,3 +174,7 @@ export const transactorFor =
   (prisma: PrismaClient): Transactor =>
   (fn) =>
     prisma.$transaction(fn);
+
+/** Whether a Prisma error is a unique-constraint violation (P2002). */
+export const isUniqueViolation = (error: unknown): boolean =>
+  error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002";

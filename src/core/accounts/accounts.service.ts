@@ -1,3 +1,4 @@
+import type { Db } from "../../db/database.js";
 import { invalidParameter, notFound } from "../errors.js";
 import { newId } from "../ids.js";
 import type { PortfoliosRepository } from "../portfolios/portfolios.repository.js";
@@ -16,13 +17,13 @@ export function createAccountsService(deps: {
 }) {
   const { accounts, portfolios } = deps;
   return {
-    async create(input: { name: string; defaultPortfolioId?: string | null }): Promise<Account> {
+    async create(input: { name: string; defaultPortfolioId?: string | null }, tx?: Db): Promise<Account> {
       const name = input.name.trim();
       if (!name) throw invalidParameter("name", "must not be empty");
-      if (input.defaultPortfolioId && !(await portfolios.findById(input.defaultPortfolioId))) {
+      if (input.defaultPortfolioId && !(await portfolios.findById(input.defaultPortfolioId, tx))) {
         throw invalidParameter("default_portfolio_id", `portfolio '${input.defaultPortfolioId}' does not exist`);
       }
-      return accounts.create({ id: newId.account(), name, defaultPortfolioId: input.defaultPortfolioId ?? null });
+      return accounts.create({ id: newId.account(), name, defaultPortfolioId: input.defaultPortfolioId ?? null }, tx);
     },
     async get(id: string): Promise<Account> {
       const account = await accounts.findById(id);

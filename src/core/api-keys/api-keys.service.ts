@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import type { Db } from "../../db/database.js";
 import type { AccountsRepository } from "../accounts/accounts.repository.js";
 import { notFound } from "../errors.js";
 import { newId, newSecret } from "../ids.js";
@@ -58,16 +59,19 @@ export function createApiKeysService(deps: {
   const { apiKeys, accounts, clock } = deps;
   return {
     /** Creates a key; the returned secret is shown once and never stored. */
-    async create(accountId: string): Promise<ApiKeyView & { secret: string }> {
-      if (!(await accounts.findById(accountId))) throw notFound("account", accountId);
+    async create(accountId: string, tx?: Db): Promise<ApiKeyView & { secret: string }> {
+      if (!(await accounts.findById(accountId, tx))) throw notFound("account", accountId);
       const secret = SECRET_PREFIX + newSecret();
-      const key = await apiKeys.create({
-        id: newId.apiKey(),
-        accountId,
-        mode: KEY_MODE,
-        prefix: secret.slice(0, DISPLAY_PREFIX_LENGTH),
-        secretHash: hashSecret(secret),
-      });
+      const key = await apiKeys.create(
+        {
+          id: newId.apiKey(),
+          accountId,
+          mode: KEY_MODE,
+          prefix: secret.slice(0, DISPLAY_PREFIX_LENGTH),
+          secretHash: hashSecret(secret),
+        },
+        tx,
+      );
       return { ...view(key), secret };
     },
 

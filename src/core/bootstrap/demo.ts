@@ -23,10 +23,13 @@ export const DEMO_PORTFOLIO = {
  */
 export async function seedDemoIfEmpty(services: Services): Promise<DemoSeed | null> {
   if ((await services.repos.accounts.count()) > 0) return null;
-  const portfolio =
-    (await services.portfolios.get(DEMO_PORTFOLIO.id)) ??
-    (await services.portfolios.create({ ...DEMO_PORTFOLIO, isDefault: true }));
-  const account = await services.accounts.create({ name: "Demo account", defaultPortfolioId: portfolio.id });
-  const key = await services.apiKeys.create(account.id);
-  return { accountId: account.id, portfolioId: portfolio.id, apiKey: key.secret };
+  // One transaction: a crash midway must not leave an account without the key that was never shown.
+  return services.transaction(async (tx) => {
+    const portfolio =
+      (await services.repos.portfolios.findById(DEMO_PORTFOLIO.id, tx)) ??
+      (await services.portfolios.create({ ...DEMO_PORTFOLIO, isDefault: true }, tx));
+    const account = await services.accounts.create({ name: "Demo account", defaultPortfolioId: portfolio.id }, tx);
+    const key = await services.apiKeys.create(account.id, tx);
+    return { accountId: account.id, portfolioId: portfolio.id, apiKey: key.secret };
+  });
 }

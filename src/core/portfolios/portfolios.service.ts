@@ -1,4 +1,4 @@
-import type { Transactor } from "../../db/database.js";
+import { type Db, isUniqueViolation, type Transactor } from "../../db/database.js";
 import { conflict, invalidParameter, invalidParameters, type FieldErrors } from "../errors.js";
 import { newId } from "../ids.js";
 import { amountKgProblem, type Decimal, priceInCents } from "../money.js";
@@ -72,7 +72,8 @@ export function createPortfoliosService(deps: {
       return { portfolio, priceUsdCents: priceInCents(input.amountKg, unitPrice(portfolio, input.source)) };
     },
 
-    async create(input: NewPortfolio): Promise<Portfolio> {
+    /** Creates a portfolio (and makes it the default if asked), in `tx` when given. */
+    async create(input: NewPortfolio, tx?: Db): Promise<Portfolio> {
       const fields: FieldErrors = {};
       if (!input.name.trim()) fields.name = ["must not be empty"];
       if (input.id !== undefined && !ID_PATTERN.test(input.id))
@@ -88,8 +89,8 @@ export function createPortfoliosService(deps: {
       }
       if (Object.keys(fields).length) throw invalidParameters(fields);
       const id = input.id ?? newId.portfolio();
-      if (await portfolios.findById(id)) throw conflict(`Portfolio '${id}' already exists`);
-      return transaction(async (tx) => {
+      if (await portfolios.findById(id, tx)) throw conflict(`Portfolio '${id}' already exists`);
+      const write = async (tx: Db) => {
         const created = await portfolios.create(
           {
             id,
@@ -106,7 +107,14 @@ export function createPortfoliosService(deps: {
         if (!input.isDefault) return created;
         await portfolios.makeDefault(id, tx);
         return { ...created, isDefault: true };
-      });
+      };
+      try {
+        return await (tx ? write(tx) : transaction(write));
+      } catch (error) {
+        // Two creates of one id at once: the loser gets the same answer as a sequential one.
+        if (isUniqueViolation(error)) throw conflict(`Portfolio '${id}' already exists`);
+        throw error;
+      }
     },
   };
 }
