@@ -28,7 +28,8 @@ USER node
 EXPOSE 3000
 # The embedded store lives here when DATABASE_URL is not set.
 VOLUME ["/data"]
-HEALTHCHECK --interval=10s --timeout=3s --retries=3 \
+# The first start on an empty embedded store runs initdb (tens of seconds on a small machine).
+HEALTHCHECK --interval=10s --timeout=3s --retries=3 --start-period=60s \
   CMD node -e "fetch('http://127.0.0.1:'+process.env.PORT+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
-# Node is PID 1's child via exec form, so SIGTERM reaches it and it drains before exiting.
+# Exec form: node is PID 1 and receives SIGTERM itself; it drains in-flight requests, then exits.
 CMD ["node", "dist/src/server.js"]

@@ -30,6 +30,7 @@ function baseOptions(config: Config, logger: FastifyServerOptions["logger"]): Fa
     // Errors raised before routing (a malformed URL such as /v1/%FF) still answer in the format
     // of the surface the path belongs to.
     frameworkErrors: (error, request, reply) => {
+      reply.header("x-request-id", request.id); // onSend hooks do not run on this path
       if (request.url.startsWith("/v1/")) return cnaughtErrorHandler(error, request, reply);
       return sendProblem(reply, {
         type: "about:blank",

@@ -22,7 +22,13 @@ async function main() {
     throw error;
   }
 
+  // Signals are honoured from here on, also while the store opens or migrates (a `docker stop`
+  // during the first start's initdb must not wait for SIGKILL).
+  const running: Running = {};
+  installShutdown(config, running);
+
   const db = await openDatabase(config.store);
+  running.db = db;
   const services = createServices(db);
   await db.migrate();
   if (config.seedDemo) {
@@ -33,7 +39,7 @@ async function main() {
   const logger = loggerOptions(config);
   const app = await buildApp({ config, db, services, logger });
   const admin = await buildAdminApp({ config, db, services, logger });
-  installShutdown(config, app, admin, db);
+  running.servers = [admin, app];
 
   // The admin port first: once /healthz answers, the CLI can reach the server too.
   await admin.listen({ host: config.admin.host, port: config.admin.port });
@@ -61,25 +67,35 @@ function printDemoBanner(config: Config, apiKey: string, accountId: string) {
   );
 }
 
-function installShutdown(config: Config, app: FastifyInstance, admin: FastifyInstance, db: Database) {
+interface Running {
+  db?: Database;
+  servers?: FastifyInstance[];
+}
+
+function installShutdown(config: Config, running: Running) {
   let closing = false;
+  const log = (msg: string, extra: object = {}) => {
+    const logger = running.servers?.[1]?.log;
+    if (logger) logger.info(extra, msg);
+    else process.stdout.write(`${JSON.stringify({ level: 30, time: Date.now(), msg, ...extra })}\n`);
+  };
   const shutdown = async (signal: string) => {
     if (closing) return;
     closing = true;
-    app.log.info({ signal }, "shutting down: draining in-flight requests");
+    log("shutting down: draining in-flight requests", { signal });
     const timer = setTimeout(() => {
-      app.log.error("shutdown timed out; exiting");
+      process.stderr.write("kassa: shutdown timed out; exiting\n");
       process.exit(1);
     }, config.shutdownTimeoutMs);
     timer.unref();
     try {
       // Fastify's close stops accepting, answers new requests 503, and waits for in-flight ones.
-      await Promise.all([app.close(), admin.close()]);
-      await db.close();
-      app.log.info("shutdown complete");
+      await Promise.all((running.servers ?? []).map((server) => server.close()));
+      await running.db?.close();
+      log("shutdown complete");
       process.exit(0);
     } catch (error) {
-      app.log.error({ err: error }, "shutdown failed");
+      process.stderr.write(`kassa: shutdown failed: ${(error as Error).message}\n`);
       process.exit(1);
     }
   };

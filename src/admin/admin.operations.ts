@@ -24,7 +24,6 @@ const flag = z.union([z.boolean(), z.enum(["true", "false"]).transform((v) => v 
 const keyView = (k: ApiKeyView) => ({
   ...k,
   created_on: k.created_on.toISOString(),
-  last_used_on: k.last_used_on?.toISOString() ?? null,
   revoked_on: k.revoked_on?.toISOString() ?? null,
 });
 

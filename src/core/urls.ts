@@ -20,6 +20,15 @@ export function redirectUrlProblem(value: string): string | null {
   return "must be an https URL (http is allowed only for localhost and 127.0.0.1)";
 }
 
+/** Why a public https resource URL (a logo, an image) is unacceptable, or null. */
+export function httpsUrlProblem(value: string): string | null {
+  try {
+    return new URL(value).protocol === "https:" ? null : "must be an https URL";
+  } catch {
+    return "must be an absolute https URL";
+  }
+}
+
 /** Why a server-to-server URL (notification callback, logo) is unacceptable, or null. */
 export function httpUrlProblem(value: string): string | null {
   try {

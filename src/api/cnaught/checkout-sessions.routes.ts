@@ -55,7 +55,7 @@ export const checkoutSessionsRoutes: FastifyPluginAsyncZod<CnaughtRouteOptions> 
         tags,
         headers: subaccountHeader,
         params: idParams,
-        response: { 200: CheckoutSessionBody, 401: errorResponses[401], 404: errorResponses[404] },
+        response: { 200: CheckoutSessionBody, ...errorResponses },
       },
     },
     async (request) =>

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { CheckoutSession } from "../../core/checkout-sessions/checkout-sessions.types.js";
+import { type CheckoutSession, checkoutPagePath } from "../../core/checkout-sessions/checkout-sessions.types.js";
 import { decimalToNumber } from "../../core/money.js";
 import { formatNullableTimestamp, formatTimestamp } from "../../core/time.js";
 import { amountKg } from "./cnaught.schemas.js";
@@ -53,7 +53,7 @@ export const CheckoutSessionBody = z
 
 export type CheckoutSessionWire = z.infer<typeof CheckoutSessionBody>;
 
-export const checkoutUrl = (publicUrl: string, id: string) => `${publicUrl}/pay/${id}`;
+export const checkoutUrl = (publicUrl: string, id: string) => publicUrl + checkoutPagePath(id);
 
 export function toWireCheckoutSession(s: CheckoutSession, publicUrl: string): CheckoutSessionWire {
   return {

@@ -4,10 +4,9 @@ import { CNAUGHT_ERROR_BASE } from "./cnaught.errors.js";
 /** Schemas shared by every CNaught route: headers, problem bodies, list envelopes. */
 
 export const subaccountHeader = z.object({
+  // Any value is looked up: an unknown one (empty, too long) is invalid-subaccount, not a schema error.
   "x-subaccount-id": z
     .string()
-    .min(1)
-    .max(64)
     .optional()
     .describe("If present, scopes the operation to the subaccount with given id."),
 });

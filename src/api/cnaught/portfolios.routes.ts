@@ -1,7 +1,6 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
-import { notFound } from "../../core/errors.js";
 import type { CnaughtRouteOptions } from "./cnaught.plugin.js";
-import { errorResponses, idParams } from "./cnaught.schemas.js";
+import { errorResponses, idParams, subaccountHeader } from "./cnaught.schemas.js";
 import { PortfolioDetail, PortfolioList, toWirePortfolio, toWirePortfolioSummary } from "./portfolios.schemas.js";
 
 const tags = ["Portfolios"];
@@ -14,7 +13,8 @@ export const portfoliosRoutes: FastifyPluginAsyncZod<CnaughtRouteOptions> = asyn
         operationId: "GetPortfolios",
         summary: "List portfolios",
         tags,
-        response: { 200: PortfolioList, 401: errorResponses[401] },
+        headers: subaccountHeader,
+        response: { 200: PortfolioList, 400: errorResponses[400], 401: errorResponses[401] },
       },
     },
     async () => ({ data: (await services.portfolios.list()).map(toWirePortfolioSummary) }),
@@ -27,14 +27,11 @@ export const portfoliosRoutes: FastifyPluginAsyncZod<CnaughtRouteOptions> = asyn
         operationId: "GetPortfolioDetails",
         summary: "Get portfolio",
         tags,
+        headers: subaccountHeader,
         params: idParams,
-        response: { 200: PortfolioDetail, 401: errorResponses[401], 404: errorResponses[404] },
+        response: { 200: PortfolioDetail, ...errorResponses },
       },
     },
-    async (request) => {
-      const portfolio = await services.portfolios.get(request.params.id);
-      if (!portfolio) throw notFound("portfolio", request.params.id);
-      return toWirePortfolio(portfolio);
-    },
+    async (request) => toWirePortfolio(await services.portfolios.get(request.params.id)),
   );
 };

@@ -1,17 +1,12 @@
 import { z } from "zod";
 import type { Subaccount } from "../../core/subaccounts/subaccounts.repository.js";
 import { formatTimestamp } from "../../core/time.js";
+import { httpsUrlProblem } from "../../core/urls.js";
 
 const httpsUrl = z
   .string()
   .max(2048)
-  .refine((v) => {
-    try {
-      return new URL(v).protocol === "https:";
-    } catch {
-      return false;
-    }
-  }, "must be an absolute https URL");
+  .refine((v) => httpsUrlProblem(v) === null, "must be an absolute https URL");
 
 export const SubaccountParams = z
   .object({

@@ -24,7 +24,6 @@ export interface ApiKeyView {
   mode: string;
   prefix: string;
   created_on: Date;
-  last_used_on: Date | null;
   revoked_on: Date | null;
 }
 
@@ -34,7 +33,6 @@ const view = (k: {
   mode: string;
   prefix: string;
   createdAt: Date;
-  lastUsedAt: Date | null;
   revokedAt: Date | null;
 }): ApiKeyView => ({
   id: k.id,
@@ -42,7 +40,6 @@ const view = (k: {
   mode: k.mode,
   prefix: k.prefix,
   created_on: k.createdAt,
-  last_used_on: k.lastUsedAt,
   revoked_on: k.revokedAt,
 });
 

@@ -25,6 +25,9 @@ export interface CheckoutSession {
   completedAt: Date | null;
 }
 
+/** Where the customer pays: the hosted page's path under PUBLIC_URL, the same for every API. */
+export const checkoutPagePath = (sessionId: string) => `/pay/${encodeURIComponent(sessionId)}`;
+
 /** What a merchant asks for, already in core terms (adapters parse their wire into this). */
 export interface NewCheckoutSession {
   amountKg: Decimal;

@@ -1,5 +1,5 @@
 import { type Db, isUniqueViolation, type Transactor } from "../../db/database.js";
-import { conflict, invalidParameter, invalidParameters, type FieldErrors } from "../errors.js";
+import { conflict, notFound, invalidParameter, invalidParameters, type FieldErrors } from "../errors.js";
 import { newId } from "../ids.js";
 import { amountKgProblem, type Decimal, priceInCents } from "../money.js";
 import type { AccountsRepository } from "../accounts/accounts.repository.js";
@@ -61,7 +61,11 @@ export function createPortfoliosService(deps: {
 
   return {
     list: () => portfolios.list(),
-    get: (id: string) => portfolios.findById(id),
+    async get(id: string): Promise<Portfolio> {
+      const portfolio = await portfolios.findById(id);
+      if (!portfolio) throw notFound("portfolio", id);
+      return portfolio;
+    },
     resolveFor,
 
     /** Prices an amount without creating anything (POST /quotes). */
