@@ -444,3 +444,13 @@ describe(`no input makes it answer 500 (${storeKind})`, () => {
     },
   );
 });
+
+describe(`errors raised before routing (${storeKind})`, () => {
+  it("a malformed URL under /v1 is CNaught's invalid-parameters with the request id echoed", async () => {
+    const { api } = await merchantApi();
+    const res = await api("GET", "/v1/checkout/sessions/%FF", undefined, { "x-request-id": "trace-bad-url-1" });
+    expectProblem(res, 400, "invalid-parameters");
+    expect(res.headers.get("x-request-id")).toBe("trace-bad-url-1");
+    expect(Object.keys(res.body.errors)).toEqual(["path"]);
+  });
+});

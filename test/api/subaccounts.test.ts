@@ -218,7 +218,7 @@ describe(`X-Subaccount-Id scoping (${storeKind})`, () => {
     const deleted = (await api("POST", "/v1/subaccounts", { name: "Gone" })).body;
     expect((await api("DELETE", `/v1/subaccounts/${deleted.id}`)).status).toBe(204);
 
-    for (const bad of [unknownId(), deleted.id, foreign.id]) {
+    for (const bad of [unknownId(), deleted.id, foreign.id, "x".repeat(200)]) {
       const headers = { "x-subaccount-id": bad };
       for (const res of [
         await api("POST", "/v1/checkout/sessions", sessionParams(), headers),
