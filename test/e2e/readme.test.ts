@@ -1,11 +1,20 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
-import net from "node:net";
-import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  cleanEnv,
+  cleanUp,
+  freePorts,
+  kill,
+  launch,
+  ROOT,
+  type Server,
+  startServer,
+  stop,
+  tempDir,
+  waitReady,
+  within,
+} from "../helpers/processes.js";
 
 /**
  * The README's examples, run verbatim: every `curl` of "The API, by example" through bash against
@@ -15,7 +24,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
  * tells the reader to substitute, and a `-w` to capture the HTTP status.
  */
 
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const README = readFileSync(path.join(ROOT, "README.md"), "utf8");
 const README_PORT = "3000";
 const README_BASE = `http://localhost:${README_PORT}`;
@@ -129,23 +137,7 @@ function route(command: string): string {
 // ---------------------------------------------------------------------------------------------
 // Processes
 
-const groups = new Set<ChildProcess>();
-let server: ChildProcess | null = null;
-let serverExited: Promise<number | null> | null = null;
-let serverOutput = { stdout: "", stderr: "" };
-
-function killEverything() {
-  for (const child of groups) {
-    try {
-      process.kill(-child.pid!, "SIGKILL");
-    } catch {
-      // already gone
-    }
-  }
-  if (server && server.exitCode === null && server.signalCode === null) server.kill("SIGKILL");
-}
-// Whatever happens to the tests, no spawned process outlives this file.
-process.once("exit", killEverything);
+afterAll(cleanUp);
 
 interface BashResult {
   code: number | null;
@@ -154,101 +146,14 @@ interface BashResult {
 }
 
 /** `bash -c script` in its own process group, killed (with everything it started) on timeout. */
-function bash(script: string, env: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<BashResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn("bash", ["-c", script], { cwd: ROOT, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
-    groups.add(child);
-    let stdout = "";
-    let stderr = "";
-    child.stdout!.setEncoding("utf8").on("data", (chunk: string) => {
-      stdout += chunk;
-    });
-    child.stderr!.setEncoding("utf8").on("data", (chunk: string) => {
-      stderr += chunk;
-    });
-    const timer = setTimeout(() => {
-      try {
-        process.kill(-child.pid!, "SIGKILL");
-      } catch {
-        // already gone
-      }
-      reject(new Error(`timed out after ${timeoutMs} ms: ${script}\nstdout: ${stdout}\nstderr: ${stderr}`));
-    }, timeoutMs);
-    child.once("error", (error) => {
-      clearTimeout(timer);
-      groups.delete(child);
-      reject(error);
-    });
-    child.once("close", (code) => {
-      clearTimeout(timer);
-      groups.delete(child);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-/** A free loopback port P whose P + 1 (the default ADMIN_PORT) is free too. */
-async function freePortPair(): Promise<number> {
-  const listen = (port: number) =>
-    new Promise<net.Server | null>((resolve) => {
-      const s = net.createServer();
-      s.once("error", () => resolve(null));
-      s.listen(port, "127.0.0.1", () => resolve(s));
-    });
-  const close = (s: net.Server) => new Promise((r) => s.close(r));
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const first = await listen(0);
-    if (!first) continue;
-    const port = (first.address() as net.AddressInfo).port;
-    const second = port < 65535 ? await listen(port + 1) : null;
-    await close(first);
-    if (second) {
-      await close(second);
-      return port;
-    }
-  }
-  throw new Error("found no two adjacent free ports");
-}
-
-/** The environment minus anything of ours (or a proxy) the caller's shell may have set. */
-function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const name of Object.keys(env)) {
-    if (/^(http_proxy|https_proxy|all_proxy|no_proxy)$/i.test(name)) delete env[name];
-  }
-  for (const name of [
-    "DATABASE_URL",
-    "DATABASE_POOL_SIZE",
-    "DATA_DIR",
-    "HOST",
-    "PORT",
-    "ADMIN_HOST",
-    "ADMIN_PORT",
-    "ADMIN_TOKEN",
-    "PUBLIC_URL",
-    "DEMO_SEED",
-    "LOG_LEVEL",
-    "TRUST_PROXY",
-    "SHUTDOWN_TIMEOUT_MS",
-    "BODY_LIMIT_BYTES",
-    "KASSA_ADMIN_URL",
-    "KASSA_KEY",
-    "NODE_OPTIONS",
-  ]) {
-    delete env[name];
-  }
-  return { ...env, NODE_ENV: "production", ...extra };
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function answers(url: string): Promise<boolean> {
+async function bash(script: string, env: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<BashResult> {
+  const proc = launch("bash", ["-c", script], env, { group: true });
   try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
-    await response.arrayBuffer();
-    return response.ok;
-  } catch {
-    return false;
+    const { code } = await within(proc.exited, timeoutMs, script);
+    return { code, stdout: proc.stdout, stderr: proc.stderr };
+  } catch (error) {
+    kill(proc);
+    throw new Error(`${(error as Error).message}\nstdout: ${proc.stdout}\nstderr: ${proc.stderr}`);
   }
 }
 
@@ -296,6 +201,7 @@ const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 describe("README.md, run verbatim against a real server on the embedded store", () => {
   let dataDir: string;
   let port: number;
+  let server: Server | undefined;
   let demoKey: string;
   let curlEnv: NodeJS.ProcessEnv;
   let cliEnv: NodeJS.ProcessEnv;
@@ -305,49 +211,19 @@ describe("README.md, run verbatim against a real server on the embedded store", 
   let newKey: string | undefined;
 
   beforeAll(async () => {
-    dataDir = await mkdtemp(path.join(os.tmpdir(), "kassa-readme-"));
-    port = await freePortPair();
+    dataDir = await tempDir("kassa-readme-");
+    port = (await freePorts(2, { consecutive: true }))[0]!;
     // The README's defaults: no HOST, no ADMIN_PORT (PORT + 1), no DATABASE_URL (embedded store).
-    const serverEnv = cleanEnv({ PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: "info" });
-    const child = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "src/server.ts")], {
-      cwd: ROOT,
-      env: serverEnv,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    server = child;
-    serverOutput = { stdout: "", stderr: "" };
-    child.stdout!.setEncoding("utf8").on("data", (chunk: string) => {
-      serverOutput.stdout += chunk;
-    });
-    child.stderr!.setEncoding("utf8").on("data", (chunk: string) => {
-      serverOutput.stderr += chunk;
-    });
-    serverExited = new Promise((resolve) => child.once("close", (code) => resolve(code)));
-
-    const deadline = Date.now() + 90_000;
-    for (;;) {
-      if (child.exitCode !== null || child.signalCode !== null) {
-        throw new Error(`the server exited before becoming healthy:\n${serverOutput.stderr}\n${serverOutput.stdout}`);
-      }
-      if (
-        (await answers(`http://127.0.0.1:${port}/healthz`)) &&
-        (await answers(`http://127.0.0.1:${port + 1}/admin/healthz`))
-      ) {
-        break;
-      }
-      if (Date.now() > deadline) {
-        throw new Error(`the server did not become healthy:\n${serverOutput.stderr}\n${serverOutput.stdout}`);
-      }
-      await sleep(100);
-    }
+    server = startServer(cleanEnv({ PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: "info" }));
+    await waitReady(server);
 
     // "Run that `export` line in the shell you use for the examples below."
-    const banner = /^\s*export KASSA_KEY=(\S+)\s*$/m.exec(serverOutput.stdout);
-    if (!banner) throw new Error(`no "export KASSA_KEY=..." line in the server's output:\n${serverOutput.stdout}`);
+    const banner = /^\s*export KASSA_KEY=(\S+)\s*$/m.exec(server.stdout);
+    if (!banner) throw new Error(`no "export KASSA_KEY=..." line in the server's output:\n${server.stdout}`);
     demoKey = banner[1]!;
     expect(demoKey).toMatch(/^sk_test_/);
-    expect(serverOutput.stdout).toContain(`on the empty embedded store in ${dataDir}`);
-    expect(serverOutput.stdout).toMatch(
+    expect(server.stdout).toContain(`on the empty embedded store in ${dataDir}`);
+    expect(server.stdout).toMatch(
       /"store":"pglite"[^\n]*"msg":"kassa is ready"|"msg":"kassa is ready"[^\n]*"store":"pglite"/,
     );
 
@@ -356,20 +232,9 @@ describe("README.md, run verbatim against a real server on the embedded store", 
   });
 
   afterAll(async () => {
-    try {
-      if (server && serverExited && server.exitCode === null && server.signalCode === null) {
-        server.kill("SIGTERM");
-        const code = await Promise.race([serverExited, sleep(30_000).then(() => "timeout" as const)]);
-        if (code === "timeout") {
-          server.kill("SIGKILL");
-          await serverExited;
-          throw new Error("the server did not exit within 30 s of SIGTERM");
-        }
-        expect(code, `server exit code; stderr:\n${serverOutput.stderr}`).toBe(0);
-      }
-    } finally {
-      killEverything();
-      if (dataDir) await rm(dataDir, { recursive: true, force: true });
+    if (server && !server.exit) {
+      const exit = await stop(server);
+      expect(exit.code, `server exit code; stderr:\n${server.stderr}`).toBe(0);
     }
   });
 

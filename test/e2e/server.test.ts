@@ -1,16 +1,31 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import http from "node:http";
-import net from "node:net";
-import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { readMigrations } from "../../src/db/migrate.js";
+import { withAdmin } from "../helpers/database.js";
 import { databaseUrlFor } from "../helpers/postgres.js";
+import {
+  answers,
+  cleanEnv,
+  cleanUp,
+  freePorts,
+  kill,
+  launch,
+  type Proc,
+  ROOT,
+  SERVER_ARGS,
+  type Server,
+  sleep,
+  startServer,
+  stop,
+  tempDir,
+  waitFor,
+  waitReady,
+  within,
+} from "../helpers/processes.js";
 
 /**
  * The real thing: `node --import tsx src/server.ts` and `node bin/kassa.js` as child processes,
@@ -18,190 +33,26 @@ import { databaseUrlFor } from "../helpers/postgres.js";
  * DATABASE_URL is set, on a fresh PostgreSQL database too).
  */
 
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const SERVER_ARGS = ["--import", "tsx", path.join(ROOT, "src/server.ts")];
 const CLI_ARGS = [path.join(ROOT, "bin/kassa.js")];
 const KEY_PATTERN = /export KASSA_KEY=(sk_test_[A-Za-z0-9]+)/g;
+
+afterAll(cleanUp);
 
 // ---------------------------------------------------------------------------------------------
 // Processes
 
-interface Proc {
-  child: ChildProcess;
-  stdout: string;
-  stderr: string;
-  /** Resolves when the process has exited and its output is read. */
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  /** Set once exited. */
-  exit: { code: number | null; signal: NodeJS.Signals | null } | null;
-}
+/** A clean environment at LOG_LEVEL info: the assertions read the request log lines. */
+const serverEnv = (extra: Record<string, string>) => cleanEnv({ LOG_LEVEL: "info", ...extra });
 
-const running = new Set<ChildProcess>();
-const tempDirs: string[] = [];
-
-function killAll() {
-  for (const child of running) child.kill("SIGKILL");
-}
-// Whatever happens to the tests, no spawned process outlives this file.
-process.once("exit", killAll);
-afterAll(async () => {
-  const leftovers = [...running];
-  killAll();
-  await Promise.all(
-    leftovers.map((child) =>
-      child.exitCode !== null || child.signalCode !== null ? null : new Promise((r) => child.once("exit", r)),
-    ),
-  );
-  await Promise.all(tempDirs.map((dir) => rm(dir, { recursive: true, force: true })));
-});
-
-function launch(args: string[], env: NodeJS.ProcessEnv): Proc {
-  const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
-  running.add(child);
-  const proc: Proc = { child, stdout: "", stderr: "", exit: null, exited: null as never };
-  child.stdout!.setEncoding("utf8").on("data", (chunk: string) => {
-    proc.stdout += chunk;
-  });
-  child.stderr!.setEncoding("utf8").on("data", (chunk: string) => {
-    proc.stderr += chunk;
-  });
-  child.once("exit", () => running.delete(child));
-  proc.exited = new Promise((resolve, reject) => {
-    child.once("error", reject);
-    child.once("close", (code, signal) => {
-      proc.exit = { code, signal };
-      resolve(proc.exit);
-    });
-  });
-  // Awaited where it matters; never an unhandled rejection when a test fails first.
-  proc.exited.catch(() => {});
-  return proc;
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** Polls `check` until it returns something truthy. */
-async function waitFor<T>(check: () => T | Promise<T>, ms: number, what: string): Promise<NonNullable<Awaited<T>>> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value) return value as NonNullable<Awaited<T>>;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await sleep(50);
-  }
-}
-
-/** Two distinct free loopback ports (both held open while choosing, so they differ). */
-async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from(
-      { length: count },
-      () =>
-        new Promise<net.Server>((resolve, reject) => {
-          const server = net.createServer();
-          server.once("error", reject);
-          server.listen(0, "127.0.0.1", () => resolve(server));
-        }),
-    ),
-  );
-  const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-  return ports;
-}
-
-/** The environment without anything of ours the caller's shell may have set. */
-function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const name of [
-    "DATABASE_URL",
-    "DATABASE_POOL_SIZE",
-    "DATA_DIR",
-    "HOST",
-    "PORT",
-    "ADMIN_HOST",
-    "ADMIN_PORT",
-    "PUBLIC_URL",
-    "DEMO_SEED",
-    "LOG_LEVEL",
-    "TRUST_PROXY",
-    "SHUTDOWN_TIMEOUT_MS",
-    "BODY_LIMIT_BYTES",
-    "KASSA_ADMIN_URL",
-    "NODE_OPTIONS",
-  ]) {
-    delete env[name];
-  }
-  return { ...env, NODE_ENV: "production", LOG_LEVEL: "info", ...extra };
-}
-
-interface Server extends Proc {
-  url: string;
-  adminUrl: string;
-  env: NodeJS.ProcessEnv;
-}
-
-async function startServer(extra: Record<string, string>): Promise<Server> {
+/** A server on two fresh loopback ports (PORT and ADMIN_PORT), not yet waited for. */
+async function startOnFreePorts(extra: Record<string, string>): Promise<Server> {
   const [port, adminPort] = await freePorts(2);
-  const env = cleanEnv({ HOST: "127.0.0.1", PORT: String(port), ADMIN_PORT: String(adminPort), ...extra });
-  const proc = launch(SERVER_ARGS, env);
-  return Object.assign(proc, { url: `http://127.0.0.1:${port}`, adminUrl: `http://127.0.0.1:${adminPort}`, env });
-}
-
-async function ok(url: string): Promise<boolean> {
-  try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
-    await response.arrayBuffer();
-    return response.ok;
-  } catch {
-    return false;
-  }
-}
-
-/** Waits until both listeners answer (the admin one listens last), or fails with the output. */
-async function waitReady(server: Server, ms = 90_000): Promise<void> {
-  await waitFor(
-    async () => {
-      if (server.exit) {
-        throw new Error(
-          `server exited (${JSON.stringify(server.exit)}) before becoming healthy:\n${server.stderr}\n${server.stdout}`,
-        );
-      }
-      return (await ok(`${server.url}/healthz`)) && (await ok(`${server.adminUrl}/admin/healthz`));
-    },
-    ms,
-    `${server.url} to become healthy; output so far:\n${server.stderr}\n${server.stdout}`,
-  );
-}
-
-/** SIGTERM and wait for the exit; SIGKILL (and fail) when it hangs. */
-async function stop(server: Proc): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-  if (server.exit) return server.exit;
-  server.child.kill("SIGTERM");
-  try {
-    return await within(server.exited, 30_000, "the server to exit after SIGTERM");
-  } catch (error) {
-    server.child.kill("SIGKILL");
-    throw error;
-  }
+  return startServer(serverEnv({ HOST: "127.0.0.1", PORT: String(port), ADMIN_PORT: String(adminPort), ...extra }));
 }
 
 /** `kassa ...args` with the given environment; stdout parsed as JSON when it is JSON. */
 async function kassa(env: NodeJS.ProcessEnv, ...args: string[]) {
-  const proc = launch([...CLI_ARGS, ...args], env);
+  const proc = launch(process.execPath, [...CLI_ARGS, ...args], env);
   const { code } = await within(proc.exited, 60_000, `kassa ${args.join(" ")}`);
   let json: any = null;
   try {
@@ -275,9 +126,8 @@ describe("the server process on the embedded store (PGlite)", () => {
   const requestId = `e2e-${randomBytes(6).toString("hex")}`;
 
   beforeAll(async () => {
-    dataDir = await mkdtemp(path.join(os.tmpdir(), "kassa-e2e-"));
-    tempDirs.push(dataDir);
-    first = await startServer({ DATA_DIR: dataDir });
+    dataDir = await tempDir("kassa-e2e-");
+    first = await startOnFreePorts({ DATA_DIR: dataDir });
     await waitReady(first);
   });
 
@@ -303,7 +153,7 @@ describe("the server process on the embedded store (PGlite)", () => {
 
     expect((await api(first.url, null, "GET", "/v1/portfolios")).status).toBe(401);
     expect((await api(first.url, "sk_test_not-a-real-key", "GET", "/v1/portfolios")).status).toBe(401);
-    expect(await ok(`${first.url}/readyz`)).toBe(true);
+    expect(await answers(`${first.url}/readyz`)).toBe(true);
   });
 
   it("logs JSON lines, and a request's lines carry the X-Request-Id it was sent with", async () => {
@@ -423,14 +273,14 @@ describe("the server process on the embedded store (PGlite)", () => {
   });
 
   it("a second server on the same data dir fails with a message about the store being in use", async () => {
-    const second = await startServer({ DATA_DIR: dataDir });
+    const second = await startOnFreePorts({ DATA_DIR: dataDir });
     const exit = await within(second.exited, 60_000, "the second server to give up");
     expect(exit.code).not.toBe(0);
     expect(exit.code).not.toBeNull();
     expect(second.stderr).toContain(`The embedded store in ${dataDir} is in use by process ${first.child.pid}`);
     expect(printedKeys(second)).toEqual([]);
     // The first one is unharmed and still owns the store.
-    expect(await ok(`${first.url}/healthz`)).toBe(true);
+    expect(await answers(`${first.url}/healthz`)).toBe(true);
     expect((await api(first.url, demoKey, "GET", "/v1/portfolios")).status).toBe(200);
     expect((await readFile(path.join(dataDir, "kassa.pid"), "utf8")).trim()).toBe(String(first.child.pid));
   });
@@ -483,7 +333,7 @@ describe("the server process on the embedded store (PGlite)", () => {
     await sleep(300);
     expect(first.exit).toBeNull(); // still draining, waiting for our body
     // New connections are no longer taken while draining.
-    expect(await ok(`${first.url}/healthz`)).toBe(false);
+    expect(await answers(`${first.url}/healthz`)).toBe(false);
 
     request.end(body.slice(half));
     const answer = await within(response, 15_000, "the drained response");
@@ -522,7 +372,7 @@ describe("the server process on the embedded store (PGlite)", () => {
   });
 
   it("a restart on the same data dir prints no new key; every key keeps its state", async () => {
-    restarted = await startServer({ DATA_DIR: dataDir });
+    restarted = await startOnFreePorts({ DATA_DIR: dataDir });
     await waitReady(restarted);
     expect(printedKeys(restarted)).toEqual([]);
     expect(restarted.stdout).not.toContain("sk_test_");
@@ -568,12 +418,15 @@ describe("the server process on the embedded store (PGlite)", () => {
   });
 
   it("a bad environment variable stops the process with a message naming it", async () => {
-    const dir = await mkdtemp(path.join(os.tmpdir(), "kassa-e2e-bad-"));
-    tempDirs.push(dir);
+    const dir = await tempDir("kassa-e2e-bad-");
     const password = "hunter2-e2e-secret";
     const [badPort, badUrl] = [
-      launch(SERVER_ARGS, cleanEnv({ DATA_DIR: path.join(dir, "a"), PORT: "abc" })),
-      launch(SERVER_ARGS, cleanEnv({ DATA_DIR: path.join(dir, "b"), DATABASE_URL: `mysql://root:${password}@db/x` })),
+      launch(process.execPath, SERVER_ARGS, serverEnv({ DATA_DIR: path.join(dir, "a"), PORT: "abc" })),
+      launch(
+        process.execPath,
+        SERVER_ARGS,
+        serverEnv({ DATA_DIR: path.join(dir, "b"), DATABASE_URL: `mysql://root:${password}@db/x` }),
+      ),
     ];
     const [portExit, urlExit] = await within(Promise.all([badPort.exited, badUrl.exited]), 60_000, "config errors");
 
@@ -605,34 +458,23 @@ if (postgresUrl) {
     const dbUrl = databaseUrlFor(postgresUrl, dbName);
     const servers: Server[] = [];
 
-    async function admin<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
-      const client = new pg.Client({ connectionString: url });
-      await client.connect();
-      try {
-        return await fn(client);
-      } finally {
-        await client.end();
-      }
-    }
-
     beforeAll(async () => {
-      await admin(postgresUrl, (c) => c.query(`CREATE DATABASE ${dbName}`));
+      await withAdmin(postgresUrl, (c) => c.query(`CREATE DATABASE ${dbName}`));
     });
 
     afterAll(async () => {
-      for (const server of servers) if (!server.exit) server.child.kill("SIGKILL");
+      for (const server of servers) if (!server.exit) kill(server);
       await Promise.all(servers.map((s) => s.exited.catch(() => null)));
-      await admin(postgresUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`));
+      await withAdmin(postgresUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`));
     });
 
     it("both become healthy, migrate once, and seed exactly one demo account", async () => {
-      const dataDir = await mkdtemp(path.join(os.tmpdir(), "kassa-e2e-pg-"));
-      tempDirs.push(dataDir);
+      const dataDir = await tempDir("kassa-e2e-pg-");
       const env = { DATABASE_URL: dbUrl, DEMO_SEED: "true", DATA_DIR: dataDir };
-      servers.push(...(await Promise.all([startServer(env), startServer(env)])));
+      servers.push(...(await Promise.all([startOnFreePorts(env), startOnFreePorts(env)])));
       await Promise.all(servers.map((s) => waitReady(s)));
 
-      await admin(dbUrl, async (c) => {
+      await withAdmin(dbUrl, async (c) => {
         const { rows } = await c.query<{ migration_name: string; n: number }>(
           `SELECT migration_name, count(*)::int AS n FROM "_prisma_migrations" GROUP BY migration_name ORDER BY 1`,
         );

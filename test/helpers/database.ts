@@ -38,7 +38,11 @@ export async function createTestDatabase(): Promise<{ db: Database; url: string 
   return { db, url: null, drop: () => db.close() };
 }
 
-async function withAdmin<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+/**
+ * `fn` with a one-off client on `url` (for CREATE/DROP DATABASE and checks from outside the app),
+ * closed even when `fn` throws so no connection outlives the call.
+ */
+export async function withAdmin<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
