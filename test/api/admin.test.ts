@@ -38,6 +38,22 @@ describe("admin API", () => {
     await admin.close();
   });
 
+  it("answers 409 for a portfolio id that exists, also when two creates race", async () => {
+    const admin = await adminApp({});
+    const create = () =>
+      admin.inject({
+        method: "POST",
+        url: "/admin/operations/portfolios.create",
+        payload: { id: "twice", name: "Twice", checkout_price_per_kg_usd_cents: "2", api_price_per_kg_usd_cents: "1" },
+      });
+    const statuses = (await Promise.all([create(), create()])).map((r) => r.statusCode).sort();
+    expect(statuses).toEqual([200, 409]);
+    const again = await create();
+    expect(again.statusCode).toBe(409);
+    expect(again.json().error.code).toBe("conflict");
+    await admin.close();
+  });
+
   it("refuses foreign Host headers, browser Origins and non-JSON posts", async () => {
     const admin = await adminApp({});
     const post = (headers: Record<string, string>, payload: string | object = {}) =>

@@ -93,7 +93,6 @@ export function createPortfoliosService(deps: {
       }
       if (Object.keys(fields).length) throw invalidParameters(fields);
       const id = input.id ?? newId.portfolio();
-      if (await portfolios.findById(id, tx)) throw conflict(`Portfolio '${id}' already exists`);
       const write = async (tx: Db) => {
         const created = await portfolios.create(
           {
@@ -115,7 +114,7 @@ export function createPortfoliosService(deps: {
       try {
         return await (tx ? write(tx) : transaction(write));
       } catch (error) {
-        // Two creates of one id at once: the loser gets the same answer as a sequential one.
+        // The primary key decides, so concurrent creates of one id get the same answer as sequential ones.
         if (isUniqueViolation(error)) throw conflict(`Portfolio '${id}' already exists`);
         throw error;
       }
