@@ -8,7 +8,8 @@ import { opsRoutes } from "./api/ops/ops.routes.js";
 import { HTTP_CLIENT_ERRORS, sendProblem } from "./api/problem.js";
 import { notFoundAsError } from "./api/routing.js";
 import type { Config } from "./config.js";
-import { createServices, type Services } from "./core/services.js";
+import { createKassaServices } from "./composition.js";
+import type { Services } from "./core/services.js";
 import type { Database } from "./db/database.js";
 import { genReqId } from "./logger.js";
 
@@ -56,7 +57,7 @@ function echoRequestId(app: FastifyInstance) {
  */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const { config, db } = options;
-  const services = options.services ?? createServices(db);
+  const services = options.services ?? createKassaServices(db);
   const app = Fastify(baseOptions(config, options.logger));
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -83,7 +84,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
  */
 export async function buildAdminApp(options: AppOptions): Promise<FastifyInstance> {
   const { config, db } = options;
-  const services = options.services ?? createServices(db);
+  const services = options.services ?? createKassaServices(db);
   const app = Fastify(baseOptions(config, options.logger));
   echoRequestId(app);
   await app.register(adminApi, { services, db, token: config.admin.token });

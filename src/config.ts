@@ -3,7 +3,7 @@ import path from "node:path";
 import { z } from "zod";
 
 /** Variables whose values are never echoed in an error message. */
-const SECRET_VARIABLES = new Set(["DATABASE_URL", "ADMIN_TOKEN"]);
+const SECRET_VARIABLES = new Set(["DATABASE_URL", "ADMIN_TOKEN", "REDIS_URL", "CHECKOUT_PAGE_SECRET"]);
 
 const LOOPBACK_HOSTS = new Set(["127.0.0.1", "::1", "localhost"]);
 
@@ -48,6 +48,36 @@ export const configSchema = z
     SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
     DEMO_SEED: z.enum(["auto", "true", "false"]).default("auto"),
     TRUST_PROXY: flag.default(false),
+
+    // Background work (session expiry, webhook delivery, pruning); off for an instance that should only serve.
+    WORKERS: flag.default(true),
+    WORKER_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(1000),
+
+    // Hosted checkout page. The CSRF secret defaults to one generated once and kept in the store.
+    CHECKOUT_PAGE_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
+
+    // Webhooks (order notifications).
+    WEBHOOK_ALLOW_PRIVATE_URLS: flag.optional(),
+    WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+    WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(10).default(30_000),
+    WEBHOOK_RETRY_MAX_MS: z.coerce.number().int().min(10).default(3_600_000),
+    WEBHOOK_SECRET_ROTATION_HOURS: z.coerce.number().min(0).max(720).default(24),
+
+    // Request limits.
+    RATE_LIMIT_MAX: z.coerce.number().int().min(0).default(100),
+    RATE_LIMIT_WINDOW_MS: z.coerce.number().int().min(100).default(1000),
+    REDIS_URL: z
+      .string()
+      .regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL")
+      .optional(),
+    MAX_HEADER_BYTES: z.coerce
+      .number()
+      .int()
+      .min(1024)
+      .max(1024 * 1024)
+      .default(16 * 1024),
+    REQUEST_TIMEOUT_MS: z.coerce.number().int().min(0).default(30_000),
+    KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(0).default(72_000),
   })
   .superRefine((env, ctx) => {
     // The admin port defaults to PORT+1, which is no port when PORT is the last one.
@@ -85,6 +115,25 @@ export const configSchema = z
       // gets one only when asked, so production databases never grow an account nobody created.
       seedDemo: env.DEMO_SEED === "auto" ? store.kind === "pglite" : env.DEMO_SEED === "true",
       trustProxy: env.TRUST_PROXY,
+      workers: { enabled: env.WORKERS, intervalMs: env.WORKER_INTERVAL_MS },
+      checkoutPage: { secret: env.CHECKOUT_PAGE_SECRET ?? null },
+      webhooks: {
+        // Receivers on loopback or private networks are normal in development and tests, and a
+        // server-side request forgery risk in production.
+        allowPrivateUrls: env.WEBHOOK_ALLOW_PRIVATE_URLS ?? env.NODE_ENV !== "production",
+        timeoutMs: env.WEBHOOK_TIMEOUT_MS,
+        retryBaseMs: env.WEBHOOK_RETRY_BASE_MS,
+        retryMaxMs: env.WEBHOOK_RETRY_MAX_MS,
+        /** How long the previous secret keeps signing after a rotation. */
+        secretRotationHours: env.WEBHOOK_SECRET_ROTATION_HOURS,
+      },
+      limits: {
+        rateLimit: { max: env.RATE_LIMIT_MAX, windowMs: env.RATE_LIMIT_WINDOW_MS },
+        redisUrl: env.REDIS_URL ?? null,
+        maxHeaderBytes: env.MAX_HEADER_BYTES,
+        requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
+        keepAliveTimeoutMs: env.KEEP_ALIVE_TIMEOUT_MS,
+      },
     };
   });
 

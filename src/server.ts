@@ -2,7 +2,7 @@ import type { FastifyInstance } from "fastify";
 import { buildAdminApp, buildApp } from "./app.js";
 import { type Config, ConfigError, loadConfig } from "./config.js";
 import { seedDemoIfEmpty } from "./core/bootstrap/demo.js";
-import { createServices } from "./core/services.js";
+import { createKassaServices } from "./composition.js";
 import { type Database, openDatabase } from "./db/database.js";
 import { loggerOptions } from "./logger.js";
 
@@ -29,7 +29,7 @@ async function main() {
 
   const db = await openDatabase(config.store);
   running.db = db;
-  const services = createServices(db);
+  const services = createKassaServices(db);
   await db.migrate();
   if (config.seedDemo) {
     const demo = await db.withMigrationLock(() => seedDemoIfEmpty(services));

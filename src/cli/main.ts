@@ -2,7 +2,7 @@ import { parseArgs } from "node:util";
 import { runOperation, type OperationName } from "../admin/admin.operations.js";
 import { adminErrorFrom } from "../api/admin/admin.plugin.js";
 import { ConfigError, loadConfig } from "../config.js";
-import { createServices } from "../core/services.js";
+import { createKassaServices } from "../composition.js";
 import { openDatabase } from "../db/database.js";
 
 /**
@@ -118,7 +118,7 @@ async function inProcess(operation: OperationName, args: unknown): Promise<Outco
   const db = await openDatabase(config.store);
   try {
     if (operation !== "migrate") await db.migrate();
-    return { ok: true, result: await runOperation({ services: createServices(db), db }, operation, args) };
+    return { ok: true, result: await runOperation({ services: createKassaServices(db), db }, operation, args) };
   } catch (error) {
     const { status, body } = adminErrorFrom(error);
     // In-process there is no server log to point at: show the cause itself.

@@ -10,6 +10,13 @@ export const ErrorCodes = {
   forbidden: "forbidden",
   unauthenticated: "unauthenticated",
   conflict: "conflict",
+  /** The object is not in a state that allows this (paying an expired session, cancelling a fulfilled order). */
+  invalid_state: "invalid_state",
+  idempotency_key_too_long: "idempotency_key_too_long",
+  idempotency_key_required: "idempotency_key_required",
+  idempotency_changed_payload: "idempotency_changed_payload",
+  idempotency_concurrent_requests: "idempotency_concurrent_requests",
+  rate_limited: "rate_limited",
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;
@@ -22,7 +29,7 @@ export class AppError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
-    readonly details: { fields?: FieldErrors; resource?: string } = {},
+    readonly details: { fields?: FieldErrors; resource?: string; retryAfterSeconds?: number } = {},
   ) {
     super(message);
   }
@@ -47,3 +54,26 @@ export const notFound = (resource: string, id: string) =>
 export const unauthenticated = () => new AppError("unauthenticated", "Authorization has been denied for this request");
 
 export const conflict = (message: string) => new AppError("conflict", message);
+
+export const invalidState = (message: string) => new AppError("invalid_state", message);
+
+export const idempotencyKeyTooLong = (max: number) =>
+  new AppError("idempotency_key_too_long", `The Idempotency-Key header must be at most ${max} characters`);
+
+export const idempotencyKeyRequired = () =>
+  new AppError("idempotency_key_required", "An Idempotency-Key header is required on this request");
+
+export const idempotencyChangedPayload = () =>
+  new AppError(
+    "idempotency_changed_payload",
+    "This Idempotency-Key was already used with a different request; use a new key for a new request",
+  );
+
+export const idempotencyConcurrentRequests = () =>
+  new AppError(
+    "idempotency_concurrent_requests",
+    "A request with this Idempotency-Key is still being processed; retry after it has finished",
+  );
+
+export const rateLimited = (retryAfterSeconds: number) =>
+  new AppError("rate_limited", `Too many requests; retry after ${retryAfterSeconds} seconds`, { retryAfterSeconds });

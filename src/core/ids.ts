@@ -17,6 +17,12 @@ export const newId = {
   portfolio: () => id8(),
   checkoutSession: () => id10(),
   event: () => `evt_${id16()}`,
+  order: () => id10(),
+  payment: () => `pay_${id16()}`,
+  /** Standard Webhooks message ids (`webhook-id`). */
+  webhookDelivery: () => `msg_${id16()}`,
+  webhookAttempt: () => `wha_${id16()}`,
+  idempotencyKey: () => `idk_${id16()}`,
 };
 
 /** 32 alphanumeric chars from a CSPRNG: ~190 bits. */

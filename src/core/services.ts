@@ -6,17 +6,29 @@ import { createApiKeysService } from "./api-keys/api-keys.service.js";
 import { createCheckoutSessionsRepository } from "./checkout-sessions/checkout-sessions.repository.js";
 import { createCheckoutSessionsService } from "./checkout-sessions/checkout-sessions.service.js";
 import { createEventsRepository } from "./events/events.repository.js";
+import { createOrdersRepository } from "./orders/orders.repository.js";
+import { createOrdersService } from "./orders/orders.service.js";
+import type { OrderNotificationFormats } from "./orders/orders.types.js";
+import type { PaymentProvider } from "./payments/payment-provider.js";
+import { createPaymentsRepository } from "./payments/payments.repository.js";
 import { createPortfoliosRepository } from "./portfolios/portfolios.repository.js";
 import { createPortfoliosService } from "./portfolios/portfolios.service.js";
 import { createSubaccountsRepository } from "./subaccounts/subaccounts.repository.js";
 import { createSubaccountsService } from "./subaccounts/subaccounts.service.js";
 import { type Clock, systemClock } from "./time.js";
+import { createWebhooksRepository } from "./webhooks/webhooks.repository.js";
+
+/** What the core is given from outside: how each API renders notifications, who moves money. */
+export interface CoreAdapters {
+  notificationFormats: OrderNotificationFormats;
+  paymentProvider: PaymentProvider;
+}
 
 /**
  * The composition root of the core: repositories over one database, services over those.
- * The HTTP app, the admin API and the CLI's offline mode all use this one wiring.
+ * Callers outside tests use `createKassaServices` (src/composition.ts), which supplies the adapters.
  */
-export function createServices(db: Database, clock: Clock = systemClock) {
+export function createServices(db: Database, clock: Clock = systemClock, adapters: CoreAdapters) {
   const transaction = transactorFor(db.prisma);
   const repos = {
     accounts: createAccountsRepository(db.prisma),
@@ -25,6 +37,9 @@ export function createServices(db: Database, clock: Clock = systemClock) {
     subaccounts: createSubaccountsRepository(db.prisma),
     sessions: createCheckoutSessionsRepository(db.prisma),
     events: createEventsRepository(db.prisma),
+    orders: createOrdersRepository(db.prisma),
+    payments: createPaymentsRepository(db.prisma),
+    webhooks: createWebhooksRepository(db.prisma),
   };
   const portfolios = createPortfoliosService({
     portfolios: repos.portfolios,
@@ -32,8 +47,18 @@ export function createServices(db: Database, clock: Clock = systemClock) {
     subaccounts: repos.subaccounts,
     transaction,
   });
+  const orders = createOrdersService({
+    orders: repos.orders,
+    events: repos.events,
+    webhooks: repos.webhooks,
+    sessionApi: (id, tx) => repos.sessions.apiOf(id, tx),
+    notificationFormats: adapters.notificationFormats,
+    transaction,
+    clock,
+  });
   return {
     repos,
+    adapters,
     transaction,
     clock,
     accounts: createAccountsService({ accounts: repos.accounts, portfolios: repos.portfolios }),
@@ -44,9 +69,13 @@ export function createServices(db: Database, clock: Clock = systemClock) {
       sessions: repos.sessions,
       events: repos.events,
       portfolios,
+      orders,
+      payments: repos.payments,
+      paymentProvider: adapters.paymentProvider,
       transaction,
       clock,
     }),
+    orders,
   };
 }
 

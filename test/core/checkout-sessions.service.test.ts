@@ -3,7 +3,8 @@ import { createCheckoutSessionsService } from "../../src/core/checkout-sessions/
 import { effectiveState } from "../../src/core/checkout-sessions/checkout-sessions.types.js";
 import { isAppError } from "../../src/core/errors.js";
 import { Decimal } from "../../src/core/money.js";
-import { createServices, type Services } from "../../src/core/services.js";
+import { createKassaServices } from "../../src/composition.js";
+import type { Services } from "../../src/core/services.js";
 import type { Database } from "../../src/db/database.js";
 import { createMerchant } from "../helpers/app.js";
 import { createTestDatabase, storeKind } from "../helpers/database.js";
@@ -13,7 +14,7 @@ let drop: () => Promise<void>;
 let services: Services;
 beforeAll(async () => {
   ({ db, drop } = await createTestDatabase());
-  services = createServices(db);
+  services = createKassaServices(db);
 });
 afterAll(() => drop());
 
@@ -38,6 +39,9 @@ describe(`checkout sessions service (${storeKind})`, () => {
     const failing = createCheckoutSessionsService({
       sessions: services.repos.sessions,
       portfolios: services.portfolios,
+      orders: services.orders,
+      payments: services.repos.payments,
+      paymentProvider: services.adapters.paymentProvider,
       transaction: services.transaction,
       clock: services.clock,
       events: {

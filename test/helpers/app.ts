@@ -2,7 +2,8 @@ import type { FastifyInstance } from "fastify";
 import { buildApp } from "../../src/app.js";
 import { type Config, loadConfig } from "../../src/config.js";
 import { Decimal } from "../../src/core/money.js";
-import { createServices, type Services } from "../../src/core/services.js";
+import { createKassaServices } from "../../src/composition.js";
+import type { Services } from "../../src/core/services.js";
 import type { Clock } from "../../src/core/time.js";
 import type { Database } from "../../src/db/database.js";
 import { createTestDatabase } from "./database.js";
@@ -38,7 +39,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     },
   };
   const clockFn: Clock = () => clock.now ?? new Date();
-  const services = createServices(db, clockFn);
+  const services = createKassaServices(db, clockFn);
   const app = await buildApp({ config, db, services });
   const url = await app.listen({ host: "127.0.0.1", port: 0 });
   return {

@@ -27,6 +27,21 @@ const CODES: Record<ErrorCode, { status: number; slug: string; title: (e: AppErr
   forbidden: { status: 403, slug: "forbidden", title: () => "Forbidden" },
   unauthenticated: { status: 401, slug: "unauthorized", title: () => UNAUTHORIZED_BODY.title },
   conflict: { status: 409, slug: "conflict", title: () => "Conflict" },
+  invalid_state: { status: 409, slug: "invalid-state", title: () => "Invalid state" },
+  idempotency_key_too_long: { status: 400, slug: "idempotency-key-too-long", title: () => "Idempotency key too long" },
+  // CNaught never requires a key; the code exists for APIs that do (LeanRails).
+  idempotency_key_required: { status: 400, slug: "idempotency-key-required", title: () => "Idempotency key required" },
+  idempotency_changed_payload: {
+    status: 422,
+    slug: "idempotency-changed-payload",
+    title: () => "Idempotency key reused with a different request",
+  },
+  idempotency_concurrent_requests: {
+    status: 409,
+    slug: "idempotency-concurrent-requests",
+    title: () => "Concurrent requests with one idempotency key",
+  },
+  rate_limited: { status: 429, slug: "rate-limited", title: () => "Too many requests" },
 };
 
 export function problemFromAppError(error: AppError): Problem {

@@ -1,5 +1,5 @@
-import type { Transactor } from "../../db/database.js";
-import { invalidParameter, invalidParameters, notFound, type FieldErrors } from "../errors.js";
+import type { Db, Transactor } from "../../db/database.js";
+import { invalidParameter, invalidParameters, invalidState, notFound, type FieldErrors } from "../errors.js";
 import type { EventsRepository } from "../events/events.repository.js";
 import { newId } from "../ids.js";
 import {
@@ -8,12 +8,16 @@ import {
   MINIMUM_CHECKOUT_TOTAL_USD_CENTS,
   priceInCents,
 } from "../money.js";
+import type { Order } from "../orders/orders.types.js";
+import type { OrdersService } from "../orders/orders.service.js";
+import type { CardDetails, DeclineCode, PaymentProvider } from "../payments/payment-provider.js";
+import type { PaymentsRepository } from "../payments/payments.repository.js";
 import type { PortfoliosService } from "../portfolios/portfolios.service.js";
 import { unitPrice } from "../portfolios/portfolios.service.js";
 import { inScope, type Scope } from "../scope.js";
 import { addHours, type Clock } from "../time.js";
 import { httpUrlProblem, redirectUrlProblem } from "../urls.js";
-import type { CheckoutSessionsRepository } from "./checkout-sessions.repository.js";
+import type { CheckoutSessionsRepository, Merchant } from "./checkout-sessions.repository.js";
 import {
   type CheckoutSession,
   DEFAULT_SESSION_LIFETIME_HOURS,
@@ -21,7 +25,26 @@ import {
   type NewCheckoutSession,
 } from "./checkout-sessions.types.js";
 
-export const CHECKOUT_SESSION_EVENTS = { created: "checkout_session.created" } as const;
+export const CHECKOUT_SESSION_EVENTS = {
+  created: "checkout_session.created",
+  completed: "checkout_session.completed",
+  expired: "checkout_session.expired",
+} as const;
+
+/**
+ * Work an adapter adds to a write's own transaction (the idempotency record of the response), so
+ * that it commits or rolls back together with the objects the write created.
+ */
+export type WithinTransaction<T> = (tx: Db, result: T) => Promise<void>;
+
+/** What paying a session came to. A decline leaves the session open; paying twice pays once. */
+export type PayOutcome =
+  | { outcome: "paid"; session: CheckoutSession; order: Order }
+  | { outcome: "already_paid"; session: CheckoutSession }
+  | { outcome: "declined"; session: CheckoutSession; code: DeclineCode; message: string };
+
+/** How many expired sessions one sweep records per transaction. */
+const EXPIRY_BATCH = 100;
 
 /** The session as events record it: plain JSON, decimals as strings. */
 const eventSnapshot = (s: CheckoutSession) => ({
@@ -39,10 +62,25 @@ export function createCheckoutSessionsService(deps: {
   sessions: CheckoutSessionsRepository;
   events: Pick<EventsRepository, "record">;
   portfolios: Pick<PortfoliosService, "resolveFor">;
+  orders: Pick<OrdersService, "placeForSession">;
+  payments: PaymentsRepository;
+  paymentProvider: PaymentProvider;
   transaction: Transactor;
   clock: Clock;
 }) {
-  const { sessions, events, portfolios, transaction, clock } = deps;
+  const { sessions, events, portfolios, orders, payments, paymentProvider, transaction, clock } = deps;
+
+  const recordEvent = (session: CheckoutSession, type: string, tx: Db) =>
+    events.record(
+      {
+        accountId: session.accountId,
+        type,
+        subjectType: "checkout_session",
+        subjectId: session.id,
+        data: eventSnapshot(session),
+      },
+      tx,
+    );
 
   /** Rules every API shares, whatever its wire format already checked. */
   function validate(input: NewCheckoutSession) {
@@ -64,7 +102,11 @@ export function createCheckoutSessionsService(deps: {
   }
 
   return {
-    async create(scope: Scope, input: NewCheckoutSession): Promise<CheckoutSession> {
+    async create(
+      scope: Scope,
+      input: NewCheckoutSession,
+      within?: WithinTransaction<CheckoutSession>,
+    ): Promise<CheckoutSession> {
       validate(input);
       const portfolio = await portfolios.resolveFor(scope, input.portfolioId);
       const priceUsdCents = priceInCents(input.amountKg, unitPrice(portfolio, "checkout"));
@@ -97,21 +139,88 @@ export function createCheckoutSessionsService(deps: {
         createdAt: now,
         expiresAt: addHours(now, DEFAULT_SESSION_LIFETIME_HOURS),
         completedAt: null,
+        api: input.api ?? "cnaught",
       };
       return transaction(async (tx) => {
         const created = await sessions.insert(session, tx);
-        await events.record(
+        await recordEvent(created, CHECKOUT_SESSION_EVENTS.created, tx);
+        await within?.(tx, created);
+        return created;
+      });
+    },
+
+    /** The session (as a reader sees it now) and who sells it, for the public hosted page. */
+    async getForPage(id: string): Promise<{ session: CheckoutSession; merchant: Merchant }> {
+      const found = await sessions.findWithMerchant(id);
+      if (!found) throw notFound("checkout_session", id);
+      return { ...found, session: { ...found.session, state: effectiveState(found.session, clock()) } };
+    },
+
+    /**
+     * Charges the card and, when the charge succeeds, completes the session: one transaction
+     * holding the session's row lock, so concurrent submits (a double click, two tabs) charge
+     * and complete it once and place one order. A decline is recorded and leaves it open.
+     */
+    async pay(id: string, card: CardDetails): Promise<PayOutcome> {
+      return transaction(async (tx) => {
+        const session = await sessions.lockById(id, tx);
+        if (!session) throw notFound("checkout_session", id);
+        if (session.state === "complete") return { outcome: "already_paid", session };
+        const now = clock();
+        if (effectiveState(session, now) !== "open") throw invalidState("This checkout session has expired");
+
+        const attempt = (await payments.countForSession(id, tx)) + 1;
+        const charge = await paymentProvider.charge({
+          amountUsdCents: session.priceUsdCents,
+          currency: session.currency,
+          card,
+          description: session.description,
+          idempotencyKey: `${session.id}:${attempt}`,
+        });
+        await payments.insert(
           {
-            accountId: created.accountId,
-            type: CHECKOUT_SESSION_EVENTS.created,
-            subjectType: "checkout_session",
-            subjectId: created.id,
-            data: eventSnapshot(created),
+            id: newId.payment(),
+            accountId: session.accountId,
+            checkoutSessionId: session.id,
+            provider: paymentProvider.name,
+            status: charge.status,
+            amountUsdCents: session.priceUsdCents,
+            currency: session.currency,
+            providerReference: charge.status === "succeeded" ? charge.reference : null,
+            declineCode: charge.status === "declined" ? charge.code : null,
+            cardBrand: charge.cardBrand,
+            cardLast4: charge.cardLast4,
+            createdAt: now,
           },
           tx,
         );
-        return created;
+        if (charge.status === "declined") {
+          return { outcome: "declined", session, code: charge.code, message: charge.message };
+        }
+        const completed = await sessions.complete(id, now, tx);
+        // Unreachable while the row is locked and was open; a broken invariant must not commit a charge.
+        if (!completed) throw new Error(`checkout session ${id} could not be completed`);
+        await recordEvent(completed, CHECKOUT_SESSION_EVENTS.completed, tx);
+        const order = await orders.placeForSession(completed, tx);
+        return { outcome: "paid", session: completed, order };
       });
+    },
+
+    /**
+     * Records the expiry of sessions past expires_on (state and event, one transaction per
+     * batch). Safe to run on several instances at once. Returns how many it expired.
+     */
+    async expireDue(): Promise<number> {
+      let total = 0;
+      for (;;) {
+        const expired = await transaction(async (tx) => {
+          const batch = await sessions.expireDue(clock(), EXPIRY_BATCH, tx);
+          for (const session of batch) await recordEvent(session, CHECKOUT_SESSION_EVENTS.expired, tx);
+          return batch.length;
+        });
+        total += expired;
+        if (expired < EXPIRY_BATCH) return total;
+      }
     },
 
     /** The session as a reader sees it now; another tenant's or out-of-scope id is not found. */

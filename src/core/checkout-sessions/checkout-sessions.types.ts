@@ -23,10 +23,19 @@ export interface CheckoutSession {
   createdAt: Date;
   expiresAt: Date;
   completedAt: Date | null;
+  /** The API that created it ("cnaught", …); its notifications use that API's format. */
+  api: string;
 }
 
 /** Where the customer pays: the hosted page's path under PUBLIC_URL, the same for every API. */
 export const checkoutPagePath = (sessionId: string) => `/pay/${encodeURIComponent(sessionId)}`;
+
+/** The template a success URL may carry, replaced with the session id when the customer is sent there. */
+export const SESSION_ID_TEMPLATE = "{CHECKOUT_SESSION_ID}";
+
+/** Where a paid session sends the customer: success_url with the id put in (URL-encoded). */
+export const successRedirectUrl = (session: Pick<CheckoutSession, "id" | "successUrl">) =>
+  session.successUrl.replaceAll(SESSION_ID_TEMPLATE, encodeURIComponent(session.id));
 
 /** What a merchant asks for, already in core terms (adapters parse their wire into this). */
 export interface NewCheckoutSession {
@@ -36,6 +45,8 @@ export interface NewCheckoutSession {
   cancelUrl: string;
   description?: string | null;
   notificationUrl?: string | null;
+  /** The API creating it; "cnaught" when not given. */
+  api?: string;
 }
 
 /**

@@ -1,0 +1,109 @@
+import type { Db } from "../../db/database.js";
+import { Decimal } from "../money.js";
+import type { Order, OrderState } from "./orders.types.js";
+
+type Row = NonNullable<Awaited<ReturnType<Db["order"]["findUnique"]>>>;
+
+const toOrder = (row: Row): Order => ({
+  ...row,
+  orderNumber: row.orderNumber.toString(),
+  amountKg: new Decimal(row.amountKg.toString()),
+  state: row.state as OrderState,
+});
+
+export type NewOrder = Omit<
+  Order,
+  "orderNumber" | "fulfilledAt" | "cancelledAt" | "certificatePublicUrl" | "certificateDownloadPublicUrl"
+>;
+
+export interface OrderPage {
+  limit: number;
+  /** Newest first; at most one cursor. */
+  startingAfter?: string | null;
+  endingBefore?: string | null;
+}
+
+export function createOrdersRepository(db: Db) {
+  return {
+    async insert(order: NewOrder, tx: Db = db): Promise<Order> {
+      const row = await tx.order.create({ data: { ...order, amountKg: order.amountKg.toFixed() } });
+      return toOrder(row);
+    },
+    async findById(id: string, tx: Db = db): Promise<Order | null> {
+      const row = await tx.order.findUnique({ where: { id } });
+      return row ? toOrder(row) : null;
+    },
+    async findForAccount(accountId: string, id: string, tx: Db = db): Promise<Order | null> {
+      const row = await tx.order.findFirst({ where: { id, accountId } });
+      return row ? toOrder(row) : null;
+    },
+    async findBySession(checkoutSessionId: string, tx: Db = db): Promise<Order | null> {
+      const row = await tx.order.findUnique({ where: { checkoutSessionId } });
+      return row ? toOrder(row) : null;
+    },
+    /** Moves an order on only from `from`; null when it was no longer in that state. */
+    async transition(
+      id: string,
+      from: OrderState,
+      data: Partial<
+        Pick<Order, "state" | "fulfilledAt" | "cancelledAt" | "certificatePublicUrl" | "certificateDownloadPublicUrl">
+      >,
+      tx: Db = db,
+    ): Promise<Order | null> {
+      const { count } = await tx.order.updateMany({ where: { id, state: from }, data });
+      if (count === 0) return null;
+      return this.findById(id, tx);
+    },
+    /**
+     * One page, newest first (created_at, then id, descending). The cursor is an order id of the
+     * same scope; an unknown cursor yields null so the caller can answer invalid-pagination.
+     */
+    async page(
+      where: { accountId: string; subaccountId?: string | null },
+      page: OrderPage,
+      tx: Db = db,
+    ): Promise<Order[] | null> {
+      const filter = {
+        accountId: where.accountId,
+        ...(where.subaccountId ? { subaccountId: where.subaccountId } : {}),
+      };
+      const cursorId = page.startingAfter ?? page.endingBefore;
+      if (!cursorId) {
+        const rows = await tx.order.findMany({
+          where: filter,
+          orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+          take: page.limit,
+        });
+        return rows.map(toOrder);
+      }
+      const cursor = await tx.order.findFirst({
+        where: { ...filter, id: cursorId },
+        select: { id: true, createdAt: true },
+      });
+      if (!cursor) return null;
+      if (page.startingAfter) {
+        const rows = await tx.order.findMany({
+          where: {
+            ...filter,
+            OR: [{ createdAt: { lt: cursor.createdAt } }, { createdAt: cursor.createdAt, id: { lt: cursor.id } }],
+          },
+          orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+          take: page.limit,
+        });
+        return rows.map(toOrder);
+      }
+      // ending_before: the page just newer than the cursor, still listed newest first.
+      const rows = await tx.order.findMany({
+        where: {
+          ...filter,
+          OR: [{ createdAt: { gt: cursor.createdAt } }, { createdAt: cursor.createdAt, id: { gt: cursor.id } }],
+        },
+        orderBy: [{ createdAt: "asc" }, { id: "asc" }],
+        take: page.limit,
+      });
+      return rows.reverse().map(toOrder);
+    },
+  };
+}
+
+export type OrdersRepository = ReturnType<typeof createOrdersRepository>;
