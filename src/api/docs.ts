@@ -23,6 +23,7 @@ export async function registerDocs(app: FastifyInstance, publicUrl: string) {
       security: [{ ApiKey: [] }],
       tags: [
         { name: "Checkout Sessions", description: "Create and retrieve hosted checkout sessions" },
+        { name: "Orders", description: "Endpoints for placing orders and retrieving information about orders" },
         { name: "Portfolios", description: "The portfolios purchases are priced from" },
         { name: "Quotes", description: "Price quotes" },
         { name: "Subaccounts", description: "Subaccounts of the calling account" },

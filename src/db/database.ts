@@ -168,12 +168,16 @@ function isAlive(pid: number): boolean {
 }
 
 /** Runs `fn` in one database transaction; services receive this instead of the client. */
-export type Transactor = <T>(fn: (tx: Prisma.TransactionClient) => Promise<T>) => Promise<T>;
+/** `timeoutMs`: how long the transaction may stay open before it is rolled back (Prisma's default 5 s). */
+export type Transactor = <T>(
+  fn: (tx: Prisma.TransactionClient) => Promise<T>,
+  options?: { timeoutMs?: number },
+) => Promise<T>;
 
 export const transactorFor =
   (prisma: PrismaClient): Transactor =>
-  (fn) =>
-    prisma.$transaction(fn);
+  (fn, options) =>
+    prisma.$transaction(fn, options?.timeoutMs ? { timeout: options.timeoutMs } : undefined);
 
 /** Whether a Prisma error is a unique-constraint violation (P2002). */
 export const isUniqueViolation = (error: unknown): boolean =>

@@ -1,9 +1,12 @@
 import { z } from "zod";
 import { decimalToNumber } from "../../core/money.js";
+import { DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT } from "../../core/orders/orders.service.js";
 import type { Order } from "../../core/orders/orders.types.js";
 import { formatTimestamp } from "../../core/time.js";
 
-export const OrderState = z.enum(["placed", "fulfilled", "cancelled"]);
+export const OrderState = z
+  .enum(["placed", "fulfilled", "cancelled"])
+  .describe("State of the order: placed, then fulfilled (credits retired) or cancelled");
 
 export const OrderBody = z
   .object({
@@ -16,15 +19,49 @@ export const OrderBody = z
     price_usd_cents: z.number().int().describe("Total price of the order, in USD cents"),
     state: OrderState,
     callback_url: z.string().nullable().describe("URL notified when the state of the order changes"),
-    certificate_public_url: z.string().nullable(),
-    certificate_download_public_url: z.string().nullable(),
-    subaccount_id: z.string().nullable(),
-    project_allocations: z.array(z.unknown()),
-    checkout_session_id: z.string().nullable(),
+    certificate_public_url: z
+      .string()
+      .nullable()
+      .describe("Public URL of the order's certificate, once the order is fulfilled"),
+    certificate_download_public_url: z
+      .string()
+      .nullable()
+      .describe("Public URL to download the order's certificate, once the order is fulfilled"),
+    subaccount_id: z.string().nullable().describe("Id of the subaccount the order was placed for, if any"),
+    project_allocations: z.array(z.unknown()).describe("Projects the order's credits were allocated from"),
+    checkout_session_id: z
+      .string()
+      .nullable()
+      .describe("Id of the Checkout Session that produced the order, if it came from one"),
   })
   .meta({ id: "Order" });
 
 export type OrderWire = z.infer<typeof OrderBody>;
+
+export const OrderList = z.object({ data: z.array(OrderBody) }).meta({ id: "OrderList" });
+
+const cursor = (description: string) => z.string().min(1).max(64).optional().describe(description);
+
+/**
+ * GET /v1/orders query. Any failure here is answered as invalid-pagination (not
+ * invalid-parameters): every parameter of a list is a pagination parameter. That at most one
+ * cursor is given and that it names an order in scope is the core's rule (OrdersService.list).
+ */
+export const OrderListQuery = z.object({
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_PAGE_LIMIT)
+    .default(DEFAULT_PAGE_LIMIT)
+    .describe(`How many orders to return, newest first: 1 to ${MAX_PAGE_LIMIT}`),
+  starting_after: cursor(
+    "Id of an order: returns the page of orders placed before it (the next page). Not with ending_before.",
+  ),
+  ending_before: cursor(
+    "Id of an order: returns the page of orders placed after it (the previous page). Not with starting_after.",
+  ),
+});
 
 export function toWireOrder(o: Order): OrderWire {
   return {

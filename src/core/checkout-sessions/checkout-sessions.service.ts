@@ -16,7 +16,7 @@ import type { PortfoliosService } from "../portfolios/portfolios.service.js";
 import { unitPrice } from "../portfolios/portfolios.service.js";
 import { inScope, type Scope } from "../scope.js";
 import { addHours, type Clock } from "../time.js";
-import { httpUrlProblem, redirectUrlProblem } from "../urls.js";
+import { httpUrlProblem, privateHostProblem, redirectUrlProblem } from "../urls.js";
 import type { CheckoutSessionsRepository, Merchant } from "./checkout-sessions.repository.js";
 import {
   type CheckoutSession,
@@ -43,6 +43,9 @@ export type PayOutcome =
   | { outcome: "already_paid"; session: CheckoutSession }
   | { outcome: "declined"; session: CheckoutSession; code: DeclineCode; message: string };
 
+/** How long paying may hold the session's transaction open (the provider's charge runs inside it). */
+const PAYMENT_TRANSACTION_TIMEOUT_MS = 60_000;
+
 /** How many expired sessions one sweep records per transaction. */
 const EXPIRY_BATCH = 100;
 
@@ -65,6 +68,8 @@ export function createCheckoutSessionsService(deps: {
   orders: Pick<OrdersService, "placeForSession">;
   payments: PaymentsRepository;
   paymentProvider: PaymentProvider;
+  /** Notification URLs may name localhost or a private IP (config WEBHOOK_ALLOW_PRIVATE_URLS); default no. */
+  allowPrivateNotificationUrls?: boolean;
   transaction: Transactor;
   clock: Clock;
 }) {
@@ -95,7 +100,9 @@ export function createCheckoutSessionsService(deps: {
       if (problem) fields[key] = [`'${key}' ${problem}`];
     }
     if (input.notificationUrl != null) {
-      const problem = httpUrlProblem(input.notificationUrl);
+      const problem =
+        httpUrlProblem(input.notificationUrl) ??
+        (deps.allowPrivateNotificationUrls ? null : privateHostProblem(input.notificationUrl));
       if (problem) fields["notification_config.url"] = [`'notification_config.url' ${problem}`];
     }
     if (Object.keys(fields).length) throw invalidParameters(fields);
@@ -162,48 +169,53 @@ export function createCheckoutSessionsService(deps: {
      * and complete it once and place one order. A decline is recorded and leaves it open.
      */
     async pay(id: string, card: CardDetails): Promise<PayOutcome> {
-      return transaction(async (tx) => {
-        const session = await sessions.lockById(id, tx);
-        if (!session) throw notFound("checkout_session", id);
-        if (session.state === "complete") return { outcome: "already_paid", session };
-        const now = clock();
-        if (effectiveState(session, now) !== "open") throw invalidState("This checkout session has expired");
+      return transaction(
+        async (tx) => {
+          const session = await sessions.lockById(id, tx);
+          if (!session) throw notFound("checkout_session", id);
+          if (session.state === "complete") return { outcome: "already_paid", session };
+          const now = clock();
+          if (effectiveState(session, now) !== "open") throw invalidState("This checkout session has expired");
 
-        const attempt = (await payments.countForSession(id, tx)) + 1;
-        const charge = await paymentProvider.charge({
-          amountUsdCents: session.priceUsdCents,
-          currency: session.currency,
-          card,
-          description: session.description,
-          idempotencyKey: `${session.id}:${attempt}`,
-        });
-        await payments.insert(
-          {
-            id: newId.payment(),
-            accountId: session.accountId,
-            checkoutSessionId: session.id,
-            provider: paymentProvider.name,
-            status: charge.status,
+          const attempt = (await payments.countForSession(id, tx)) + 1;
+          const charge = await paymentProvider.charge({
             amountUsdCents: session.priceUsdCents,
             currency: session.currency,
-            providerReference: charge.status === "succeeded" ? charge.reference : null,
-            declineCode: charge.status === "declined" ? charge.code : null,
-            cardBrand: charge.cardBrand,
-            cardLast4: charge.cardLast4,
-            createdAt: now,
-          },
-          tx,
-        );
-        if (charge.status === "declined") {
-          return { outcome: "declined", session, code: charge.code, message: charge.message };
-        }
-        const completed = await sessions.complete(id, now, tx);
-        // Unreachable while the row is locked and was open; a broken invariant must not commit a charge.
-        if (!completed) throw new Error(`checkout session ${id} could not be completed`);
-        await recordEvent(completed, CHECKOUT_SESSION_EVENTS.completed, tx);
-        const order = await orders.placeForSession(completed, tx);
-        return { outcome: "paid", session: completed, order };
-      });
+            card,
+            description: session.description,
+            idempotencyKey: `${session.id}:${attempt}`,
+          });
+          await payments.insert(
+            {
+              id: newId.payment(),
+              accountId: session.accountId,
+              checkoutSessionId: session.id,
+              provider: paymentProvider.name,
+              status: charge.status,
+              amountUsdCents: session.priceUsdCents,
+              currency: session.currency,
+              providerReference: charge.status === "succeeded" ? charge.reference : null,
+              declineCode: charge.status === "declined" ? charge.code : null,
+              cardBrand: charge.cardBrand,
+              cardLast4: charge.cardLast4,
+              createdAt: now,
+            },
+            tx,
+          );
+          if (charge.status === "declined") {
+            return { outcome: "declined", session, code: charge.code, message: charge.message };
+          }
+          const completed = await sessions.complete(id, now, tx);
+          // Unreachable while the row is locked and was open; a broken invariant must not commit a charge.
+          if (!completed) throw new Error(`checkout session ${id} could not be completed`);
+          await recordEvent(completed, CHECKOUT_SESSION_EVENTS.completed, tx);
+          const order = await orders.placeForSession(completed, tx);
+          return { outcome: "paid", session: completed, order };
+          // A provider's charge runs inside this transaction: give it longer than Prisma's 5 s default,
+          // so a slow but successful charge is not rolled back (a retry would reuse its idempotency key).
+        },
+        { timeoutMs: PAYMENT_TRANSACTION_TIMEOUT_MS },
+      );
     },
 
     /**

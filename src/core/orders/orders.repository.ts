@@ -55,8 +55,9 @@ export function createOrdersRepository(db: Db) {
       return this.findById(id, tx);
     },
     /**
-     * One page, newest first (created_at, then id, descending). The cursor is an order id of the
-     * same scope; an unknown cursor yields null so the caller can answer invalid-pagination.
+     * One page, newest first (created_at, then order_number, descending: orders placed within one
+     * clock tick keep the order they were numbered in, not a random id's). The cursor is an order
+     * id of the same scope; an unknown cursor yields null so the caller can answer invalid-pagination.
      */
     async page(
       where: { accountId: string; subaccountId?: string | null },
@@ -71,23 +72,26 @@ export function createOrdersRepository(db: Db) {
       if (!cursorId) {
         const rows = await tx.order.findMany({
           where: filter,
-          orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+          orderBy: [{ createdAt: "desc" }, { orderNumber: "desc" }],
           take: page.limit,
         });
         return rows.map(toOrder);
       }
       const cursor = await tx.order.findFirst({
         where: { ...filter, id: cursorId },
-        select: { id: true, createdAt: true },
+        select: { createdAt: true, orderNumber: true },
       });
       if (!cursor) return null;
       if (page.startingAfter) {
         const rows = await tx.order.findMany({
           where: {
             ...filter,
-            OR: [{ createdAt: { lt: cursor.createdAt } }, { createdAt: cursor.createdAt, id: { lt: cursor.id } }],
+            OR: [
+              { createdAt: { lt: cursor.createdAt } },
+              { createdAt: cursor.createdAt, orderNumber: { lt: cursor.orderNumber } },
+            ],
           },
-          orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+          orderBy: [{ createdAt: "desc" }, { orderNumber: "desc" }],
           take: page.limit,
         });
         return rows.map(toOrder);
@@ -96,9 +100,12 @@ export function createOrdersRepository(db: Db) {
       const rows = await tx.order.findMany({
         where: {
           ...filter,
-          OR: [{ createdAt: { gt: cursor.createdAt } }, { createdAt: cursor.createdAt, id: { gt: cursor.id } }],
+          OR: [
+            { createdAt: { gt: cursor.createdAt } },
+            { createdAt: cursor.createdAt, orderNumber: { gt: cursor.orderNumber } },
+          ],
         },
-        orderBy: [{ createdAt: "asc" }, { id: "asc" }],
+        orderBy: [{ createdAt: "asc" }, { orderNumber: "asc" }],
         take: page.limit,
       });
       return rows.reverse().map(toOrder);

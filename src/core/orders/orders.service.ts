@@ -148,7 +148,8 @@ export function createOrdersService(deps: {
       }
       return move(id, "fulfilled", {
         fulfilledAt: clock(),
-        certificatePublicUrl: opts.certificateUrl ?? null,
+        // An empty URL (a blank flag) is no certificate, not a link to nowhere.
+        certificatePublicUrl: opts.certificateUrl || null,
       });
     },
 
