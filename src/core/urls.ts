@@ -1,3 +1,6 @@
+import { isIP } from "node:net";
+import { nonPublicAddressKind } from "./webhooks/addresses.js";
+
 const LOCAL_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
 
 /**
@@ -37,4 +40,24 @@ export function httpUrlProblem(value: string): string | null {
   } catch {
     return "must be an absolute URL";
   }
+}
+
+/**
+ * Why a server-to-server URL names a host the server itself or its network answers for
+ * (`localhost`, a loopback or private IP literal), or null. Names are checked again against
+ * what they resolve to when the request is made (src/core/webhooks/transport.ts).
+ */
+export function privateHostProblem(value: string): string | null {
+  let host: string;
+  try {
+    host = new URL(value).hostname
+      .replace(/^\[(.*)\]$/, "$1")
+      .replace(/\.$/, "")
+      .toLowerCase();
+  } catch {
+    return null;
+  }
+  if (host === "localhost" || host.endsWith(".localhost")) return "must not point at localhost";
+  const kind = isIP(host) ? nonPublicAddressKind(host) : null;
+  return kind ? `must not point at a ${kind} address (${host})` : null;
 }

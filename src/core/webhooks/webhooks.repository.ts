@@ -14,7 +14,51 @@ export interface NewDelivery {
   nextAttemptAt: Date;
 }
 
-/** The webhook outbox: deliveries and their attempts. */
+export type DeliveryStatus = "pending" | "succeeded" | "failed";
+export type AttemptOutcome = "succeeded" | "failed" | "gave_up";
+
+/** A delivery a worker holds the lease on, to attempt once. */
+export interface ClaimedDelivery {
+  id: string;
+  accountId: string;
+  url: string;
+  payload: string;
+  /** This attempt's number (the claim counted it). */
+  attempt: number;
+  createdAt: Date;
+  /** The lease this worker set; settling the attempt requires it to be unchanged. */
+  lockedUntil: Date;
+}
+
+/** How an attempt ended and what becomes of its delivery. */
+export interface SettledAttempt {
+  attempt: number;
+  startedAt: Date;
+  durationMs: number;
+  responseStatus: number | null;
+  error: string | null;
+  outcome: AttemptOutcome;
+  /** When the next attempt is due; null when the delivery is finished. */
+  nextAttemptAt: Date | null;
+  /** The time the delivery finished (succeeded or gave up). */
+  completedAt: Date | null;
+}
+
+export interface AccountSecrets {
+  id: string;
+  webhookSecret: string | null;
+  previousWebhookSecret: string | null;
+  previousWebhookSecretExpiresAt: Date | null;
+}
+
+const SECRET_FIELDS = {
+  id: true,
+  webhookSecret: true,
+  previousWebhookSecret: true,
+  previousWebhookSecretExpiresAt: true,
+} as const;
+
+/** The webhook outbox: deliveries, their attempts, and the accounts' signing secrets. */
 export function createWebhooksRepository(db: Db) {
   return {
     /** Returns the delivery id, which is also the `webhook-id` every attempt carries. */
@@ -23,7 +67,127 @@ export function createWebhooksRepository(db: Db) {
       await tx.webhookDelivery.create({ data: { id, ...delivery } });
       return id;
     },
+
+    /**
+     * Takes up to `limit` due deliveries that no live lease holds, sets this worker's lease and
+     * counts the attempt, in one statement. SKIP LOCKED lets several instances claim side by
+     * side without waiting on or taking each other's rows.
+     */
+    async claimDue(now: Date, lockedUntil: Date, limit: number, tx: Db = db): Promise<ClaimedDelivery[]> {
+      const rows = await tx.$queryRaw<
+        { id: string; account_id: string; url: string; payload: string; attempt_count: number; created_at: Date }[]
+      >`
+        UPDATE webhook_deliveries SET locked_until = ${lockedUntil}, attempt_count = attempt_count + 1
+        WHERE id IN (
+          SELECT id FROM webhook_deliveries
+          WHERE status = 'pending' AND next_attempt_at <= ${now}
+            AND (locked_until IS NULL OR locked_until <= ${now})
+          ORDER BY next_attempt_at
+          LIMIT ${limit}
+          FOR UPDATE SKIP LOCKED
+        )
+        RETURNING id, account_id, url, payload, attempt_count, created_at`;
+      return rows.map((r) => ({
+        id: r.id,
+        accountId: r.account_id,
+        url: r.url,
+        payload: r.payload,
+        attempt: Number(r.attempt_count),
+        createdAt: new Date(r.created_at),
+        lockedUntil,
+      }));
+    },
+
+    /**
+     * Records the attempt and moves the delivery on, only while this worker's lease is still the
+     * delivery's (fencing): a worker whose lease ran out and was taken over records nothing.
+     * Returns whether it was recorded. Call inside a transaction.
+     */
+    async settleAttempt(claim: Pick<ClaimedDelivery, "id" | "lockedUntil">, a: SettledAttempt, tx: Db = db) {
+      const status: DeliveryStatus =
+        a.outcome === "succeeded" ? "succeeded" : a.outcome === "gave_up" ? "failed" : "pending";
+      const { count } = await tx.webhookDelivery.updateMany({
+        where: { id: claim.id, status: "pending", lockedUntil: claim.lockedUntil },
+        data: {
+          status,
+          lockedUntil: null,
+          completedAt: a.completedAt,
+          ...(a.nextAttemptAt ? { nextAttemptAt: a.nextAttemptAt } : {}),
+        },
+      });
+      if (count === 0) return false;
+      await tx.webhookAttempt.create({
+        data: {
+          id: newId.webhookAttempt(),
+          deliveryId: claim.id,
+          attempt: a.attempt,
+          startedAt: a.startedAt,
+          durationMs: a.durationMs,
+          responseStatus: a.responseStatus,
+          error: a.error,
+          outcome: a.outcome,
+          nextAttemptAt: a.nextAttemptAt,
+        },
+      });
+      return true;
+    },
+
+    /** Deliveries with their attempts and event type, newest first. */
+    list(filter: { accountId?: string; subjectType?: string; subjectId?: string }, limit: number, tx: Db = db) {
+      return tx.webhookDelivery.findMany({
+        where: filter,
+        orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+        take: limit,
+        include: { attempts: { orderBy: { attempt: "asc" } }, event: { select: { type: true } } },
+      });
+    },
+
+    findSecrets(accountIds: readonly string[], tx: Db = db): Promise<AccountSecrets[]> {
+      return tx.account.findMany({ where: { id: { in: [...accountIds] } }, select: SECRET_FIELDS });
+    },
+
+    /** Sets the account's first secret; a concurrent first setter wins and this one changes nothing. */
+    async setSecretIfMissing(accountId: string, secret: string, tx: Db = db): Promise<void> {
+      await tx.account.updateMany({ where: { id: accountId, webhookSecret: null }, data: { webhookSecret: secret } });
+    },
+
+    /**
+     * Makes `secret` current and keeps the old one signing until `previousExpiresAt`, in one
+     * statement (the right-hand sides read the row as it was). Null when the account does not exist.
+     */
+    async rotateSecret(
+      accountId: string,
+      secret: string,
+      previousExpiresAt: Date,
+      tx: Db = db,
+    ): Promise<AccountSecrets | null> {
+      const rows = await tx.$queryRaw<
+        {
+          id: string;
+          webhook_secret: string | null;
+          previous_webhook_secret: string | null;
+          previous_webhook_secret_expires_at: Date | null;
+        }[]
+      >`
+        UPDATE accounts SET
+          previous_webhook_secret = webhook_secret,
+          previous_webhook_secret_expires_at = CASE WHEN webhook_secret IS NULL THEN NULL ELSE ${previousExpiresAt}::timestamptz END,
+          webhook_secret = ${secret}
+        WHERE id = ${accountId}
+        RETURNING id, webhook_secret, previous_webhook_secret, previous_webhook_secret_expires_at`;
+      const row = rows[0];
+      if (!row) return null;
+      return {
+        id: row.id,
+        webhookSecret: row.webhook_secret,
+        previousWebhookSecret: row.previous_webhook_secret,
+        previousWebhookSecretExpiresAt: row.previous_webhook_secret_expires_at
+          ? new Date(row.previous_webhook_secret_expires_at)
+          : null,
+      };
+    },
   };
 }
 
 export type WebhooksRepository = ReturnType<typeof createWebhooksRepository>;
+export type DeliveryWithAttempts = Awaited<ReturnType<WebhooksRepository["list"]>>[number];

@@ -1,0 +1,223 @@
+import type { Transactor } from "../../db/database.js";
+import { notFound } from "../errors.js";
+import { addHours, type Clock } from "../time.js";
+import { newWebhookSecret, webhookHeaders } from "./signing.js";
+import type { WebhookTransport } from "./transport.js";
+import type {
+  AccountSecrets,
+  AttemptOutcome,
+  ClaimedDelivery,
+  DeliveryWithAttempts,
+  WebhooksRepository,
+} from "./webhooks.repository.js";
+
+/** The webhook part of the configuration (config.webhooks). */
+export interface WebhookSettings {
+  allowPrivateUrls: boolean;
+  timeoutMs: number;
+  retryBaseMs: number;
+  retryMaxMs: number;
+  secretRotationHours: number;
+}
+
+/** A delivery is retried until a 2xx or until this long after it was written. */
+export const GIVE_UP_AFTER_HOURS = 24;
+
+/** How many deliveries one `deliverDue` claims when not told. */
+export const DEFAULT_DELIVERY_BATCH = 20;
+
+/**
+ * Margin of a worker's lease over the request timeout, for the writes around the request. The
+ * lease must outlast an attempt, or a second worker could take the delivery while it is in flight.
+ */
+const LEASE_MARGIN_MS = 60_000;
+
+export interface WebhookSecretView {
+  accountId: string;
+  secret: string;
+  /** The secret before the last rotation, while it still signs (both signatures are sent). */
+  previousSecret: string | null;
+  previousSecretExpiresAt: Date | null;
+}
+
+export interface DeliverySummary {
+  claimed: number;
+  succeeded: number;
+  failed: number;
+  gaveUp: number;
+  /** Attempts whose lease had been taken over before they were recorded (a stalled worker). */
+  lost: number;
+}
+
+/**
+ * The next attempt's delay: exponential in the attempt number, with full jitter, never sooner
+ * than `retryBaseMs` and never more than `retryMaxMs`. Attempt n waits a uniform random time in
+ * [base, min(max, base * 2^n)], so deliveries that failed together do not retry together.
+ */
+export function retryDelayMs(
+  attempt: number,
+  settings: Pick<WebhookSettings, "retryBaseMs" | "retryMaxMs">,
+  random = Math.random,
+) {
+  const base = Math.min(settings.retryBaseMs, settings.retryMaxMs);
+  const ceiling = Math.min(settings.retryMaxMs, base * 2 ** Math.min(attempt, 40));
+  return Math.round(base + random() * (ceiling - base));
+}
+
+/** What a receiver's answer means: a 2xx is delivered, anything else is worth retrying. */
+function verdict(status: number | null, error: string | null): string | null {
+  if (error) return error;
+  if (status !== null && status >= 200 && status < 300) return null;
+  if (status !== null && status >= 300 && status < 400)
+    return `receiver answered ${status}; redirects are not followed`;
+  return `receiver answered ${status ?? "nothing"}`;
+}
+
+export function createWebhooksService(deps: {
+  webhooks: WebhooksRepository;
+  transaction: Transactor;
+  clock: Clock;
+  transport: WebhookTransport;
+  settings: Omit<WebhookSettings, "allowPrivateUrls">;
+  random?: () => number;
+}) {
+  const { webhooks, transaction, clock, transport, settings, random = Math.random } = deps;
+  const leaseMs = settings.timeoutMs + LEASE_MARGIN_MS;
+
+  /** The secrets an attempt is signed with now: the current one, and the previous one until it expires. */
+  const signingSecrets = (a: AccountSecrets, now: Date): string[] => [
+    ...(a.webhookSecret ? [a.webhookSecret] : []),
+    ...(a.previousWebhookSecret && a.previousWebhookSecretExpiresAt && a.previousWebhookSecretExpiresAt > now
+      ? [a.previousWebhookSecret]
+      : []),
+  ];
+
+  /** The accounts' secrets, creating the first one of any account that has none yet. */
+  async function secretsOf(accountIds: string[]): Promise<Map<string, AccountSecrets>> {
+    let rows = await webhooks.findSecrets(accountIds);
+    const missing = rows.filter((r) => !r.webhookSecret);
+    if (missing.length) {
+      for (const r of missing) await webhooks.setSecretIfMissing(r.id, newWebhookSecret());
+      rows = await webhooks.findSecrets(accountIds);
+    }
+    return new Map(rows.map((r) => [r.id, r]));
+  }
+
+  /** One attempt: send, then record it and move the delivery on (fenced on the lease). */
+  async function attempt(delivery: ClaimedDelivery, secrets: AccountSecrets, signal?: AbortSignal) {
+    const startedAt = clock();
+    const response = await transport({
+      url: delivery.url,
+      headers: webhookHeaders({
+        webhookId: delivery.id,
+        timestamp: startedAt,
+        body: delivery.payload,
+        secrets: signingSecrets(secrets, startedAt),
+      }),
+      body: delivery.payload,
+      signal,
+    });
+    const now = clock();
+    const problem = verdict(response.status, response.error);
+    const deadline = addHours(delivery.createdAt, GIVE_UP_AFTER_HOURS);
+    let outcome: AttemptOutcome;
+    let nextAttemptAt: Date | null = null;
+    if (!problem) outcome = "succeeded";
+    else if (response.aborted) {
+      // Cut short by a shutdown, not by the receiver: due again at once, for whichever worker is up.
+      outcome = "failed";
+      nextAttemptAt = now;
+    } else if (now >= deadline) outcome = "gave_up";
+    else {
+      outcome = "failed";
+      const next = now.getTime() + retryDelayMs(delivery.attempt, settings, random);
+      // The last try falls on the deadline itself rather than after it.
+      nextAttemptAt = new Date(Math.min(next, deadline.getTime()));
+    }
+    const recorded = await transaction((tx) =>
+      webhooks.settleAttempt(
+        delivery,
+        {
+          attempt: delivery.attempt,
+          startedAt,
+          durationMs: response.durationMs,
+          responseStatus: response.status,
+          error: problem,
+          outcome,
+          nextAttemptAt,
+          completedAt: outcome === "failed" ? null : now,
+        },
+        tx,
+      ),
+    );
+    return recorded ? outcome : "lost";
+  }
+
+  return {
+    /**
+     * The account's signing secret, created on first need. With `rotate`, a new one replaces it
+     * and the old one keeps signing (a second signature) for config secretRotationHours.
+     */
+    async secret(accountId: string, opts: { rotate?: boolean } = {}): Promise<WebhookSecretView> {
+      const now = clock();
+      let row: AccountSecrets | null | undefined;
+      if (opts.rotate) {
+        row = await webhooks.rotateSecret(accountId, newWebhookSecret(), addHours(now, settings.secretRotationHours));
+      } else {
+        row = (await secretsOf([accountId])).get(accountId);
+      }
+      if (!row?.webhookSecret) throw notFound("account", accountId);
+      const previousLive =
+        row.previousWebhookSecret && row.previousWebhookSecretExpiresAt && row.previousWebhookSecretExpiresAt > now;
+      return {
+        accountId,
+        secret: row.webhookSecret,
+        previousSecret: previousLive ? row.previousWebhookSecret : null,
+        previousSecretExpiresAt: previousLive ? row.previousWebhookSecretExpiresAt : null,
+      };
+    },
+
+    /** Deliveries and their attempts, newest first, for operators. */
+    deliveries(filter: { orderId?: string; accountId?: string; limit?: number } = {}): Promise<DeliveryWithAttempts[]> {
+      return webhooks.list(
+        {
+          ...(filter.accountId ? { accountId: filter.accountId } : {}),
+          ...(filter.orderId ? { subjectType: "order", subjectId: filter.orderId } : {}),
+        },
+        filter.limit ?? 50,
+      );
+    },
+
+    /**
+     * Claims up to `limit` due deliveries under a lease and attempts each once, side by side.
+     * Every attempt is recorded; a failure is retried later with backoff, until 24 h have passed.
+     */
+    async deliverDue(opts: { limit?: number; signal?: AbortSignal } = {}): Promise<DeliverySummary> {
+      const now = clock();
+      const claimed = await webhooks.claimDue(
+        now,
+        new Date(now.getTime() + leaseMs),
+        opts.limit ?? DEFAULT_DELIVERY_BATCH,
+      );
+      const summary: DeliverySummary = { claimed: claimed.length, succeeded: 0, failed: 0, gaveUp: 0, lost: 0 };
+      if (claimed.length === 0) return summary;
+      const secrets = await secretsOf([...new Set(claimed.map((d) => d.accountId))]);
+      const outcomes = await Promise.all(
+        claimed.map((d) => {
+          const accountSecrets = secrets.get(d.accountId);
+          if (!accountSecrets) throw new Error(`account ${d.accountId} of delivery ${d.id} is missing`);
+          return attempt(d, accountSecrets, opts.signal);
+        }),
+      );
+      for (const outcome of outcomes) {
+        if (outcome === "succeeded") summary.succeeded += 1;
+        else if (outcome === "gave_up") summary.gaveUp += 1;
+        else if (outcome === "lost") summary.lost += 1;
+        else summary.failed += 1;
+      }
+      return summary;
+    },
+  };
+}
+
+export type WebhooksService = ReturnType<typeof createWebhooksService>;
