@@ -1,4 +1,6 @@
+import type { Transactor } from "../../db/database.js";
 import { invalidParameter, invalidSubaccount, notFound } from "../errors.js";
+import type { WithinTransaction } from "../idempotency/idempotency.types.js";
 import { newId } from "../ids.js";
 import type { PortfoliosRepository } from "../portfolios/portfolios.repository.js";
 import type { Scope } from "../scope.js";
@@ -8,9 +10,10 @@ import type { Subaccount, SubaccountFields, SubaccountsRepository } from "./suba
 export function createSubaccountsService(deps: {
   subaccounts: SubaccountsRepository;
   portfolios: Pick<PortfoliosRepository, "findById">;
+  transaction: Transactor;
   clock: Clock;
 }) {
-  const { subaccounts, portfolios, clock } = deps;
+  const { subaccounts, portfolios, transaction, clock } = deps;
 
   async function checkPortfolio(fields: SubaccountFields) {
     if (fields.defaultPortfolioId && !(await portfolios.findById(fields.defaultPortfolioId))) {
@@ -30,9 +33,18 @@ export function createSubaccountsService(deps: {
       return { accountId, subaccountId: subaccount.id };
     },
 
-    async create(accountId: string, fields: SubaccountFields): Promise<Subaccount> {
+    /** `within` runs in the creating transaction (an adapter storing its idempotent response). */
+    async create(
+      accountId: string,
+      fields: SubaccountFields,
+      within?: WithinTransaction<Subaccount>,
+    ): Promise<Subaccount> {
       await checkPortfolio(fields);
-      return subaccounts.create({ id: newId.subaccount(), accountId, ...fields });
+      return transaction(async (tx) => {
+        const created = await subaccounts.create({ id: newId.subaccount(), accountId, ...fields }, tx);
+        await within?.(tx, created);
+        return created;
+      });
     },
 
     async get(accountId: string, id: string): Promise<Subaccount> {
@@ -43,11 +55,19 @@ export function createSubaccountsService(deps: {
 
     list: (accountId: string) => subaccounts.list(accountId),
 
-    async update(accountId: string, id: string, fields: SubaccountFields): Promise<Subaccount> {
+    async update(
+      accountId: string,
+      id: string,
+      fields: SubaccountFields,
+      within?: WithinTransaction<Subaccount>,
+    ): Promise<Subaccount> {
       await checkPortfolio(fields);
-      const updated = await subaccounts.update(accountId, id, fields);
-      if (!updated) throw notFound("subaccount", id);
-      return updated;
+      return transaction(async (tx) => {
+        const updated = await subaccounts.update(accountId, id, fields, tx);
+        if (!updated) throw notFound("subaccount", id);
+        await within?.(tx, updated);
+        return updated;
+      });
     },
 
     async remove(accountId: string, id: string): Promise<void> {

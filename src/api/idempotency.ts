@@ -1,0 +1,251 @@
+import "./request-context.js";
+import { createHash } from "node:crypto";
+import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from "fastify";
+import { z } from "zod";
+import { idempotencyKeyRequired, idempotencyKeyTooLong } from "../core/errors.js";
+import type { IdempotencyService } from "../core/idempotency/idempotency.service.js";
+import {
+  IDEMPOTENCY_KEY_TTL_HOURS,
+  type IdempotencyRecord,
+  type StoredResponse,
+  type WithinTransaction,
+} from "../core/idempotency/idempotency.types.js";
+
+/**
+ * Idempotency-Key over HTTP, for any API surface: the surface gives its policy (key space, key
+ * length, whether a key is required) and its own error handler renders the core's errors
+ * (idempotency_key_too_long, _required, _changed_payload, _concurrent_requests) in its format.
+ *
+ * A route takes part by declaring the header in its schema (`idempotency.header`): what the
+ * OpenAPI document promises and what the server does cannot drift apart. Per request:
+ * - preValidation: the key is checked (missing, too long) before anything else about the request;
+ * - preHandler (after auth and scope): the key is claimed, or the stored response replayed with
+ *   `X-Idempotent-Replay: true`, or the request refused (changed payload, concurrent request);
+ * - the handler passes `idempotency.within(...)` to the service that writes, which stores the
+ *   response inside the write's own transaction;
+ * - onSend, before the client sees anything: a success not stored that way (a request that
+ *   writes nothing) is stored now, in its own statement; a failure releases the key, so the
+ *   request can be fixed and retried with it. Doing this before the response leaves means a
+ *   client that retries the moment it has its answer finds the key already settled.
+ *
+ * A 5xx releases the key too (Stripe stores them; we need not): a 5xx here means the write's
+ * transaction rolled back, so nothing was created and running the retry is the right answer.
+ */
+
+export const IDEMPOTENCY_KEY_HEADER = "idempotency-key";
+export const REPLAY_HEADER = "x-idempotent-replay";
+
+/** Response headers a replay sends again, besides the status and body. */
+const REPLAYED_HEADERS = ["content-type", "location"] as const;
+
+const JSON_CONTENT_TYPE = "application/json; charset=utf-8";
+
+export interface IdempotencyPolicy {
+  /** The key space (each API has its own; the same key sent to two APIs is two keys). */
+  api: string;
+  maxKeyLength: number;
+  /** Whether every request of a route that declares the header must send a key. */
+  required: boolean;
+  /**
+   * Whether a 4xx answer from the handler is stored and replayed like a success (LeanRails)
+   * instead of releasing the key so the fixed request may reuse it (CNaught, Stripe).
+   */
+  replayClientErrors?: boolean;
+}
+
+/** What a route answers: rendered once for storing (inside the write's transaction) and once for sending. */
+export interface RouteResponse {
+  status: number;
+  headers?: Record<string, string>;
+  body: unknown;
+}
+
+type RequestState =
+  | { step: "keyed"; key: string; body: unknown }
+  | { step: "running"; record: IdempotencyRecord; storedWithin: boolean }
+  | { step: "settled" };
+
+/** JSON with object keys sorted at every level, so key order and whitespace do not make a request "different". */
+export function canonicalJson(value: unknown): string {
+  const sorted = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(sorted);
+    if (v !== null && typeof v === "object") {
+      const o = v as Record<string, unknown>;
+      return Object.fromEntries(
+        Object.keys(o)
+          .sort()
+          .map((k) => [k, sorted(o[k])]),
+      );
+    }
+    return v;
+  };
+  return JSON.stringify(sorted(value) ?? null);
+}
+
+/**
+ * What makes two requests "the same request" for one key: method, path and query as sent, the
+ * scope (subaccount or "") and the body as the client sent it (before any schema defaults or
+ * trimming), canonicalised.
+ */
+export function requestHash(parts: { method: string; url: string; scope: string; body: unknown }): string {
+  return createHash("sha256")
+    .update(canonicalJson([parts.method, parts.url, parts.scope, parts.body ?? null]))
+    .digest("hex");
+}
+
+export function createHttpIdempotency(
+  service: Pick<IdempotencyService, "begin" | "complete" | "release">,
+  policy: IdempotencyPolicy,
+) {
+  const states = new WeakMap<FastifyRequest, RequestState>();
+
+  const keyDescription =
+    `Makes the request safe to retry: a retry with the same key and the same request returns the first response ` +
+    `(with X-Idempotent-Replay: true) instead of acting twice. At most ${policy.maxKeyLength} characters; ` +
+    `remembered ${IDEMPOTENCY_KEY_TTL_HOURS} hours.`;
+  const header = z.object({
+    [IDEMPOTENCY_KEY_HEADER]: policy.required
+      ? z.string().max(policy.maxKeyLength).describe(keyDescription)
+      : z.string().max(policy.maxKeyLength).optional().describe(keyDescription),
+  });
+
+  function readKey(request: FastifyRequest): string | undefined {
+    const raw = request.headers[IDEMPOTENCY_KEY_HEADER];
+    const key = Array.isArray(raw) ? raw.join(", ") : raw;
+    return key || undefined;
+  }
+
+  /** Runs before schema validation, so a bad key is reported as such, not as a schema error. */
+  async function checkKey(request: FastifyRequest) {
+    const key = readKey(request);
+    if (key === undefined) {
+      if (policy.required) throw idempotencyKeyRequired();
+      return;
+    }
+    if (key.length > policy.maxKeyLength) throw idempotencyKeyTooLong(policy.maxKeyLength);
+    // The body as sent: validation may replace it with defaults, trimmed strings, dropped fields.
+    states.set(request, { step: "keyed", key, body: request.body });
+  }
+
+  async function claimKey(request: FastifyRequest, reply: FastifyReply) {
+    const state = states.get(request);
+    if (state?.step !== "keyed") return;
+    const scope = request.scope?.subaccountId ?? "";
+    const outcome = await service.begin({
+      accountId: request.principal.accountId,
+      scope,
+      api: policy.api,
+      key: state.key,
+      requestHash: requestHash({ method: request.method, url: request.url, scope, body: state.body }),
+    });
+    if (outcome.kind === "replay") {
+      states.set(request, { step: "settled" });
+      const { status, headers, body } = outcome.response;
+      return reply.code(status).headers(headers).header(REPLAY_HEADER, "true").send(body);
+    }
+    states.set(request, { step: "running", record: outcome.record, storedWithin: false });
+  }
+
+  const shouldStore = (status: number) => status < 400 || (policy.replayClientErrors === true && status < 500);
+
+  async function settle(request: FastifyRequest, reply: FastifyReply, payload: unknown) {
+    const state = states.get(request);
+    if (state?.step !== "running") return payload;
+    states.set(request, { step: "settled" });
+    const body = typeof payload === "string" ? payload : Buffer.isBuffer(payload) ? payload.toString("utf8") : null;
+    try {
+      if (shouldStore(reply.statusCode) && (body !== null || payload == null)) {
+        if (!state.storedWithin) {
+          await service.complete(state.record, {
+            status: reply.statusCode,
+            headers: replayedHeaders(reply),
+            body: body ?? "",
+          });
+        }
+      } else {
+        await service.release(state.record);
+      }
+    } catch (error) {
+      // The answer stands; the key stays in flight until its lease passes, then a retry takes it over.
+      request.log.warn({ err: error }, "could not settle the idempotency key");
+    }
+    return payload;
+  }
+
+  return {
+    policy,
+    /** The header as routes declare it (`headers: subaccountHeader.extend(idempotency.header.shape)`). */
+    header,
+
+    /** Adds the key's hooks to every route registered below `app` from here on that declares the header. */
+    register(app: FastifyInstance) {
+      app.addHook("onRoute", (route: RouteOptions) => {
+        if (!declaresKeyHeader(route)) return;
+        route.preValidation = [...hooks(route.preValidation), checkKey] as RouteOptions["preValidation"];
+        route.preHandler = [...hooks(route.preHandler), claimKey] as RouteOptions["preHandler"];
+        route.onSend = [...hooks(route.onSend), settle] as RouteOptions["onSend"];
+      });
+    },
+
+    /**
+     * For the write's own transaction: stores `render(result)`, the response the route is about
+     * to send, with the objects the write creates. Undefined when the request has no key.
+     */
+    within<T>(
+      request: FastifyRequest,
+      reply: FastifyReply,
+      render: (result: T) => RouteResponse,
+    ): WithinTransaction<T> | undefined {
+      const state = states.get(request);
+      if (state?.step !== "running") return undefined;
+      return async (tx, result) => {
+        await service.complete(state.record, storedResponse(reply, render(result)), tx);
+        state.storedWithin = true;
+      };
+    },
+  };
+}
+
+export type HttpIdempotency = ReturnType<typeof createHttpIdempotency>;
+
+/** Sends a RouteResponse through the route's own serializer. */
+export const sendResponse = (reply: FastifyReply, response: RouteResponse) =>
+  reply
+    .code(response.status)
+    .headers(response.headers ?? {})
+    .send(response.body);
+
+/**
+ * The response exactly as sendResponse will send it: the body through the route's serializer
+ * for that status (the same function Fastify applies), so a replay is byte for byte the original.
+ */
+function storedResponse(reply: FastifyReply, response: RouteResponse): StoredResponse {
+  const previous = reply.statusCode;
+  let body: string;
+  try {
+    reply.code(response.status);
+    const serialized = reply.serialize(response.body);
+    body = typeof serialized === "string" ? serialized : Buffer.from(serialized as Uint8Array).toString("utf8");
+  } finally {
+    reply.code(previous);
+  }
+  const headers: Record<string, string> = { "content-type": JSON_CONTENT_TYPE };
+  for (const [name, value] of Object.entries(response.headers ?? {})) headers[name.toLowerCase()] = value;
+  return { status: response.status, headers, body };
+}
+
+function replayedHeaders(reply: FastifyReply): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const name of REPLAYED_HEADERS) {
+    const value = reply.getHeader(name);
+    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(", ") : String(value);
+  }
+  return headers;
+}
+
+function declaresKeyHeader(route: RouteOptions): boolean {
+  const headers = route.schema?.headers as { shape?: Record<string, unknown> } | undefined;
+  return Boolean(headers?.shape && IDEMPOTENCY_KEY_HEADER in headers.shape);
+}
+
+const hooks = (value: unknown): unknown[] => (value === undefined ? [] : [value].flat());

@@ -1,0 +1,124 @@
+import { type Db, Prisma } from "../../db/database.js";
+import type { IdempotencyClaim, IdempotencyRecord, IdempotencyState, StoredResponse } from "./idempotency.types.js";
+
+type Row = NonNullable<Awaited<ReturnType<Db["idempotencyKey"]["findUnique"]>>>;
+
+const toRecord = (row: Row): IdempotencyRecord => ({
+  id: row.id,
+  accountId: row.accountId,
+  scope: row.scope,
+  api: row.api,
+  key: row.key,
+  requestHash: row.requestHash,
+  state: row.state as IdempotencyState,
+  lockedUntil: row.lockedUntil,
+  createdAt: row.createdAt,
+  expiresAt: row.expiresAt,
+  response:
+    row.responseStatus === null || row.responseBody === null
+      ? null
+      : {
+          status: row.responseStatus,
+          headers: (row.responseHeaders ?? {}) as Record<string, string>,
+          body: row.responseBody,
+        },
+});
+
+/** A fresh in-flight claim on a key. */
+export interface NewClaim extends IdempotencyClaim {
+  id: string;
+  lockedUntil: Date;
+  createdAt: Date;
+  expiresAt: Date;
+}
+
+/** Remembered Idempotency-Keys. A row's id changes on every take-over, so it doubles as a fencing token. */
+export function createIdempotencyRepository(db: Db) {
+  return {
+    /**
+     * Inserts the claim unless the key exists (one statement, so two racing requests cannot both
+     * insert: the unique index decides). Returns whether this claim is now the key's row.
+     */
+    async insertIfAbsent(claim: NewClaim, tx: Db = db): Promise<boolean> {
+      const inserted = await tx.$queryRaw<{ id: string }[]>`
+        INSERT INTO idempotency_keys
+          (id, account_id, scope, api, key, request_hash, state, locked_until, created_at, expires_at)
+        VALUES (${claim.id}, ${claim.accountId}, ${claim.scope}, ${claim.api}, ${claim.key}, ${claim.requestHash},
+          'in_flight', ${claim.lockedUntil}::timestamptz, ${claim.createdAt}::timestamptz,
+          ${claim.expiresAt}::timestamptz)
+        ON CONFLICT (account_id, api, scope, key) DO NOTHING
+        RETURNING id`;
+      return inserted.length > 0;
+    },
+
+    async find(
+      where: Pick<IdempotencyClaim, "accountId" | "api" | "scope" | "key">,
+      tx: Db = db,
+    ): Promise<IdempotencyRecord | null> {
+      const { accountId, api, scope, key } = where; // exactly the unique key's fields: Prisma rejects others
+      const row = await tx.idempotencyKey.findUnique({
+        where: { accountId_api_scope_key: { accountId, api, scope, key } },
+      });
+      return row ? toRecord(row) : null;
+    },
+
+    /**
+     * Replaces the row `seen` with a fresh claim, only if it is still exactly what the caller saw
+     * (same id, same state): a compare-and-swap, so of several requests taking over one key, one wins.
+     */
+    async replace(seen: Pick<IdempotencyRecord, "id" | "state">, claim: NewClaim, tx: Db = db): Promise<boolean> {
+      const { count } = await tx.idempotencyKey.updateMany({
+        where: { id: seen.id, state: seen.state },
+        data: {
+          id: claim.id,
+          requestHash: claim.requestHash,
+          state: "in_flight",
+          lockedUntil: claim.lockedUntil,
+          responseStatus: null,
+          responseHeaders: Prisma.DbNull,
+          responseBody: null,
+          createdAt: claim.createdAt,
+          expiresAt: claim.expiresAt,
+        },
+      });
+      return count > 0;
+    },
+
+    /** in_flight -> complete with the response; false when the row `id` is no longer in flight. */
+    async complete(id: string, response: StoredResponse, tx: Db = db): Promise<boolean> {
+      const { count } = await tx.idempotencyKey.updateMany({
+        where: { id, state: "in_flight" },
+        data: {
+          state: "complete",
+          lockedUntil: null,
+          responseStatus: response.status,
+          responseHeaders: response.headers,
+          responseBody: response.body,
+        },
+      });
+      return count > 0;
+    },
+
+    /** Forgets an in-flight claim (its request failed); a completed or taken-over key is left alone. */
+    async deleteInFlight(id: string, tx: Db = db): Promise<boolean> {
+      const { count } = await tx.idempotencyKey.deleteMany({ where: { id, state: "in_flight" } });
+      return count > 0;
+    },
+
+    /**
+     * Deletes up to `limit` keys past their expiry that no live request holds. Returns how many;
+     * callers loop until it is below `limit`, so no single statement runs long.
+     */
+    async deleteExpired(now: Date, limit: number, tx: Db = db): Promise<number> {
+      return tx.$executeRaw`
+        DELETE FROM idempotency_keys WHERE id IN (
+          SELECT id FROM idempotency_keys
+          WHERE expires_at <= ${now}::timestamptz
+            AND (state = 'complete' OR locked_until IS NULL OR locked_until <= ${now}::timestamptz)
+          LIMIT ${limit}
+        )`;
+    },
+  };
+}
+
+export type IdempotencyRepository = ReturnType<typeof createIdempotencyRepository>;

@@ -1,0 +1,124 @@
+import type { Db } from "../../db/database.js";
+import { idempotencyChangedPayload, idempotencyConcurrentRequests } from "../errors.js";
+import { newId } from "../ids.js";
+import { addHours, type Clock } from "../time.js";
+import type { IdempotencyRepository, NewClaim } from "./idempotency.repository.js";
+import {
+  type BeginOutcome,
+  IDEMPOTENCY_KEY_TTL_HOURS,
+  IDEMPOTENCY_LEASE_MS,
+  type IdempotencyClaim,
+  type IdempotencyRecord,
+  type StoredResponse,
+} from "./idempotency.types.js";
+
+/** How many times begin() looks again when the key changes between its statements (a release, a take-over). */
+const BEGIN_ATTEMPTS = 5;
+
+/** How many expired keys one prune statement deletes. */
+const PRUNE_BATCH = 1000;
+
+/**
+ * Idempotency keys, for any API: the API layer decides what a key is, how long it may be and
+ * what makes two requests the same (the request hash); this decides, exactly and under
+ * concurrency, whether a request runs, replays a stored response or is refused.
+ *
+ * The two phases:
+ * 1. begin() claims the key in its own short statement (an insert the unique index arbitrates),
+ *    so concurrent requests with one key see each other at once.
+ * 2. complete() stores the response inside the write's own transaction, so the objects the
+ *    request created and the response that reports them commit together or not at all.
+ */
+export function createIdempotencyService(deps: {
+  keys: IdempotencyRepository;
+  clock: Clock;
+  leaseMs?: number;
+  ttlHours?: number;
+}) {
+  const { keys, clock } = deps;
+  const leaseMs = deps.leaseMs ?? IDEMPOTENCY_LEASE_MS;
+  const ttlHours = deps.ttlHours ?? IDEMPOTENCY_KEY_TTL_HOURS;
+
+  const newClaim = (claim: IdempotencyClaim, now: Date): NewClaim => ({
+    accountId: claim.accountId,
+    scope: claim.scope,
+    api: claim.api,
+    key: claim.key,
+    requestHash: claim.requestHash,
+    id: newId.idempotencyKey(),
+    lockedUntil: new Date(now.getTime() + leaseMs),
+    createdAt: now,
+    expiresAt: addHours(now, ttlHours),
+  });
+
+  const proceed = (claim: NewClaim): BeginOutcome => ({
+    kind: "proceed",
+    record: { ...claim, state: "in_flight", response: null },
+  });
+
+  /**
+   * A key nobody holds any more, treated as absent: past its expiry, or in flight for a request
+   * whose lease has passed (it died before committing, so it left nothing behind).
+   */
+  const isAbandoned = (record: IdempotencyRecord, now: Date) =>
+    record.expiresAt <= now ||
+    (record.state === "in_flight" && (record.lockedUntil === null || record.lockedUntil <= now));
+
+  return {
+    /**
+     * Claims `claim.key` for this request, or says why not. Throws idempotency_changed_payload
+     * when the key was used for a different request, idempotency_concurrent_requests while
+     * another request holds it.
+     */
+    async begin(claim: IdempotencyClaim): Promise<BeginOutcome> {
+      for (let attempt = 0; attempt < BEGIN_ATTEMPTS; attempt++) {
+        const now = clock();
+        const fresh = newClaim(claim, now);
+        if (await keys.insertIfAbsent(fresh)) return proceed(fresh);
+
+        const existing = await keys.find(claim);
+        if (!existing) continue; // released between the insert and the read: try the insert again
+        if (isAbandoned(existing, now)) {
+          if (await keys.replace(existing, fresh)) return proceed(fresh);
+          continue; // another request changed it first: look again
+        }
+        if (existing.requestHash !== claim.requestHash) throw idempotencyChangedPayload();
+        if (existing.state === "complete" && existing.response) return { kind: "replay", response: existing.response };
+        throw idempotencyConcurrentRequests();
+      }
+      // The key kept changing between our statements: other requests are racing for it.
+      throw idempotencyConcurrentRequests();
+    },
+
+    /**
+     * Stores the request's response. Pass the write's transaction (`tx`) so that the response
+     * commits with what the request created; without one it is its own statement (for requests
+     * that write nothing). Throws idempotency_concurrent_requests when the request no longer holds
+     * the key (its lease passed and a retry took the key over): the write's transaction then rolls
+     * back, and only the retry's result stands.
+     */
+    async complete(record: IdempotencyRecord, response: StoredResponse, tx?: Db): Promise<void> {
+      if (!(await keys.complete(record.id, response, tx))) throw idempotencyConcurrentRequests();
+    },
+
+    /**
+     * Forgets the claim of a request that failed, so the key can be used again (after fixing
+     * the request). A key already completed, or taken over by a retry, is left as it is.
+     */
+    async release(record: IdempotencyRecord): Promise<void> {
+      await keys.deleteInFlight(record.id);
+    },
+
+    /** Deletes keys past their expiry (kept `ttlHours`); returns how many. For the background workers. */
+    async prune(now: Date = clock()): Promise<number> {
+      let total = 0;
+      for (;;) {
+        const deleted = await keys.deleteExpired(now, PRUNE_BATCH);
+        total += deleted;
+        if (deleted < PRUNE_BATCH) return total;
+      }
+    },
+  };
+}
+
+export type IdempotencyService = ReturnType<typeof createIdempotencyService>;
