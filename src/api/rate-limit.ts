@@ -1,0 +1,257 @@
+import { type Server, STATUS_CODES } from "node:http";
+import { createRequire } from "node:module";
+import type { Socket } from "node:net";
+import rateLimit, { type FastifyRateLimitStore, normalizeIP } from "@fastify/rate-limit";
+import type { FastifyBaseLogger, FastifyHttpOptions, FastifyInstance, FastifyRequest } from "fastify";
+import { Redis } from "ioredis";
+import type { Config } from "../config.js";
+import { PROBLEM_CONTENT_TYPE } from "./problem.js";
+
+/**
+ * Request limits shared by every API surface: per-key rate limiting (@fastify/rate-limit, in
+ * Redis when REDIS_URL is set so instances share one count, in memory otherwise), a per-address
+ * budget of failed authentications, and the HTTP server's size and time limits. Each surface
+ * supplies its own error (CNaught: problem+json 429 with Retry-After).
+ */
+
+type Limits = Config["limits"];
+
+// ---------------------------------------------------------------------------------------------
+// The counting stores
+
+type StoreCallback = (error: Error | null, result?: { current: number; ttl: number }) => void;
+interface CountingStore {
+  incr(key: string, callback: StoreCallback, timeWindow: number, max: number): void;
+  read(key: string, callback: StoreCallback, timeWindow: number, max: number): void;
+}
+
+// The plugin's own stores (fixed window from the first request): reused, not copied.
+const requireCjs = createRequire(import.meta.url);
+const LocalStore = requireCjs("@fastify/rate-limit/store/LocalStore.js") as new (
+  continueExceeding: boolean,
+  exponentialBackoff: boolean,
+  cacheSize?: number,
+) => CountingStore;
+const RedisStore = requireCjs("@fastify/rate-limit/store/RedisStore.js") as new (
+  continueExceeding: boolean,
+  exponentialBackoff: boolean,
+  redis: Redis,
+  keyPrefix: string,
+) => CountingStore;
+
+/** Clients (keys or addresses) one instance tracks in memory; the least recently seen go first. */
+const LOCAL_CACHE_SIZE = 10_000;
+
+/** Where one app keeps its counts: built once per app and shared by its API surfaces. */
+export interface RateLimitBackend {
+  limits: Limits;
+  /** Null without REDIS_URL: every count is in this instance's memory. */
+  redis: Redis | null;
+  /** A Redis command failed: logged once per outage; the count falls back to memory meanwhile. */
+  storeFailed(error: unknown): void;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the Redis connection when REDIS_URL is set. Redis is not needed to serve: if it is down
+ * at start or later, each instance counts in its own memory (the limit still holds per instance,
+ * so N instances allow at most N times the rate) and goes back to the shared count once Redis
+ * answers again. Failing closed would turn a cache outage into a full API outage; failing open
+ * with no limit at all would leave the API unprotected exactly when something is wrong.
+ */
+export async function openRateLimitBackend(limits: Limits, log: FastifyBaseLogger): Promise<RateLimitBackend> {
+  let degraded = false;
+  const storeFailed = (error: unknown) => {
+    if (degraded) return;
+    degraded = true;
+    log.error({ err: error }, "rate-limit store (Redis) unavailable: counting in memory per instance until it answers");
+  };
+  if (!limits.redisUrl) return { limits, redis: null, storeFailed, close: async () => {} };
+
+  const redis = new Redis(limits.redisUrl, {
+    lazyConnect: true,
+    // While disconnected a command fails at once (and the count falls back) instead of queueing
+    // and holding the request.
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    connectTimeout: 2_000,
+    commandTimeout: 1_000,
+    // Reconnects forever (ioredis' default back-off, capped at 2 s).
+  });
+  redis.on("error", storeFailed); // also keeps ioredis from printing every failed reconnect
+  redis.on("ready", () => {
+    if (!degraded) return;
+    degraded = false;
+    log.info("rate-limit store (Redis) is back: counts are shared again");
+  });
+  try {
+    await redis.connect();
+  } catch (error) {
+    storeFailed(error); // serve anyway; ioredis keeps reconnecting in the background
+  }
+  return { limits, redis, storeFailed, close: async () => redis.disconnect() };
+}
+
+/** The plugin's store: Redis when there is one, this instance's memory when there is not or it fails. */
+function storeFor(backend: RateLimitBackend, namespace: string) {
+  return class SharedOrLocalStore implements FastifyRateLimitStore {
+    private readonly local = new LocalStore(false, false, LOCAL_CACHE_SIZE);
+    private readonly shared = backend.redis
+      ? new RedisStore(false, false, backend.redis, `kassa:rate-limit:${namespace}:`)
+      : null;
+
+    incr(key: string, callback: StoreCallback, timeWindow: number, max: number): void {
+      if (!this.shared) {
+        this.local.incr(key, callback, timeWindow, max);
+        return;
+      }
+      this.shared.incr(
+        key,
+        (error, result) => {
+          if (!error && result) {
+            callback(null, result);
+            return;
+          }
+          backend.storeFailed(error);
+          this.local.incr(key, callback, timeWindow, max);
+        },
+        timeWindow,
+        max,
+      );
+    }
+
+    /** One count per key across all of a surface's routes. */
+    child(): FastifyRateLimitStore {
+      return this;
+    }
+  };
+}
+
+const retryAfterSeconds = (ttlMs: number) => Math.max(1, Math.ceil(ttlMs / 1000));
+
+// ---------------------------------------------------------------------------------------------
+// Per surface
+
+export interface SurfaceLimitOptions {
+  /** Separates this surface's counts from other surfaces' in the shared store. */
+  namespace: string;
+  /** The surface's own "too many requests" error, thrown to its error handler. */
+  limited: (retryAfterSeconds: number) => Error;
+}
+
+/** Called by a surface's authentication hook around its key look-up. */
+export interface AuthenticationLimiter {
+  /** Throws the surface's 429 when this client address has failed authentication too often. */
+  beforeAuthentication(request: FastifyRequest): void;
+  /** Counts one failed authentication against the client address. */
+  authenticationFailed(request: FastifyRequest): void;
+}
+
+/**
+ * Limits one API surface (call inside its plugin, before its routes):
+ *
+ * - Per API key: at most `rateLimit.max` requests per `rateLimit.windowMs` (0 = off), counted
+ *   from the route's onRequest hook, which runs after the surface's own onRequest hooks, so after
+ *   authentication and before the body is parsed. Every answer carries RateLimit-Limit,
+ *   -Remaining and -Reset (IETF draft names); a refused one also Retry-After.
+ * - Per client address, failed authentications: once an address has failed `authFailures.max`
+ *   times in `authFailures.windowMs` (0 = off), its requests are refused before the key is even
+ *   hashed or looked up, for the rest of the window. An unauthenticated flood then costs neither
+ *   database reads nor hashing. The count is per instance (in memory): it guards each instance's
+ *   own resources and costs no Redis round trip on the path every request takes. Behind a reverse
+ *   proxy, TRUST_PROXY must be set, or all clients share the proxy's address and budget.
+ */
+export async function limitSurface(
+  app: FastifyInstance,
+  backend: RateLimitBackend,
+  options: SurfaceLimitOptions,
+): Promise<AuthenticationLimiter> {
+  const { rateLimit: perKey, authFailures } = backend.limits;
+  if (perKey.max > 0) {
+    await app.register(rateLimit, {
+      global: true,
+      hook: "onRequest",
+      max: perKey.max,
+      timeWindow: perKey.windowMs,
+      store: storeFor(backend, options.namespace),
+      keyGenerator: (request) => request.principal.keyId,
+      enableDraftSpec: true,
+      errorResponseBuilder: (_request, context) => options.limited(retryAfterSeconds(context.ttl)),
+    });
+  }
+
+  if (authFailures.max === 0) return { beforeAuthentication: () => {}, authenticationFailed: () => {} };
+  const failures = new LocalStore(false, false, LOCAL_CACHE_SIZE);
+  const addressOf = (request: FastifyRequest) => normalizeIP(request.ip ?? "");
+  const { max, windowMs } = authFailures;
+  return {
+    beforeAuthentication(request) {
+      let blockedForMs: number | null = null;
+      // The in-memory store answers synchronously.
+      failures.read(
+        addressOf(request),
+        (_error, result) => {
+          if (result && result.current >= max) blockedForMs = result.ttl;
+        },
+        windowMs,
+        max,
+      );
+      if (blockedForMs !== null) throw options.limited(retryAfterSeconds(blockedForMs));
+    },
+    authenticationFailed(request) {
+      failures.incr(addressOf(request), () => {}, windowMs, max);
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// HTTP server limits
+
+/**
+ * Answers what Node's HTTP parser refuses before Fastify sees a request (a header block over
+ * MAX_HEADER_BYTES: 431; headers or body not received in time: 408; anything unparsable: 400)
+ * as problem+json, then closes the connection. No path is known yet, so the type is about:blank.
+ */
+function answerClientError(error: Error & { code?: string }, socket: Socket) {
+  if (error.code === "ECONNRESET" || socket.destroyed) return;
+  const status = error.code === "HPE_HEADER_OVERFLOW" ? 431 : error.code === "ERR_HTTP_REQUEST_TIMEOUT" ? 408 : 400;
+  const detail =
+    status === 431
+      ? "The request's header block is larger than this server accepts"
+      : status === 408
+        ? "The request was not received in time"
+        : "The request could not be parsed as HTTP";
+  const body = JSON.stringify({ type: "about:blank", title: STATUS_CODES[status], status, detail });
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(error);
+}
+
+/**
+ * The Fastify server options that bound what one connection can hold: the header block's size
+ * (431 past it), the time to receive the headers (slowloris) and the whole request, and how
+ * long an idle keep-alive connection stays open.
+ */
+export function serverLimitOptions(limits: Limits): Partial<FastifyHttpOptions<Server>> {
+  return {
+    requestTimeout: limits.requestTimeoutMs,
+    // A connection on which nothing moves for as long as a whole request may take (a client that
+    // stopped reading its response, a body stalled midway) is closed. Idle keep-alive connections
+    // are governed by keepAliveTimeout instead.
+    connectionTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    http: {
+      maxHeaderSize: limits.maxHeaderBytes,
+      // Node checks these two timeouts on a timer; the default 30 s period would let a stalled
+      // connection live far past them.
+      requestTimeout: limits.requestTimeoutMs,
+      headersTimeout: limits.headersTimeoutMs,
+      connectionsCheckingInterval: Math.min(1_000, limits.headersTimeoutMs),
+    },
+    clientErrorHandler: answerClientError,
+  };
+}
