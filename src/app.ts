@@ -4,8 +4,11 @@ import { adminApi } from "./api/admin/admin.plugin.js";
 import { cnaughtErrorHandler } from "./api/cnaught/cnaught.errors.js";
 import { cnaughtApi } from "./api/cnaught/cnaught.plugin.js";
 import { registerDocs } from "./api/docs.js";
+import { hostedPageFrameworkError } from "./api/hosted-page/hosted-page.errors.js";
+import { hostedPage } from "./api/hosted-page/hosted-page.plugin.js";
 import { opsRoutes } from "./api/ops/ops.routes.js";
 import { HTTP_CLIENT_ERRORS, sendProblem } from "./api/problem.js";
+import { openRateLimitBackend, serverLimitOptions } from "./api/rate-limit.js";
 import { notFoundAsError } from "./api/routing.js";
 import type { Config } from "./config.js";
 import { createKassaServices } from "./composition.js";
@@ -25,6 +28,7 @@ function baseOptions(config: Config, logger: FastifyServerOptions["logger"]): Fa
     logger: logger ?? false,
     genReqId,
     bodyLimit: config.bodyLimitBytes,
+    ...serverLimitOptions(config.limits),
     trustProxy: config.trustProxy,
     return503OnClosing: true,
     forceCloseConnections: "idle",
@@ -33,6 +37,7 @@ function baseOptions(config: Config, logger: FastifyServerOptions["logger"]): Fa
     frameworkErrors: (error, request, reply) => {
       reply.header("x-request-id", request.id); // onSend hooks do not run on this path
       if (request.url.startsWith("/v1/")) return cnaughtErrorHandler(error, request, reply);
+      if (request.url.startsWith("/pay/")) return hostedPageFrameworkError(error, request, reply, config.publicUrl);
       return sendProblem(reply, {
         type: "about:blank",
         title: HTTP_CLIENT_ERRORS[400]!.title,
@@ -74,7 +79,18 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   await registerDocs(app, config.publicUrl);
   await app.register(opsRoutes, { db });
-  await app.register(cnaughtApi, { prefix: "/v1", services, publicUrl: config.publicUrl });
+  const rateLimits = await openRateLimitBackend(config.limits, app.log);
+  app.addHook("onClose", async () => {
+    await services.apiKeys.settle(); // last-use writes finish before the store closes
+    await rateLimits.close();
+  });
+  await app.register(cnaughtApi, { prefix: "/v1", services, publicUrl: config.publicUrl, rateLimits });
+  await app.register(hostedPage, {
+    prefix: "/pay",
+    services,
+    publicUrl: config.publicUrl,
+    secret: config.checkoutPage.secret,
+  });
   return app;
 }
 

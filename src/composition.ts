@@ -1,5 +1,6 @@
 import { NOTIFICATION_FORMATS } from "./api/notification-formats.js";
 import { createTestPaymentProvider } from "./core/payments/test-provider.js";
+import { type Config, loadConfig } from "./config.js";
 import { createServices } from "./core/services.js";
 import { type Clock, systemClock } from "./core/time.js";
 import type { Database } from "./db/database.js";
@@ -7,11 +8,18 @@ import type { Database } from "./db/database.js";
 /**
  * The core wired with what it is given from outside: each API's notification format and the
  * payment provider (test mode: the built-in test provider). The server, the CLI and the tests
- * all build their services here.
+ * all build their services here. Without `config`, the configuration's defaults outside
+ * production apply (receivers on private addresses allowed): the server and CLI pass theirs.
  */
-export function createKassaServices(db: Database, clock: Clock = systemClock) {
-  return createServices(db, clock, {
-    notificationFormats: NOTIFICATION_FORMATS,
-    paymentProvider: createTestPaymentProvider(),
-  });
+export function createKassaServices(
+  db: Database,
+  clock: Clock = systemClock,
+  config: Pick<Config, "webhooks"> = loadConfig({}),
+) {
+  return createServices(
+    db,
+    clock,
+    { notificationFormats: NOTIFICATION_FORMATS, paymentProvider: createTestPaymentProvider() },
+    { webhooks: config.webhooks },
+  );
 }

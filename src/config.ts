@@ -78,6 +78,11 @@ export const configSchema = z
       .default(16 * 1024),
     REQUEST_TIMEOUT_MS: z.coerce.number().int().min(0).default(30_000),
     KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(0).default(72_000),
+    // Slowloris: the whole header block must arrive within this (capped at REQUEST_TIMEOUT_MS).
+    HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+    // Failed authentications per client address and window before that address gets 429 (0 = off).
+    AUTH_FAILURE_LIMIT_MAX: z.coerce.number().int().min(0).default(100),
+    AUTH_FAILURE_WINDOW_MS: z.coerce.number().int().min(100).default(60_000),
   })
   .superRefine((env, ctx) => {
     // The admin port defaults to PORT+1, which is no port when PORT is the last one.
@@ -133,6 +138,11 @@ export const configSchema = z
         maxHeaderBytes: env.MAX_HEADER_BYTES,
         requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
         keepAliveTimeoutMs: env.KEEP_ALIVE_TIMEOUT_MS,
+        headersTimeoutMs:
+          env.REQUEST_TIMEOUT_MS > 0
+            ? Math.min(env.HEADERS_TIMEOUT_MS, env.REQUEST_TIMEOUT_MS)
+            : env.HEADERS_TIMEOUT_MS,
+        authFailures: { max: env.AUTH_FAILURE_LIMIT_MAX, windowMs: env.AUTH_FAILURE_WINDOW_MS },
       },
     };
   });

@@ -14,6 +14,12 @@ export const REDACT_PATHS = [
   "*.password",
   "*.card_number",
   "*.cardNumber",
+  // The hosted page's card form and CardDetails, should anything ever log them.
+  "*.cvc",
+  "card.number",
+  "*.card.number",
+  "req.body.card_number",
+  "req.body.cvc",
   "*.webhook_secret",
 ];
 

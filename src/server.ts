@@ -5,6 +5,7 @@ import { seedDemoIfEmpty } from "./core/bootstrap/demo.js";
 import { createKassaServices } from "./composition.js";
 import { type Database, openDatabase } from "./db/database.js";
 import { loggerOptions } from "./logger.js";
+import { startWorkers, type Workers } from "./workers/workers.js";
 
 /**
  * The process: parse config, open and migrate the store, seed the demo account on an empty
@@ -29,7 +30,7 @@ async function main() {
 
   const db = await openDatabase(config.store);
   running.db = db;
-  const services = createKassaServices(db);
+  const services = createKassaServices(db, undefined, config);
   await db.migrate();
   if (config.seedDemo) {
     const demo = await db.withMigrationLock(() => seedDemoIfEmpty(services));
@@ -48,6 +49,8 @@ async function main() {
     { public_url: config.publicUrl, store: config.store.kind, admin: admin.server.address() },
     "kassa is ready",
   );
+  // Background work (session expiry, webhook delivery) once the store is migrated and serving.
+  if (config.workers.enabled) running.workers = startWorkers({ services, config, logger: app.log });
 }
 
 function printDemoBanner(config: Config, apiKey: string, accountId: string) {
@@ -70,6 +73,7 @@ function printDemoBanner(config: Config, apiKey: string, accountId: string) {
 interface Running {
   db?: Database;
   servers?: FastifyInstance[];
+  workers?: Workers;
 }
 
 function installShutdown(config: Config, running: Running) {
@@ -89,6 +93,8 @@ function installShutdown(config: Config, running: Running) {
     }, config.shutdownTimeoutMs);
     timer.unref();
     try {
+      // Workers first: in-flight deliveries are cut short and recorded while the store is open.
+      await running.workers?.stop();
       // Fastify's close stops accepting, answers new requests 503, and waits for in-flight ones.
       await Promise.all((running.servers ?? []).map((server) => server.close()));
       await running.db?.close();

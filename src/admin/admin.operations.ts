@@ -1,8 +1,11 @@
 import { z } from "zod";
+import { toWireOrder } from "../api/cnaught/orders.schemas.js";
 import type { ApiKeyView } from "../core/api-keys/api-keys.service.js";
 import { Decimal } from "../core/money.js";
 import type { Portfolio } from "../core/portfolios/portfolios.repository.js";
 import type { Services } from "../core/services.js";
+import type { DeliveryWithAttempts } from "../core/webhooks/webhooks.repository.js";
+import type { WebhookSecretView } from "../core/webhooks/webhooks.service.js";
 import type { Database } from "../db/database.js";
 
 /**
@@ -24,6 +27,7 @@ const flag = z.union([z.boolean(), z.enum(["true", "false"]).transform((v) => v 
 const keyView = (k: ApiKeyView) => ({
   ...k,
   created_on: k.created_on.toISOString(),
+  last_used_on: k.last_used_on?.toISOString() ?? null,
   revoked_on: k.revoked_on?.toISOString() ?? null,
 });
 
@@ -41,6 +45,35 @@ const accountView = (a: { id: string; name: string; defaultPortfolioId: string |
   name: a.name,
   default_portfolio_id: a.defaultPortfolioId,
   created_on: a.createdAt.toISOString(),
+});
+
+const secretView = (s: WebhookSecretView) => ({
+  account_id: s.accountId,
+  secret: s.secret,
+  previous_secret: s.previousSecret,
+  previous_secret_expires_on: s.previousSecretExpiresAt?.toISOString() ?? null,
+});
+
+const deliveryView = (d: DeliveryWithAttempts) => ({
+  id: d.id,
+  account_id: d.accountId,
+  event: d.event.type,
+  subject: `${d.subjectType} ${d.subjectId}`,
+  url: d.url,
+  status: d.status,
+  attempt_count: d.attemptCount,
+  next_attempt_on: d.status === "pending" ? d.nextAttemptAt.toISOString() : null,
+  created_on: d.createdAt.toISOString(),
+  completed_on: d.completedAt?.toISOString() ?? null,
+  attempts: d.attempts.map((a) => ({
+    attempt: a.attempt,
+    started_on: a.startedAt.toISOString(),
+    status_code: a.responseStatus,
+    duration_ms: a.durationMs,
+    outcome: a.outcome,
+    error: a.error,
+    next_attempt_on: a.nextAttemptAt?.toISOString() ?? null,
+  })),
 });
 
 const op = <S extends z.ZodType>(args: S, run: (ctx: OperationContext, args: z.output<S>) => Promise<unknown>) => ({
@@ -64,6 +97,14 @@ export const operations = {
   "keys.revoke": op(z.object({ id: z.string().min(1) }), async ({ services }, a) =>
     keyView(await services.apiKeys.revoke(a.id)),
   ),
+  "keys.rotate": op(z.object({ id: z.string().min(1) }), async ({ services }, a) => {
+    const { replaces, ...key } = await services.apiKeys.rotate(a.id);
+    return {
+      ...keyView(key),
+      replaces,
+      next_step: `Both keys work now. Once every client uses the new key, revoke the old one: kassa keys revoke ${replaces}`,
+    };
+  }),
   "portfolios.create": op(
     z.object({
       name: z.string().min(1),
@@ -84,6 +125,44 @@ export const operations = {
       ),
   ),
   "portfolios.list": op(z.object({}), async ({ services }) => (await services.portfolios.list()).map(portfolioView)),
+  // Orders are shown as the CNaught API shows them (GET /v1/orders/{id}).
+  "orders.fulfill": op(
+    z.object({ id: z.string().min(1), certificate_url: z.string().min(1).optional() }),
+    async ({ services }, a) => toWireOrder(await services.orders.fulfill(a.id, { certificateUrl: a.certificate_url })),
+  ),
+  "orders.cancel": op(z.object({ id: z.string().min(1) }), async ({ services }, a) =>
+    toWireOrder(await services.orders.cancel(a.id)),
+  ),
+  "orders.list": op(
+    z.object({
+      account: z.string().min(1),
+      limit: z.coerce.number().optional(),
+      starting_after: z.string().min(1).optional(),
+      ending_before: z.string().min(1).optional(),
+    }),
+    async ({ services }, a) => {
+      await services.accounts.get(a.account); // an unknown account is not found, not an empty list
+      const orders = await services.orders.list(
+        { accountId: a.account, subaccountId: null },
+        { limit: a.limit, startingAfter: a.starting_after, endingBefore: a.ending_before },
+      );
+      return orders.map(toWireOrder);
+    },
+  ),
+  "webhooks.secret": op(z.object({ account: z.string().min(1), rotate: flag.optional() }), async ({ services }, a) =>
+    secretView(await services.webhooks.secret(a.account, { rotate: a.rotate ?? false })),
+  ),
+  "webhooks.deliveries": op(
+    z.object({
+      order: z.string().min(1).optional(),
+      account: z.string().min(1).optional(),
+      limit: z.coerce.number().int().min(1).max(1000).optional(),
+    }),
+    async ({ services }, a) =>
+      (await services.webhooks.deliveries({ orderId: a.order, accountId: a.account, limit: a.limit })).map(
+        deliveryView,
+      ),
+  ),
   migrate: op(z.object({}), async ({ db }) => ({ applied: await db.migrate() })),
 } as const;
 

@@ -36,6 +36,7 @@ const COMMANDS: Record<string, Command> = {
     options: { account: { type: "string", required: true } },
   },
   "keys revoke": { operation: "keys.revoke", usage: "kassa keys revoke KEY_ID", positional: "id" },
+  "keys rotate": { operation: "keys.rotate", usage: "kassa keys rotate KEY_ID", positional: "id" },
   "portfolios create": {
     operation: "portfolios.create",
     usage:
@@ -49,6 +50,33 @@ const COMMANDS: Record<string, Command> = {
     },
   },
   "portfolios list": { operation: "portfolios.list", usage: "kassa portfolios list" },
+  "orders fulfill": {
+    operation: "orders.fulfill",
+    usage: "kassa orders fulfill ORDER_ID [--certificate-url URL]",
+    options: { "certificate-url": { type: "string" } },
+    positional: "id",
+  },
+  "orders cancel": { operation: "orders.cancel", usage: "kassa orders cancel ORDER_ID", positional: "id" },
+  "orders list": {
+    operation: "orders.list",
+    usage: "kassa orders list --account ACCOUNT_ID [--limit N] [--starting-after ORDER_ID] [--ending-before ORDER_ID]",
+    options: {
+      account: { type: "string", required: true },
+      limit: { type: "string" },
+      "starting-after": { type: "string" },
+      "ending-before": { type: "string" },
+    },
+  },
+  "webhooks secret": {
+    operation: "webhooks.secret",
+    usage: "kassa webhooks secret --account ACCOUNT_ID [--rotate]",
+    options: { account: { type: "string", required: true }, rotate: { type: "boolean" } },
+  },
+  "webhooks deliveries": {
+    operation: "webhooks.deliveries",
+    usage: "kassa webhooks deliveries [--order ORDER_ID] [--account ACCOUNT_ID] [--limit N]",
+    options: { order: { type: "string" }, account: { type: "string" }, limit: { type: "string" } },
+  },
   migrate: { operation: "migrate", usage: "kassa migrate" },
 };
 
@@ -118,7 +146,10 @@ async function inProcess(operation: OperationName, args: unknown): Promise<Outco
   const db = await openDatabase(config.store);
   try {
     if (operation !== "migrate") await db.migrate();
-    return { ok: true, result: await runOperation({ services: createKassaServices(db), db }, operation, args) };
+    return {
+      ok: true,
+      result: await runOperation({ services: createKassaServices(db, undefined, config), db }, operation, args),
+    };
   } catch (error) {
     const { status, body } = adminErrorFrom(error);
     // In-process there is no server log to point at: show the cause itself.

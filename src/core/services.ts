@@ -6,6 +6,8 @@ import { createApiKeysService } from "./api-keys/api-keys.service.js";
 import { createCheckoutSessionsRepository } from "./checkout-sessions/checkout-sessions.repository.js";
 import { createCheckoutSessionsService } from "./checkout-sessions/checkout-sessions.service.js";
 import { createEventsRepository } from "./events/events.repository.js";
+import { createIdempotencyRepository } from "./idempotency/idempotency.repository.js";
+import { createIdempotencyService } from "./idempotency/idempotency.service.js";
 import { createOrdersRepository } from "./orders/orders.repository.js";
 import { createOrdersService } from "./orders/orders.service.js";
 import type { OrderNotificationFormats } from "./orders/orders.types.js";
@@ -13,10 +15,14 @@ import type { PaymentProvider } from "./payments/payment-provider.js";
 import { createPaymentsRepository } from "./payments/payments.repository.js";
 import { createPortfoliosRepository } from "./portfolios/portfolios.repository.js";
 import { createPortfoliosService } from "./portfolios/portfolios.service.js";
+import { createSettingsRepository } from "./settings/settings.repository.js";
+import { createSettingsService } from "./settings/settings.service.js";
 import { createSubaccountsRepository } from "./subaccounts/subaccounts.repository.js";
 import { createSubaccountsService } from "./subaccounts/subaccounts.service.js";
 import { type Clock, systemClock } from "./time.js";
 import { createWebhooksRepository } from "./webhooks/webhooks.repository.js";
+import { createHttpTransport } from "./webhooks/transport.js";
+import { createWebhooksService, type WebhookSettings } from "./webhooks/webhooks.service.js";
 
 /** What the core is given from outside: how each API renders notifications, who moves money. */
 export interface CoreAdapters {
@@ -24,11 +30,16 @@ export interface CoreAdapters {
   paymentProvider: PaymentProvider;
 }
 
+/** The configuration the core reads (config.webhooks: receivers' addresses, timeouts, retries, rotation). */
+export interface CoreOptions {
+  webhooks: WebhookSettings;
+}
+
 /**
  * The composition root of the core: repositories over one database, services over those.
  * Callers outside tests use `createKassaServices` (src/composition.ts), which supplies the adapters.
  */
-export function createServices(db: Database, clock: Clock = systemClock, adapters: CoreAdapters) {
+export function createServices(db: Database, clock: Clock = systemClock, adapters: CoreAdapters, options: CoreOptions) {
   const transaction = transactorFor(db.prisma);
   const repos = {
     accounts: createAccountsRepository(db.prisma),
@@ -40,6 +51,8 @@ export function createServices(db: Database, clock: Clock = systemClock, adapter
     orders: createOrdersRepository(db.prisma),
     payments: createPaymentsRepository(db.prisma),
     webhooks: createWebhooksRepository(db.prisma),
+    settings: createSettingsRepository(db.prisma),
+    idempotency: createIdempotencyRepository(db.prisma),
   };
   const portfolios = createPortfoliosService({
     portfolios: repos.portfolios,
@@ -64,7 +77,12 @@ export function createServices(db: Database, clock: Clock = systemClock, adapter
     accounts: createAccountsService({ accounts: repos.accounts, portfolios: repos.portfolios }),
     apiKeys: createApiKeysService({ apiKeys: repos.apiKeys, accounts: repos.accounts, clock }),
     portfolios,
-    subaccounts: createSubaccountsService({ subaccounts: repos.subaccounts, portfolios: repos.portfolios, clock }),
+    subaccounts: createSubaccountsService({
+      subaccounts: repos.subaccounts,
+      portfolios: repos.portfolios,
+      transaction,
+      clock,
+    }),
     checkoutSessions: createCheckoutSessionsService({
       sessions: repos.sessions,
       events: repos.events,
@@ -72,10 +90,20 @@ export function createServices(db: Database, clock: Clock = systemClock, adapter
       orders,
       payments: repos.payments,
       paymentProvider: adapters.paymentProvider,
+      allowPrivateNotificationUrls: options.webhooks.allowPrivateUrls,
       transaction,
       clock,
     }),
     orders,
+    webhooks: createWebhooksService({
+      webhooks: repos.webhooks,
+      transaction,
+      clock,
+      transport: createHttpTransport(options.webhooks),
+      settings: options.webhooks,
+    }),
+    settings: createSettingsService({ settings: repos.settings }),
+    idempotency: createIdempotencyService({ keys: repos.idempotency, clock }),
   };
 }
 

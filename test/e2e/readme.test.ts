@@ -1,5 +1,7 @@
 import { readFileSync } from "node:fs";
+import { writeFile } from "node:fs/promises";
 import path from "node:path";
+import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   cleanEnv,
@@ -15,6 +17,7 @@ import {
   waitReady,
   within,
 } from "../helpers/processes.js";
+import { newWebhookSecret, webhookHeaders } from "../../src/core/webhooks/signing.js";
 
 /**
  * The README's examples, run verbatim: every `curl` of "The API, by example" through bash against
@@ -277,7 +280,26 @@ describe("README.md, run verbatim against a real server on the embedded store", 
         expect(result.status, `HTTP status not 2xx\n${context}`).toBeGreaterThanOrEqual(200);
         expect(result.status, `HTTP status not 2xx\n${context}`).toBeLessThan(300);
 
+        // The idempotency example: "run this twice" — the second answer replays the first.
+        const idempotencyKey = /-H "Idempotency-Key: ([^"]+)"/.exec(command)?.[1];
+        if (label === "POST /v1/checkout/sessions" && idempotencyKey) {
+          expect(result.status, context).toBe(201);
+          expect(headerValue(result.headers, "x-idempotent-replay"), context).toBeUndefined();
+          const again = await bash(`${command} -w '${STATUS_MARKER}'`, curlEnv);
+          const replay = parseCurlOutput(again.stdout, true);
+          expect(replay.status, `second run\n${again.stdout}`).toBe(201);
+          expect(headerValue(replay.headers, "x-idempotent-replay")).toBe("true");
+          expect(replay.body).toBe(result.body);
+          expect(headerValue(replay.headers, "location")).toBe(headerValue(result.headers, "location"));
+          expect(result.json).toMatchObject({ amount_kg: 25, state: "open" });
+          return;
+        }
+
         switch (label) {
+          case "GET /v1/orders":
+            expect(result.status, context).toBe(200);
+            expect(result.json, context).toEqual({ data: [] });
+            break;
           case "POST /v1/checkout/sessions": {
             expect(result.status, context).toBe(201);
             const session = result.json;
@@ -445,6 +467,26 @@ describe("README.md, run verbatim against a real server on the embedded store", 
             expect(refused.status).toBe(401);
             break;
           }
+          case "keys rotate": {
+            // "a new key for the same account; the old one works until revoked"
+            expect(json, context).toMatchObject({ account_id: ids.ACCOUNT_ID, replaces: ids.KEY_ID });
+            expect(json.secret).toMatch(/^sk_test_/);
+            for (const key of [json.secret, newKey]) {
+              const works = await fetch(`http://127.0.0.1:${port}/v1/portfolios`, {
+                headers: { authorization: `Bearer ${key}` },
+              });
+              await works.arrayBuffer();
+              expect(works.status).toBe(200);
+            }
+            break;
+          }
+          case "webhooks secret":
+            expect(json, context).toMatchObject({ account_id: ids.ACCOUNT_ID });
+            expect(json.secret).toMatch(/^whsec_/);
+            break;
+          case "webhooks deliveries":
+            expect(Array.isArray(json), context).toBe(true);
+            break;
           case "portfolios create":
             expect(json, context).toMatchObject({
               id: "forests",
@@ -472,5 +514,35 @@ describe("README.md, run verbatim against a real server on the embedded store", 
         }
       });
     }
+  });
+});
+
+describe("README.md's notification-verifying snippet, run as written", () => {
+  const snippet = codeBlocks(section(README, "Order notifications (webhooks)")).find((b) => b.lang === "js");
+  let verify: (secret: string, headers: Record<string, string>, body: string) => boolean;
+
+  beforeAll(async () => {
+    if (!snippet) throw new Error('README.md has no js block in "Order notifications (webhooks)"');
+    const file = path.join(await tempDir("kassa-readme-js-"), "verify.mjs");
+    await writeFile(file, snippet.body);
+    ({ verifyKassaWebhook: verify } = await import(pathToFileURL(file).href));
+  });
+
+  const secret = newWebhookSecret();
+  const body = JSON.stringify({ order: { id: "o1", state: "placed" } });
+  const signed = (at = new Date(), secrets = [secret]) =>
+    webhookHeaders({ webhookId: "msg_readme", timestamp: at, body, secrets });
+
+  it("accepts what Kassa signs, also when a rotated-out secret's signature comes first", () => {
+    expect(verify(secret, signed(), body)).toBe(true);
+    expect(verify(secret, signed(new Date(), [newWebhookSecret(), secret]), body)).toBe(true);
+  });
+
+  it("refuses a changed body, another secret, a stale timestamp and missing headers", () => {
+    expect(verify(secret, signed(), body.replace("placed", "fulfilled"))).toBe(false);
+    expect(verify(newWebhookSecret(), signed(), body)).toBe(false);
+    expect(verify(secret, signed(new Date(Date.now() - 10 * 60_000)), body)).toBe(false);
+    const { "webhook-signature": _, ...unsigned } = signed();
+    expect(verify(secret, unsigned, body)).toBe(false);
   });
 });

@@ -15,6 +15,15 @@ describe("parseCommand: each command maps to its operation and snake_case argume
     [["keys", "create", "--account", "acct_123"], "keys.create", { account: "acct_123" }],
     [["keys", "list", "--account", "acct_123"], "keys.list", { account: "acct_123" }],
     [["keys", "revoke", "key_abc"], "keys.revoke", { id: "key_abc" }],
+    [["keys", "rotate", "key_abc"], "keys.rotate", { id: "key_abc" }],
+    [["webhooks", "secret", "--account", "acct_1"], "webhooks.secret", { account: "acct_1" }],
+    [["webhooks", "secret", "--account", "acct_1", "--rotate"], "webhooks.secret", { account: "acct_1", rotate: true }],
+    [["webhooks", "deliveries"], "webhooks.deliveries", {}],
+    [
+      ["webhooks", "deliveries", "--order", "o1", "--account", "a1", "--limit", "5"],
+      "webhooks.deliveries",
+      { order: "o1", account: "a1", limit: "5" },
+    ],
     [
       [
         "portfolios",
@@ -53,6 +62,29 @@ describe("parseCommand: each command maps to its operation and snake_case argume
       },
     ],
     [["portfolios", "list"], "portfolios.list", {}],
+    [["orders", "fulfill", "ord_1"], "orders.fulfill", { id: "ord_1" }],
+    [
+      ["orders", "fulfill", "ord_1", "--certificate-url", "https://certs.example/c/1.pdf"],
+      "orders.fulfill",
+      { id: "ord_1", certificate_url: "https://certs.example/c/1.pdf" },
+    ],
+    [
+      ["orders", "fulfill", "--certificate-url=https://certs.example/c/2", "ord_2"],
+      "orders.fulfill",
+      { id: "ord_2", certificate_url: "https://certs.example/c/2" },
+    ],
+    [["orders", "cancel", "ord_1"], "orders.cancel", { id: "ord_1" }],
+    [["orders", "list", "--account", "acct_123"], "orders.list", { account: "acct_123" }],
+    [
+      ["orders", "list", "--account", "acct_123", "--limit", "5", "--starting-after", "ord_9"],
+      "orders.list",
+      { account: "acct_123", limit: "5", starting_after: "ord_9" },
+    ],
+    [
+      ["orders", "list", "--ending-before", "ord_3", "--account=acct_123"],
+      "orders.list",
+      { account: "acct_123", ending_before: "ord_3" },
+    ],
     [["migrate"], "migrate", {}],
   ];
 
@@ -68,6 +100,18 @@ describe("parseCommand: each command maps to its operation and snake_case argume
     expect(parseCommand(["accounts", "create", "--name", "list"]).args).toEqual({ name: "list" });
     expect(parseCommand(["keys", "list", "--account", "create"]).args).toEqual({ account: "create" });
     expect(parseCommand(["keys", "revoke", "revoke"]).args).toEqual({ id: "revoke" });
+    expect(parseCommand(["orders", "cancel", "fulfill"]).args).toEqual({ id: "fulfill" });
+    expect(parseCommand(["orders", "list", "--account", "list"]).args).toEqual({ account: "list" });
+  });
+
+  it("the orders operations check what the admin API may send them", () => {
+    const ok = (name: keyof typeof operations, args: unknown) => operations[name].args.safeParse(args).success;
+    expect(ok("orders.fulfill", { id: "o1", certificate_url: "" })).toBe(false);
+    expect(ok("orders.fulfill", {})).toBe(false);
+    expect(ok("orders.cancel", { id: "" })).toBe(false);
+    expect(ok("orders.list", {})).toBe(false);
+    expect(ok("orders.list", { account: "a", limit: "many" })).toBe(false);
+    expect(operations["orders.list"].args.parse({ account: "a", limit: "7" })).toEqual({ account: "a", limit: 7 });
   });
 
   it("every command in the usage text parses", () => {
@@ -98,6 +142,14 @@ describe("parseCommand: bad input throws UsageError", () => {
     ["missing --account", ["keys", "list"]],
     ["--account without a value", ["keys", "create", "--account"]],
     ["missing KEY_ID", ["keys", "revoke"]],
+    ["missing ORDER_ID", ["orders", "fulfill"]],
+    ["missing ORDER_ID", ["orders", "cancel"]],
+    ["missing ORDER_ID, flag only", ["orders", "fulfill", "--certificate-url", "https://certs.example/1"]],
+    ["--certificate-url without a value", ["orders", "fulfill", "ord_1", "--certificate-url"]],
+    ["flag of another command", ["orders", "cancel", "ord_1", "--certificate-url", "https://certs.example/1"]],
+    ["missing --account", ["orders", "list"]],
+    ["orders group without subcommand", ["orders"]],
+    ["unknown orders subcommand", ["orders", "ship", "ord_1"]],
     ["missing --api-price", ["portfolios", "create", "--name", "P", "--checkout-price-per-kg-usd-cents", "2"]],
     ["missing --checkout-price", ["portfolios", "create", "--name", "P", "--api-price-per-kg-usd-cents", "2"]],
     ["unknown flag", ["accounts", "list", "--all"]],

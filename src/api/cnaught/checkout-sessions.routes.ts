@@ -1,5 +1,7 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import type { CheckoutSession } from "../../core/checkout-sessions/checkout-sessions.types.js";
 import { decimalFromJsonNumber } from "../../core/money.js";
+import { sendResponse } from "../idempotency.js";
 import type { CnaughtRouteOptions } from "./cnaught.plugin.js";
 import { errorResponses, idParams, subaccountHeader } from "./cnaught.schemas.js";
 import { CheckoutSessionBody, CheckoutSessionParams, toWireCheckoutSession } from "./checkout-sessions.schemas.js";
@@ -8,8 +10,14 @@ const tags = ["Checkout Sessions"];
 
 export const checkoutSessionsRoutes: FastifyPluginAsyncZod<CnaughtRouteOptions> = async (
   app,
-  { services, publicUrl },
+  { services, publicUrl, idempotency },
 ) => {
+  const created = (session: CheckoutSession) => ({
+    status: 201,
+    headers: { location: `${publicUrl}/v1/checkout/sessions/${session.id}` },
+    body: toWireCheckoutSession(session, publicUrl),
+  });
+
   app.post(
     "/checkout/sessions",
     {
@@ -19,7 +27,7 @@ export const checkoutSessionsRoutes: FastifyPluginAsyncZod<CnaughtRouteOptions> 
         description:
           "Creates a Checkout Session that, when completed, will result in an order for the specified amount of carbon credits (in kilograms). The total price must be at least $0.50.",
         tags,
-        headers: subaccountHeader,
+        headers: subaccountHeader.extend(idempotency.header.shape),
         body: CheckoutSessionParams,
         response: {
           201: CheckoutSessionBody.describe("Checkout Session"),
@@ -30,18 +38,19 @@ export const checkoutSessionsRoutes: FastifyPluginAsyncZod<CnaughtRouteOptions> 
     },
     async (request, reply) => {
       const body = request.body;
-      const session = await services.checkoutSessions.create(request.scope, {
-        amountKg: decimalFromJsonNumber(body.amount_kg),
-        portfolioId: body.portfolio_id,
-        successUrl: body.success_url,
-        cancelUrl: body.cancel_url,
-        description: body.description,
-        notificationUrl: body.notification_config?.url,
-      });
-      return reply
-        .code(201)
-        .header("location", `${publicUrl}/v1/checkout/sessions/${session.id}`)
-        .send(toWireCheckoutSession(session, publicUrl));
+      const session = await services.checkoutSessions.create(
+        request.scope,
+        {
+          amountKg: decimalFromJsonNumber(body.amount_kg),
+          portfolioId: body.portfolio_id,
+          successUrl: body.success_url,
+          cancelUrl: body.cancel_url,
+          description: body.description,
+          notificationUrl: body.notification_config?.url,
+        },
+        idempotency.within(request, reply, created),
+      );
+      return sendResponse(reply, created(session));
     },
   );
 

@@ -57,7 +57,11 @@ export function problemFromAppError(error: AppError): Problem {
 export function cnaughtErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
   const withId = (problem: Problem) => (problem.status === 401 ? problem : { ...problem, request_id: request.id });
 
-  if (isAppError(error)) return sendProblem(reply, withId(problemFromAppError(error)));
+  if (isAppError(error)) {
+    const { retryAfterSeconds } = error.details;
+    const headers: Record<string, string> = retryAfterSeconds ? { "retry-after": String(retryAfterSeconds) } : {};
+    return sendProblem(reply, withId(problemFromAppError(error)), headers);
+  }
 
   const fields = fieldErrorsFrom(error);
   if (fields) {

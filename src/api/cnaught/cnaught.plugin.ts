@@ -1,11 +1,14 @@
 import "../request-context.js";
 import type { FastifyPluginAsync } from "fastify";
-import { type FieldErrors, invalidParameters, unauthenticated } from "../../core/errors.js";
+import { type FieldErrors, invalidParameters, rateLimited, unauthenticated } from "../../core/errors.js";
 import type { Services } from "../../core/services.js";
+import { createHttpIdempotency, type HttpIdempotency, type IdempotencyPolicy } from "../idempotency.js";
+import { limitSurface, type RateLimitBackend } from "../rate-limit.js";
 import { methodNotAllowed, notFoundAsError, trackRoutes } from "../routing.js";
 import { nulFieldErrors } from "../validation.js";
 import { checkoutSessionsRoutes } from "./checkout-sessions.routes.js";
 import { cnaughtErrorHandler } from "./cnaught.errors.js";
+import { ordersRoutes } from "./orders.routes.js";
 import { portfoliosRoutes } from "./portfolios.routes.js";
 import { quotesRoutes } from "./quotes.routes.js";
 import { subaccountsRoutes } from "./subaccounts.routes.js";
@@ -13,7 +16,12 @@ import { subaccountsRoutes } from "./subaccounts.routes.js";
 export interface CnaughtRouteOptions {
   services: Services;
   publicUrl: string;
+  /** Idempotency-Key on POSTs: routes declare `idempotency.header` and pass `idempotency.within` to writes. */
+  idempotency: HttpIdempotency;
 }
+
+/** CNaught's Idempotency-Key: optional, up to 512 characters; a failed request does not use up its key. */
+const CNAUGHT_IDEMPOTENCY: IdempotencyPolicy = { api: "cnaught", maxKeyLength: 512, required: false };
 
 declare module "fastify" {
   interface FastifyContextConfig {
@@ -28,19 +36,31 @@ const BEARER = /^Bearer\s+(\S+)\s*$/i;
  * The CNaught API (mounted at /v1): Bearer-key auth, X-Subaccount-Id scoping, CNaught's
  * problem+json for every error, and its routes. Knows the core only through Services.
  */
-export const cnaughtApi: FastifyPluginAsync<CnaughtRouteOptions> = async (app, options) => {
+export const cnaughtApi: FastifyPluginAsync<
+  Omit<CnaughtRouteOptions, "idempotency"> & { rateLimits: RateLimitBackend }
+> = async (app, options) => {
   const { services, publicUrl } = options;
+  const idempotency = createHttpIdempotency(services.idempotency, CNAUGHT_IDEMPOTENCY);
   // Not `options` itself: it carries this plugin's prefix, which children would add again.
-  const routeOptions: CnaughtRouteOptions = { services, publicUrl };
+  const routeOptions: CnaughtRouteOptions = { services, publicUrl, idempotency };
   app.setErrorHandler(cnaughtErrorHandler);
   app.setNotFoundHandler(notFoundAsError);
   // Only JSON bodies: anything else is a 415, not a string the schema then rejects.
   app.removeContentTypeParser("text/plain");
 
+  // Per key after authentication (429 rate-limited), and per address on failed authentications.
+  const limiter = await limitSurface(app, options.rateLimits, { namespace: "cnaught", limited: rateLimited });
+
   app.addHook("onRequest", async (request) => {
+    limiter.beforeAuthentication(request);
     const match = BEARER.exec(request.headers.authorization ?? "");
-    const principal = match?.[1] ? await services.apiKeys.authenticate(match[1]) : null;
-    if (!principal) throw unauthenticated();
+    const principal = match?.[1]
+      ? await services.apiKeys.authenticate(match[1], (err) => request.log.warn({ err }, "recording key use failed"))
+      : null;
+    if (!principal) {
+      limiter.authenticationFailed(request);
+      throw unauthenticated();
+    }
     request.principal = principal;
   });
 
@@ -66,8 +86,11 @@ export const cnaughtApi: FastifyPluginAsync<CnaughtRouteOptions> = async (app, o
     );
   });
 
+  // After auth and scope (its hooks need both); before the routes, which it equips as they register.
+  idempotency.register(app);
   const routes = trackRoutes(app);
   await app.register(checkoutSessionsRoutes, routeOptions);
+  await app.register(ordersRoutes, routeOptions);
   await app.register(portfoliosRoutes, routeOptions);
   await app.register(quotesRoutes, routeOptions);
   await app.register(subaccountsRoutes, routeOptions);

@@ -14,7 +14,8 @@ const QuoteParams = z
 
 const Quote = z.object({ amount_kg: z.number(), price_usd_cents: z.number().int() }).meta({ id: "Quote" });
 
-export const quotesRoutes: FastifyPluginAsyncZod<CnaughtRouteOptions> = async (app, { services }) => {
+// A quote writes nothing: with an Idempotency-Key its answer is stored after the handler, in its own statement.
+export const quotesRoutes: FastifyPluginAsyncZod<CnaughtRouteOptions> = async (app, { services, idempotency }) => {
   app.post(
     "/quotes",
     {
@@ -22,7 +23,7 @@ export const quotesRoutes: FastifyPluginAsyncZod<CnaughtRouteOptions> = async (a
         operationId: "GetPriceQuote",
         summary: "Get a price quote",
         tags: ["Quotes"],
-        headers: subaccountHeader,
+        headers: subaccountHeader.extend(idempotency.header.shape),
         body: QuoteParams,
         response: { 200: Quote, 400: errorResponses[400], 401: errorResponses[401] },
       },

@@ -1,5 +1,7 @@
 import { z } from "zod";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import type { Subaccount } from "../../core/subaccounts/subaccounts.repository.js";
+import { sendResponse } from "../idempotency.js";
 import type { CnaughtRouteOptions } from "./cnaught.plugin.js";
 import { errorResponses, idParams } from "./cnaught.schemas.js";
 import {
@@ -14,7 +16,16 @@ const tags = ["Subaccounts"];
 // Subaccount management acts on the account itself; X-Subaccount-Id does not scope it.
 const config = { subaccountScoped: false };
 
-export const subaccountsRoutes: FastifyPluginAsyncZod<CnaughtRouteOptions> = async (app, { services, publicUrl }) => {
+export const subaccountsRoutes: FastifyPluginAsyncZod<CnaughtRouteOptions> = async (
+  app,
+  { services, publicUrl, idempotency },
+) => {
+  const created = (subaccount: Subaccount) => ({
+    status: 201,
+    headers: { location: `${publicUrl}/v1/subaccounts/${subaccount.id}` },
+    body: toWireSubaccount(subaccount),
+  });
+
   app.post(
     "/subaccounts",
     {
@@ -23,16 +34,18 @@ export const subaccountsRoutes: FastifyPluginAsyncZod<CnaughtRouteOptions> = asy
         operationId: "CreateSubaccount",
         summary: "Create subaccount",
         tags,
+        headers: idempotency.header,
         body: SubaccountParams,
         response: { 201: SubaccountBody, 400: errorResponses[400], 401: errorResponses[401] },
       },
     },
     async (request, reply) => {
-      const created = await services.subaccounts.create(request.principal.accountId, fromWireSubaccount(request.body));
-      return reply
-        .code(201)
-        .header("location", `${publicUrl}/v1/subaccounts/${created.id}`)
-        .send(toWireSubaccount(created));
+      const subaccount = await services.subaccounts.create(
+        request.principal.accountId,
+        fromWireSubaccount(request.body),
+        idempotency.within(request, reply, created),
+      );
+      return sendResponse(reply, created(subaccount));
     },
   );
 
