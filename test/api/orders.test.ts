@@ -353,8 +353,8 @@ describe("OpenAPI for orders", () => {
     expect(get).toMatchObject({ operationId: "GetOrderById", tags: ["Orders"] });
     expect(list).toMatchObject({ operationId: "ListOrders", tags: ["Orders"] });
     expect(get.responses["200"]!.content["application/json"]!.schema).toEqual({ $ref: "#/components/schemas/Order" });
-    expect(Object.keys(get.responses).sort()).toEqual(["200", "400", "401", "404"]);
-    expect(Object.keys(list.responses).sort()).toEqual(["200", "400", "401"]);
+    expect(Object.keys(get.responses).sort()).toEqual(["200", "400", "401", "404", "429"]);
+    expect(Object.keys(list.responses).sort()).toEqual(["200", "400", "401", "429"]);
     expect(Object.keys(doc.components.schemas.Order!.properties).sort()).toEqual(ORDER_FIELDS);
     const query = Object.fromEntries(list.parameters.filter((p) => p.in === "query").map((p) => [p.name, p.schema]));
     expect(query.limit).toMatchObject({ type: "integer", minimum: 1, maximum: 100, default: 20 });

@@ -3,7 +3,7 @@ import type { CheckoutSession } from "../../core/checkout-sessions/checkout-sess
 import { decimalFromJsonNumber } from "../../core/money.js";
 import { sendResponse } from "../idempotency.js";
 import type { CnaughtRouteOptions } from "./cnaught.plugin.js";
-import { errorResponses, idParams, subaccountHeader } from "./cnaught.schemas.js";
+import { errorResponses, idempotencyErrorResponses, idParams, subaccountHeader } from "./cnaught.schemas.js";
 import { CheckoutSessionBody, CheckoutSessionParams, toWireCheckoutSession } from "./checkout-sessions.schemas.js";
 
 const tags = ["Checkout Sessions"];
@@ -33,6 +33,8 @@ export const checkoutSessionsRoutes: FastifyPluginAsyncZod<CnaughtRouteOptions> 
           201: CheckoutSessionBody.describe("Checkout Session"),
           400: errorResponses[400],
           401: errorResponses[401],
+          ...idempotencyErrorResponses,
+          429: errorResponses[429],
         },
       },
     },

@@ -45,6 +45,13 @@ export const errorResponses = {
   400: problem(BadRequestProblemDetails, "Bad Request"),
   401: problem(UnauthorizedProblem, "Request Unauthorized"),
   404: problem(ProblemDetails, "Not Found"),
+  429: problem(ProblemDetails, "Too Many Requests (see Retry-After)"),
+} as const;
+
+/** What a POST may also answer because of its Idempotency-Key. */
+export const idempotencyErrorResponses = {
+  409: problem(ProblemDetails, "A request with this Idempotency-Key is still in flight"),
+  422: problem(ProblemDetails, "This Idempotency-Key was used with a different request"),
 } as const;
 
 /** A JSON number that is also checked to be finite (the core turns it into an exact decimal). */

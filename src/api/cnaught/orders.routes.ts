@@ -44,7 +44,7 @@ export const ordersRoutes: FastifyPluginAsyncZod<CnaughtRouteOptions> = async (a
         tags,
         headers: subaccountHeader,
         querystring: OrderListQuery,
-        response: { 200: OrderList, 400: errorResponses[400], 401: errorResponses[401] },
+        response: { 200: OrderList, 400: errorResponses[400], 401: errorResponses[401], 429: errorResponses[429] },
       },
     },
     async (request) => {

@@ -2,7 +2,7 @@ import { z } from "zod";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { decimalFromJsonNumber, decimalToNumber } from "../../core/money.js";
 import type { CnaughtRouteOptions } from "./cnaught.plugin.js";
-import { amountKg, errorResponses, subaccountHeader } from "./cnaught.schemas.js";
+import { amountKg, errorResponses, idempotencyErrorResponses, subaccountHeader } from "./cnaught.schemas.js";
 
 const QuoteParams = z
   .object({
@@ -25,7 +25,13 @@ export const quotesRoutes: FastifyPluginAsyncZod<CnaughtRouteOptions> = async (a
         tags: ["Quotes"],
         headers: subaccountHeader.extend(idempotency.header.shape),
         body: QuoteParams,
-        response: { 200: Quote, 400: errorResponses[400], 401: errorResponses[401] },
+        response: {
+          200: Quote,
+          400: errorResponses[400],
+          401: errorResponses[401],
+          ...idempotencyErrorResponses,
+          429: errorResponses[429],
+        },
       },
     },
     async (request) => {

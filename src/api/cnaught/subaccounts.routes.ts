@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import type { Subaccount } from "../../core/subaccounts/subaccounts.repository.js";
 import { sendResponse } from "../idempotency.js";
 import type { CnaughtRouteOptions } from "./cnaught.plugin.js";
-import { errorResponses, idParams } from "./cnaught.schemas.js";
+import { errorResponses, idempotencyErrorResponses, idParams } from "./cnaught.schemas.js";
 import {
   fromWireSubaccount,
   SubaccountBody,
@@ -36,7 +36,13 @@ export const subaccountsRoutes: FastifyPluginAsyncZod<CnaughtRouteOptions> = asy
         tags,
         headers: idempotency.header,
         body: SubaccountParams,
-        response: { 201: SubaccountBody, 400: errorResponses[400], 401: errorResponses[401] },
+        response: {
+          201: SubaccountBody,
+          400: errorResponses[400],
+          401: errorResponses[401],
+          ...idempotencyErrorResponses,
+          429: errorResponses[429],
+        },
       },
     },
     async (request, reply) => {
