@@ -2,6 +2,8 @@ import { isIP } from "node:net";
 import { nonPublicAddressKind } from "./webhooks/addresses.js";
 
 const LOCAL_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
+/** `{CHECKOUT_SESSION_ID}` as URL parsing leaves it in a host name (lower-cased). */
+const SESSION_ID_TEMPLATE_IN_HOST = "{checkout_session_id}";
 
 /**
  * Why a customer-facing redirect URL is unacceptable, or null when it is fine: it must be
@@ -18,6 +20,10 @@ export function redirectUrlProblem(value: string): string | null {
   } catch {
     return "must be an absolute URL";
   }
+  // WHATWG parsing lets `;`, `,`, `'`, `{`… through in host names; no real host has them, and they
+  // would end up in the hosted page's Content-Security-Policy (form-action) as text.
+  const host = url.hostname.replaceAll(SESSION_ID_TEMPLATE_IN_HOST, "id"); // the template may name a subdomain
+  if (!/^([a-z0-9_-]+\.)*[a-z0-9_-]+\.?$|^\[[0-9a-f:.]+\]$/i.test(host)) return "must have a valid host name";
   if (url.protocol === "https:") return null;
   if (url.protocol === "http:" && LOCAL_HOSTS.has(url.hostname)) return null;
   return "must be an https URL (http is allowed only for localhost and 127.0.0.1)";

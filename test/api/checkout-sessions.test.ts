@@ -213,6 +213,8 @@ describe(`checkout session validation (${storeKind})`, () => {
     ["cancel_url http", { cancel_url: "http://example.com/cancel" }, "cancel_url"],
     ["cancel_url relative", { cancel_url: "/cancel" }, "cancel_url"],
     ["cancel_url without scheme", { cancel_url: "www.example.com/x" }, "cancel_url"],
+    ["success_url with a ';' in its host", { success_url: "https://a;frame-ancestors/x" }, "success_url"],
+    ["cancel_url with a ',' in its host", { cancel_url: "https://a,b.shop.example/" }, "cancel_url"],
     ["http on a host merely starting with localhost", { cancel_url: "http://localhost.evil.example/" }, "cancel_url"],
     ["description of 513 chars", { description: "x".repeat(513) }, "description"],
     ["description a number", { description: 7 }, "description"],

@@ -76,8 +76,12 @@ describe("validateCard", () => {
     expect(ok({ expiry: "00/30" })).toEqual({ errors: { expiry: "Your card's expiry month is invalid." } });
     expect(ok({ expiry: "13/30" })).toEqual({ errors: { expiry: "Your card's expiry month is invalid." } });
     expect(ok({ expiry: "12/2099" })).toEqual({ errors: { expiry: "Your card's expiry year is invalid." } });
-    for (const expiry of ["", "1234", "12-34", "12/3", "ab/cd", "12/345"]) {
+    for (const expiry of ["", "123", "12345", "12/3", "ab/cd", "12/345", "1 2 34"]) {
       expect(ok({ expiry }), expiry).toHaveProperty("errors.expiry");
+    }
+    // A phone's digits-only keypad (inputmode numeric) has no slash: the digits alone are enough.
+    for (const expiry of ["1234", "12 34", "122034", "12-34", "1 34"]) {
+      expect(ok({ expiry }), expiry).toHaveProperty("card.expMonth", expiry.startsWith("1 ") ? 1 : 12);
     }
     // Midnight UTC on the 1st: the previous month is past.
     const first = new Date("2027-01-01T00:00:00Z");

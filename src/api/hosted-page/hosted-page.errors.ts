@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 import { type ErrorCode, isAppError } from "../../core/errors.js";
 import { errorPage } from "./hosted-page.views.js";
-import { applySecurityHeaders, securityHeaders } from "./security-headers.js";
+import { applySecurityHeaders, securityHeaders, servedOverHttps } from "./security-headers.js";
 
 export const HTML = "text/html; charset=utf-8";
 
@@ -72,6 +72,6 @@ export function hostedPageFrameworkError(
   reply: FastifyReply,
   publicUrl: string,
 ) {
-  applySecurityHeaders(reply, securityHeaders(publicUrl.startsWith("https:")));
+  applySecurityHeaders(reply, securityHeaders(servedOverHttps(publicUrl)));
   return hostedPageErrorHandler(error, request, reply);
 }

@@ -6,7 +6,7 @@ import { STYLESHEET } from "./assets.js";
 import { createCsrf } from "./csrf.js";
 import { hostedPageErrorHandler } from "./hosted-page.errors.js";
 import { hostedPageRoutes } from "./hosted-page.routes.js";
-import { applySecurityHeaders, securityHeaders } from "./security-headers.js";
+import { applySecurityHeaders, securityHeaders, servedOverHttps } from "./security-headers.js";
 
 export interface HostedPageOptions {
   services: Services;
@@ -39,7 +39,7 @@ export const hostedPage: FastifyPluginAsync<HostedPageOptions> = async (app, opt
   const secret = configured
     ? async () => configured
     : once(() => services.settings.installationSecret(SETTING_KEYS.checkoutPageSecret));
-  const https = publicUrl.startsWith("https:");
+  const https = servedOverHttps(publicUrl);
   const csrf = createCsrf(secret, { secureCookie: https });
   const headers = securityHeaders(https);
 

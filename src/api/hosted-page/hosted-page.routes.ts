@@ -44,9 +44,16 @@ export const hostedPageRoutes: FastifyPluginAsync<HostedPageRouteOptions> = asyn
     return { session, merchant, testMode };
   }
 
-  /** The page may post here and be redirected to the session's own URLs, nowhere else. */
+  /**
+   * The page may post here and be redirected to the session's own URLs, nowhere else. The success
+   * origin is the one the 303 goes to: with the session id put in, since the template may sit in
+   * the host name.
+   */
   const allowFormTargets = (reply: FastifyReply, session: CheckoutSession) =>
-    reply.header("content-security-policy", contentSecurityPolicy(originsOf([session.successUrl, session.cancelUrl])));
+    reply.header(
+      "content-security-policy",
+      contentSecurityPolicy(originsOf([successRedirectUrl(session), session.cancelUrl])),
+    );
 
   /** 303 to success_url with the id put in; the paid page if the stored URL cannot be followed. */
   function toSuccess(reply: FastifyReply, view: SessionView) {

@@ -128,7 +128,10 @@ function cardForm(view: SessionView, form: FormView): SafeHtml {
   const { session, merchant } = view;
   const errors = form.errors ?? {};
   const values = form.values ?? { number: "", expiry: "", name: "" };
+  // The first field in error takes the focus; after a decline, the card number (the customer
+  // tries another card, or the same one again: the CVC is never kept).
   const firstError = (["number", "expiry", "cvc"] as const).find((f) => errors[f]);
+  const focus = firstError ?? (form.decline ? "number" : undefined);
   const cancel = safeHref(session.cancelUrl);
   return html`<section class="panel" aria-labelledby="pay-title">
 <h2 class="form-title" id="pay-title">Pay with card</h2>
@@ -136,10 +139,10 @@ ${form.decline ? html`<div class="alert" role="alert"><strong>Payment declined.<
 ${firstError ? html`<div class="alert" role="alert">Please correct the highlighted fields.</div>` : ""}
 <form method="post" action="${checkoutPagePath(session.id)}" accept-charset="utf-8" novalidate>
 <input type="hidden" name="${CSRF_FIELD}" value="${form.csrfToken}">
-${input({ field: "number", label: "Card number", autocomplete: "cc-number", numeric: true, maxlength: 23, placeholder: "1234 1234 1234 1234", value: values.number, error: errors.number, autofocus: firstError === "number", required: true })}
+${input({ field: "number", label: "Card number", autocomplete: "cc-number", numeric: true, maxlength: 23, placeholder: "1234 1234 1234 1234", value: values.number, error: errors.number, autofocus: focus === "number", required: true })}
 <div class="row">
-${input({ field: "expiry", label: "Expiry date", autocomplete: "cc-exp", numeric: true, maxlength: 9, placeholder: "MM / YY", value: values.expiry, error: errors.expiry, autofocus: firstError === "expiry", required: true })}
-${input({ field: "cvc", label: "CVC", autocomplete: "cc-csc", numeric: true, maxlength: 4, placeholder: "123", value: "", error: errors.cvc, autofocus: firstError === "cvc", required: true })}
+${input({ field: "expiry", label: "Expiry date", autocomplete: "cc-exp", numeric: true, maxlength: 9, placeholder: "MM / YY", value: values.expiry, error: errors.expiry, autofocus: focus === "expiry", required: true })}
+${input({ field: "cvc", label: "CVC", autocomplete: "cc-csc", numeric: true, maxlength: 4, placeholder: "123", value: "", error: errors.cvc, autofocus: focus === "cvc", required: true })}
 </div>
 ${input({ field: "name", label: "Name on card", autocomplete: "cc-name", numeric: false, maxlength: MAX_CARDHOLDER_NAME, value: values.name, autofocus: false, required: false })}
 <button type="submit">Pay ${formatUsd(session.priceUsdCents)}</button>

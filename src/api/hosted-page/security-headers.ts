@@ -1,12 +1,19 @@
 import type { FastifyReply } from "fastify";
 
+/**
+ * What a CSP source may be: scheme, a host of letters, digits, dots and dashes (or an IPv6
+ * literal), an optional port. URL parsing lets `;`, `,`, quotes and the like through in host
+ * names; in a header they would end the directive or the policy and start the sender's own.
+ */
+const CSP_SAFE_ORIGIN = /^https?:\/\/(?:[a-z0-9.-]+|\[[0-9a-f:.]+\])(?::\d{1,5})?$/;
+
 /** Origins of the URLs a page's forms may end up at (the session's stored redirect targets). */
 export function originsOf(urls: readonly string[]): string[] {
   const origins = new Set<string>();
   for (const url of urls) {
     try {
       const { protocol, origin } = new URL(url);
-      if (protocol === "https:" || protocol === "http:") origins.add(origin);
+      if ((protocol === "https:" || protocol === "http:") && CSP_SAFE_ORIGIN.test(origin)) origins.add(origin);
     } catch {
       // Not a URL: nothing to allow.
     }
@@ -30,6 +37,9 @@ export function contentSecurityPolicy(formTargets: readonly string[] = []): stri
     "base-uri 'none'",
   ].join("; ");
 }
+
+/** Whether the page is served over https (the scheme of PUBLIC_URL, in whatever case it was written). */
+export const servedOverHttps = (publicUrl: string) => /^https:/i.test(publicUrl);
 
 /** Headers every hosted-page response carries, unless the handler set its own value. */
 export function securityHeaders(https: boolean): Record<string, string> {

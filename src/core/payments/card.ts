@@ -3,7 +3,7 @@ import type { CardDetails } from "./payment-provider.js";
 /** What the hosted page's card form sends, as typed. */
 export interface CardInput {
   number: string;
-  /** "MM / YY", "MM/YY" or "MM/YYYY". */
+  /** "MM / YY", "MM/YY", "MM/YYYY", or the digits alone ("MMYY", "MMYYYY"). */
   expiry: string;
   cvc: string;
   name?: string | null;
@@ -49,7 +49,12 @@ function numberProblem(raw: string): string | null {
 function parseExpiry(raw: string, now: Date): { month: number; year: number } | { problem: string } {
   const typed = raw.trim();
   if (typed === "") return { problem: "Enter your card's expiry date." };
-  const match = /^(\d{1,2})\s*\/\s*(\d{2}|\d{4})$/.exec(typed);
+  // Phones show a digits-only keypad for this field (inputmode numeric, and the page has no script
+  // to put the slash in), so "1234" and "12 34" are as good as "12 / 34".
+  const match =
+    /^(\d{1,2})\s*[/-]\s*(\d{2}|\d{4})$/.exec(typed) ??
+    /^(\d{1,2})\s+(\d{2}|\d{4})$/.exec(typed) ??
+    /^(\d{2})(\d{2}|\d{4})$/.exec(typed);
   if (!match) return { problem: "Enter the expiry date as MM / YY." };
   const month = Number(match[1]);
   const year = match[2]!.length === 2 ? 2000 + Number(match[2]) : Number(match[2]);
