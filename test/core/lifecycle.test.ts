@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { toWireOrder } from "../../src/api/cnaught/orders.schemas.js";
-import { createCheckoutSessionsService } from "../../src/core/checkout-sessions/checkout-sessions.service.js";
+import {
+  createCheckoutSessionsService,
+  MAX_PAYMENT_ATTEMPTS,
+} from "../../src/core/checkout-sessions/checkout-sessions.service.js";
 import { type AppError, isAppError } from "../../src/core/errors.js";
 import type { EventsRepository } from "../../src/core/events/events.repository.js";
 import { Decimal } from "../../src/core/money.js";
@@ -353,6 +356,20 @@ describe(`paying a session (${storeKind})`, () => {
     r = await recorded(session.id);
     expect(r.payments.map((p) => p.status)).toEqual(["declined", "declined", "declined", "succeeded"]);
     expect(r.orders).toHaveLength(1);
+  });
+
+  it(`after ${MAX_PAYMENT_ATTEMPTS} attempts a session tries no more cards, not even a good one`, async () => {
+    const { scope } = await merchant();
+    const session = await newSession(scope);
+    for (let i = 0; i < MAX_PAYMENT_ATTEMPTS; i++) {
+      expect((await services.checkoutSessions.pay(session.id, card(TEST_CARDS.declined))).outcome).toBe("declined");
+    }
+    const refused = await services.checkoutSessions.pay(session.id, GOOD_CARD);
+    expect(refused).toMatchObject({ outcome: "declined", code: "too_many_attempts", session: { state: "open" } });
+    const r = await recorded(session.id);
+    expect(r.payments).toHaveLength(MAX_PAYMENT_ATTEMPTS);
+    expect(r.payments.every((p) => p.status === "declined")).toBe(true);
+    expect(r.orders).toEqual([]);
   });
 
   it("ten submits at once pay once: one order, one succeeded payment, the others already_paid", async () => {

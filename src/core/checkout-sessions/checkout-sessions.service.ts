@@ -46,6 +46,9 @@ export type PayOutcome =
 /** How long paying may hold the session's transaction open (the provider's charge runs inside it). */
 const PAYMENT_TRANSACTION_TIMEOUT_MS = 60_000;
 
+/** Charge attempts one session allows (declines included) before it refuses to try more cards. */
+export const MAX_PAYMENT_ATTEMPTS = 10;
+
 /** How many expired sessions one sweep records per transaction. */
 const EXPIRY_BATCH = 100;
 
@@ -178,6 +181,15 @@ export function createCheckoutSessionsService(deps: {
           if (effectiveState(session, now) !== "open") throw invalidState("This checkout session has expired");
 
           const attempt = (await payments.countForSession(id, tx)) + 1;
+          // A session is not a card-testing oracle: after so many attempts no card is tried any more.
+          if (attempt > MAX_PAYMENT_ATTEMPTS) {
+            return {
+              outcome: "declined",
+              session,
+              code: "too_many_attempts",
+              message: "Too many payment attempts for this checkout. Please contact the merchant.",
+            };
+          }
           const charge = await paymentProvider.charge({
             amountUsdCents: session.priceUsdCents,
             currency: session.currency,

@@ -25,7 +25,7 @@ export interface ChargeRequest {
   idempotencyKey: string;
 }
 
-export type DeclineCode = "card_declined" | "insufficient_funds" | "processing_error";
+export type DeclineCode = "card_declined" | "insufficient_funds" | "processing_error" | "too_many_attempts";
 
 export type ChargeResult =
   | { status: "succeeded"; reference: string; cardBrand: string; cardLast4: string }
