@@ -2,7 +2,7 @@ import "./request-context.js";
 import { createHash } from "node:crypto";
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from "fastify";
 import { z } from "zod";
-import { idempotencyKeyRequired, idempotencyKeyTooLong } from "../core/errors.js";
+import { idempotencyKeyRequired, idempotencyKeyTooLong, invalidParameter } from "../core/errors.js";
 import type { IdempotencyService } from "../core/idempotency/idempotency.service.js";
 import {
   IDEMPOTENCY_KEY_TTL_HOURS,
@@ -65,21 +65,54 @@ type RequestState =
   | { step: "running"; record: IdempotencyRecord; storedWithin: boolean }
   | { step: "settled" };
 
-/** JSON with object keys sorted at every level, so key order and whitespace do not make a request "different". */
+/**
+ * JSON with object keys sorted at every level, so key order and whitespace do not make a request
+ * "different". Written with an explicit stack, not recursion: a body within the size limit can
+ * nest tens of thousands of levels (in a field the schema then drops), which would overflow the
+ * call stack (a 500) in a recursive walk or in JSON.stringify of the whole value. The text is
+ * what JSON.stringify gives for the value with its keys sorted.
+ */
 export function canonicalJson(value: unknown): string {
-  const sorted = (v: unknown): unknown => {
-    if (Array.isArray(v)) return v.map(sorted);
-    if (v !== null && typeof v === "object") {
+  const out: string[] = [];
+  // Pieces still to write, last first: literal text, or a value to expand.
+  const todo: ({ text: string } | { value: unknown })[] = [{ value: value ?? null }];
+  for (let item = todo.pop(); item; item = todo.pop()) {
+    if ("text" in item) {
+      out.push(item.text);
+      continue;
+    }
+    const v = item.value;
+    const pieces: ({ text: string } | { value: unknown })[] = [];
+    if (Array.isArray(v)) {
+      pieces.push({ text: "[" });
+      v.forEach((element, i) => {
+        if (i) pieces.push({ text: "," });
+        pieces.push({ value: element === undefined ? null : element });
+      });
+      pieces.push({ text: "]" });
+    } else if (v !== null && typeof v === "object") {
       const o = v as Record<string, unknown>;
-      return Object.fromEntries(
+      // Rebuilt with sorted insertion, then read back: the key order JSON.stringify would give it.
+      const sorted = Object.fromEntries(
         Object.keys(o)
           .sort()
-          .map((k) => [k, sorted(o[k])]),
+          .map((k) => [k, o[k]]),
       );
+      pieces.push({ text: "{" });
+      let first = true;
+      for (const k of Object.keys(sorted)) {
+        if (sorted[k] === undefined) continue;
+        pieces.push({ text: `${first ? "" : ","}${JSON.stringify(k)}:` }, { value: sorted[k] });
+        first = false;
+      }
+      pieces.push({ text: "}" });
+    } else {
+      out.push(JSON.stringify(v) ?? "null");
+      continue;
     }
-    return v;
-  };
-  return JSON.stringify(sorted(value) ?? null);
+    for (let i = pieces.length - 1; i >= 0; i--) todo.push(pieces[i]!);
+  }
+  return out.join("");
 }
 
 /**
@@ -111,8 +144,7 @@ export function createHttpIdempotency(
 
   function readKey(request: FastifyRequest): string | undefined {
     const raw = request.headers[IDEMPOTENCY_KEY_HEADER];
-    const key = Array.isArray(raw) ? raw.join(", ") : raw;
-    return key || undefined;
+    return Array.isArray(raw) ? raw.join(", ") : raw;
   }
 
   /** Runs before schema validation, so a bad key is reported as such, not as a schema error. */
@@ -121,6 +153,11 @@ export function createHttpIdempotency(
     if (key === undefined) {
       if (policy.required) throw idempotencyKeyRequired();
       return;
+    }
+    // A header sent blank is a client's bug (an unset variable), not a request without a key:
+    // running it unprotected would let its retry act twice, so it is refused.
+    if (key.trim() === "") {
+      throw invalidParameter(IDEMPOTENCY_KEY_HEADER, `'${IDEMPOTENCY_KEY_HEADER}' must not be empty`);
     }
     if (key.length > policy.maxKeyLength) throw idempotencyKeyTooLong(policy.maxKeyLength);
     // The body as sent: validation may replace it with defaults, trimmed strings, dropped fields.

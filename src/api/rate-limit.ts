@@ -2,7 +2,7 @@ import { type Server, STATUS_CODES } from "node:http";
 import { createRequire } from "node:module";
 import type { Socket } from "node:net";
 import rateLimit, { type FastifyRateLimitStore, normalizeIP } from "@fastify/rate-limit";
-import type { FastifyBaseLogger, FastifyHttpOptions, FastifyInstance, FastifyRequest } from "fastify";
+import type { FastifyBaseLogger, FastifyHttpOptions, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { Redis } from "ioredis";
 import type { Config } from "../config.js";
 import { PROBLEM_CONTENT_TYPE } from "./problem.js";
@@ -145,15 +145,22 @@ export interface AuthenticationLimiter {
   beforeAuthentication(request: FastifyRequest): void;
   /** Counts one failed authentication against the client address. */
   authenticationFailed(request: FastifyRequest): void;
+  /**
+   * Counts the request against its key (`request.principal`, just set) and sets the RateLimit
+   * headers; throws the surface's 429 past the limit. Called from the authentication hook itself,
+   * so every authenticated request counts: routes, 405s and unknown paths (the not-found handler
+   * is no route, so a per-route hook would let a key make uncounted requests there).
+   */
+  authenticated(request: FastifyRequest, reply: FastifyReply): Promise<void>;
 }
 
 /**
  * Limits one API surface (call inside its plugin, before its routes):
  *
  * - Per API key: at most `rateLimit.max` requests per `rateLimit.windowMs` (0 = off), counted
- *   from the route's onRequest hook, which runs after the surface's own onRequest hooks, so after
- *   authentication and before the body is parsed. Every answer carries RateLimit-Limit,
- *   -Remaining and -Reset (IETF draft names); a refused one also Retry-After.
+ *   by the surface's authentication hook once the key is known (`authenticated`), so before the
+ *   body is parsed, on every path of the surface, unknown ones included. Every answer carries
+ *   RateLimit-Limit, -Remaining and -Reset (IETF draft names); a refused one also Retry-After.
  * - Per client address, failed authentications: once an address has failed `authFailures.max`
  *   times in `authFailures.windowMs` (0 = off), its requests are refused before the key is even
  *   hashed or looked up, for the rest of the window. An unauthenticated flood then costs neither
@@ -167,10 +174,11 @@ export async function limitSurface(
   options: SurfaceLimitOptions,
 ): Promise<AuthenticationLimiter> {
   const { rateLimit: perKey, authFailures } = backend.limits;
+  let countKey: AuthenticationLimiter["authenticated"] = async () => {};
   if (perKey.max > 0) {
     await app.register(rateLimit, {
-      global: true,
-      hook: "onRequest",
+      // Not per route: counted from the surface's authentication hook (see `authenticated`).
+      global: false,
       max: perKey.max,
       timeWindow: perKey.windowMs,
       store: storeFor(backend, options.namespace),
@@ -178,9 +186,15 @@ export async function limitSurface(
       enableDraftSpec: true,
       errorResponseBuilder: (_request, context) => options.limited(retryAfterSeconds(context.ttl)),
     });
+    const handler = app.rateLimit();
+    countKey = async (request, reply) => {
+      await handler.call(app, request, reply);
+    };
   }
 
-  if (authFailures.max === 0) return { beforeAuthentication: () => {}, authenticationFailed: () => {} };
+  if (authFailures.max === 0) {
+    return { beforeAuthentication: () => {}, authenticationFailed: () => {}, authenticated: countKey };
+  }
   const failures = new LocalStore(false, false, LOCAL_CACHE_SIZE);
   const addressOf = (request: FastifyRequest) => normalizeIP(request.ip ?? "");
   const { max, windowMs } = authFailures;
@@ -201,6 +215,7 @@ export async function limitSurface(
     authenticationFailed(request) {
       failures.incr(addressOf(request), () => {}, windowMs, max);
     },
+    authenticated: countKey,
   };
 }
 

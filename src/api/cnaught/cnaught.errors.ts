@@ -1,3 +1,4 @@
+import { STATUS_CODES } from "node:http";
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 import { type AppError, type ErrorCode, isAppError } from "../../core/errors.js";
 import { HTTP_CLIENT_ERRORS, type Problem, sendProblem } from "../problem.js";
@@ -53,6 +54,16 @@ export function problemFromAppError(error: AppError): Problem {
   return problem;
 }
 
+/**
+ * A client error Fastify raises that HTTP_CLIENT_ERRORS does not name (414 for a path parameter
+ * over the router's 100 characters, e.g. /v1/checkout/sessions/<101 chars>): answered with its
+ * own status and standard title, never as a 500.
+ */
+function otherClientError(status: number): { slug: string; title: string } | undefined {
+  const title = status >= 400 && status < 500 ? STATUS_CODES[status] : undefined;
+  return title ? { slug: title.toLowerCase().replace(/[^a-z0-9]+/g, "-"), title } : undefined;
+}
+
 /** Turns anything thrown on the CNaught surface into CNaught's problem+json; never leaks internals. */
 export function cnaughtErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
   const withId = (problem: Problem) => (problem.status === 401 ? problem : { ...problem, request_id: request.id });
@@ -77,7 +88,7 @@ export function cnaughtErrorHandler(error: FastifyError, request: FastifyRequest
   }
 
   const status = error.statusCode ?? 500;
-  const known = HTTP_CLIENT_ERRORS[status];
+  const known = HTTP_CLIENT_ERRORS[status] ?? otherClientError(status);
   if (status >= 400 && status < 500 && known) {
     const problem: Problem = { type: problemType(known.slug), title: known.title, status, detail: error.message };
     // Malformed JSON, a bad URL and the like: keep the errors map the client expects.

@@ -51,7 +51,7 @@ export const cnaughtApi: FastifyPluginAsync<
   // Per key after authentication (429 rate-limited), and per address on failed authentications.
   const limiter = await limitSurface(app, options.rateLimits, { namespace: "cnaught", limited: rateLimited });
 
-  app.addHook("onRequest", async (request) => {
+  app.addHook("onRequest", async (request, reply) => {
     limiter.beforeAuthentication(request);
     const match = BEARER.exec(request.headers.authorization ?? "");
     const principal = match?.[1]
@@ -62,6 +62,7 @@ export const cnaughtApi: FastifyPluginAsync<
       throw unauthenticated();
     }
     request.principal = principal;
+    await limiter.authenticated(request, reply);
   });
 
   // No text column can store U+0000: refuse it as invalid input rather than fail in the store.
