@@ -90,6 +90,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     services,
     publicUrl: config.publicUrl,
     secret: config.checkoutPage.secret,
+    rateLimits,
   });
   return app;
 }

@@ -83,6 +83,10 @@ export const configSchema = z
     // Failed authentications per client address and window before that address gets 429 (0 = off).
     AUTH_FAILURE_LIMIT_MAX: z.coerce.number().int().min(0).default(100),
     AUTH_FAILURE_WINDOW_MS: z.coerce.number().int().min(100).default(60_000),
+    // Card-form submissions (POST /pay/<id>) per client address and window, across all sessions
+    // (0 = off): each session already stops after 10 attempts, this bounds card testing over many.
+    PAY_LIMIT_MAX: z.coerce.number().int().min(0).default(20),
+    PAY_LIMIT_WINDOW_MS: z.coerce.number().int().min(100).default(600_000),
   })
   .superRefine((env, ctx) => {
     // The admin port defaults to PORT+1, which is no port when PORT is the last one.
@@ -143,6 +147,7 @@ export const configSchema = z
             ? Math.min(env.HEADERS_TIMEOUT_MS, env.REQUEST_TIMEOUT_MS)
             : env.HEADERS_TIMEOUT_MS,
         authFailures: { max: env.AUTH_FAILURE_LIMIT_MAX, windowMs: env.AUTH_FAILURE_WINDOW_MS },
+        pay: { max: env.PAY_LIMIT_MAX, windowMs: env.PAY_LIMIT_WINDOW_MS },
       },
     };
   });

@@ -11,7 +11,8 @@ import { PROBLEM_CONTENT_TYPE } from "./problem.js";
  * Request limits shared by every API surface: per-key rate limiting (@fastify/rate-limit, in
  * Redis when REDIS_URL is set so instances share one count, in memory otherwise), a per-address
  * budget of failed authentications, and the HTTP server's size and time limits. Each surface
- * supplies its own error (CNaught: problem+json 429 with Retry-After).
+ * supplies its own error (CNaught: problem+json 429 with Retry-After). Chosen routes may also
+ * take a per-address limit of their own (the hosted page's card form, against card testing).
  */
 
 type Limits = Config["limits"];
@@ -216,6 +217,50 @@ export async function limitSurface(
       failures.incr(addressOf(request), () => {}, windowMs, max);
     },
     authenticated: countKey,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Per route and client address
+
+export interface AddressLimitOptions {
+  /** Separates these counts from every other limit's in the shared store. */
+  namespace: string;
+  /** Requests per client address and window; 0 turns the limit off. */
+  max: number;
+  windowMs: number;
+  /** The surface's own "too many requests" error, thrown to its error handler. */
+  limited: (retryAfterSeconds: number) => Error;
+}
+
+export type RequestLimiter = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+
+/**
+ * A per-client-address limit for chosen routes (call inside the surface's plugin, put the result
+ * in the routes' `onRequest`): each request counts against `request.ip` (X-Forwarded-For only
+ * with TRUST_PROXY; an IPv6 client by its /64) before its body is read or anything is looked up,
+ * in the shared store (Redis, or memory, with the same fall-back as the per-key limit). Past `max`
+ * requests in `windowMs` the surface's 429 is thrown, with Retry-After; every counted answer
+ * carries the RateLimit headers.
+ */
+export async function limitPerAddress(
+  app: FastifyInstance,
+  backend: RateLimitBackend,
+  options: AddressLimitOptions,
+): Promise<RequestLimiter> {
+  if (options.max === 0) return async () => {};
+  await app.register(rateLimit, {
+    global: false,
+    max: options.max,
+    timeWindow: options.windowMs,
+    store: storeFor(backend, options.namespace),
+    keyGenerator: (request) => normalizeIP(request.ip ?? ""),
+    enableDraftSpec: true,
+    errorResponseBuilder: (_request, context) => options.limited(retryAfterSeconds(context.ttl)),
+  });
+  const handler = app.rateLimit();
+  return async (request, reply) => {
+    await handler.call(app, request, reply);
   };
 }
 

@@ -12,6 +12,7 @@ describe("limit settings", () => {
       keepAliveTimeoutMs: 72_000,
       headersTimeoutMs: 10_000,
       authFailures: { max: 100, windowMs: 60_000 },
+      pay: { max: 20, windowMs: 600_000 },
     });
   });
 

@@ -5,7 +5,7 @@ import { createSession, GOOD_CARD, inputAttributes, openPage, pay, submit, textO
 
 let t: TestApp;
 beforeAll(async () => {
-  t = await startTestApp();
+  t = await startTestApp({ PAY_LIMIT_MAX: "0" }); // many submissions from one address; the limit is tested in pay-limit.test.ts
 });
 afterAll(() => t.close());
 

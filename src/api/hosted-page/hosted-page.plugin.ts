@@ -1,6 +1,8 @@
 import type { FastifyPluginAsync } from "fastify";
+import { rateLimited } from "../../core/errors.js";
 import type { Services } from "../../core/services.js";
 import { SETTING_KEYS } from "../../core/settings/settings.service.js";
+import { limitPerAddress, type RateLimitBackend } from "../rate-limit.js";
 import { methodNotAllowed, notFoundAsError, trackRoutes } from "../routing.js";
 import { STYLESHEET } from "./assets.js";
 import { createCsrf } from "./csrf.js";
@@ -13,6 +15,8 @@ export interface HostedPageOptions {
   publicUrl: string;
   /** CHECKOUT_PAGE_SECRET; when null, a secret generated once and kept in the store (shared by every instance). */
   secret: string | null;
+  /** The app's rate-limit store; its `limits.pay` bounds card-form submissions per client address. */
+  rateLimits: RateLimitBackend;
 }
 
 /** A card form needs a few hundred bytes; anything near this is not one. */
@@ -67,6 +71,13 @@ export const hostedPage: FastifyPluginAsync<HostedPageOptions> = async (app, opt
     if (request.headers["if-none-match"] === STYLESHEET.etag) return reply.code(304).send();
     return reply.type("text/css; charset=utf-8").send(STYLESHEET.body);
   });
-  await app.register(hostedPageRoutes, { services, csrf });
+  // Card testing spreads over many sessions (each stops after 10 attempts): count submissions per
+  // client address too, before anything is parsed or looked up.
+  const limitPayments = await limitPerAddress(app, options.rateLimits, {
+    namespace: "pay",
+    ...options.rateLimits.limits.pay,
+    limited: rateLimited,
+  });
+  await app.register(hostedPageRoutes, { services, csrf, limitPayments });
   await app.register(methodNotAllowed(routes));
 };

@@ -5,6 +5,7 @@ import { isAppError, notFound } from "../../core/errors.js";
 import { type CardErrors, MAX_CARDHOLDER_NAME, validateCard } from "../../core/payments/card.js";
 import type { CardDetails } from "../../core/payments/payment-provider.js";
 import type { Services } from "../../core/services.js";
+import type { RequestLimiter } from "../rate-limit.js";
 import { CSRF_FIELD, type Csrf, csrfCookieValues } from "./csrf.js";
 import { sendPage } from "./hosted-page.errors.js";
 import {
@@ -22,6 +23,8 @@ import { contentSecurityPolicy, originsOf } from "./security-headers.js";
 export interface HostedPageRouteOptions {
   services: Services;
   csrf: Csrf;
+  /** Counts a card-form submission against its client address; throws the 429 past the limit. */
+  limitPayments: RequestLimiter;
 }
 
 /** Session ids are short alphanumerics; anything else cannot exist and never reaches the store. */
@@ -35,7 +38,10 @@ const CONTROL = /[\u0000-\u001f\u007f]/g;
 /** A typed value as it is shown again: no control characters, no more than the input allows. */
 const retyped = (value: string | undefined, max: number) => (value ?? "").replace(CONTROL, "").slice(0, max);
 
-export const hostedPageRoutes: FastifyPluginAsync<HostedPageRouteOptions> = async (app, { services, csrf }) => {
+export const hostedPageRoutes: FastifyPluginAsync<HostedPageRouteOptions> = async (
+  app,
+  { services, csrf, limitPayments },
+) => {
   const testMode = services.adapters.paymentProvider.name === "test";
 
   async function loadView(id: string): Promise<SessionView> {
@@ -81,7 +87,9 @@ export const hostedPageRoutes: FastifyPluginAsync<HostedPageRouteOptions> = asyn
     return sendPage(reply, 200, checkoutPage(view, { csrfToken }));
   });
 
-  app.post<{ Params: { id: string } }>("/:id", { schema: { hide: true } }, async (request, reply) => {
+  // Counted on request, before the body is parsed, the session read or the CSRF token checked.
+  const postOptions = { schema: { hide: true }, onRequest: limitPayments };
+  app.post<{ Params: { id: string } }>("/:id", postOptions, async (request, reply) => {
     const view = await loadView(request.params.id);
     const { session } = view;
     allowFormTargets(reply, session);
