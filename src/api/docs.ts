@@ -47,7 +47,7 @@ const refsIn = (value: unknown): string[] =>
  * (`CheckoutSessionParams`, not `CheckoutSessionParamsInput`) where that name is free or the
  * two are the same JSON, pointing every $ref at it.
  */
-export function mergeInputComponents<T extends Record<string, any>>(doc: T): T {
+function mergeInputComponents<T extends Record<string, any>>(doc: T): T {
   const schemas: Record<string, unknown> = doc.components?.schemas ?? {};
   const reachable = new Set<string>();
   const pending = refsIn(doc.paths);

@@ -4,11 +4,11 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from
 import { z } from "zod";
 import { idempotencyKeyRequired, idempotencyKeyTooLong, invalidParameter } from "../core/errors.js";
 import type { IdempotencyService } from "../core/idempotency/idempotency.service.js";
+import type { WithinTransaction } from "../db/database.js";
 import {
   IDEMPOTENCY_KEY_TTL_HOURS,
   type IdempotencyRecord,
   type StoredResponse,
-  type WithinTransaction,
 } from "../core/idempotency/idempotency.types.js";
 
 /**
@@ -32,8 +32,8 @@ import {
  * transaction rolled back, so nothing was created and running the retry is the right answer.
  */
 
-export const IDEMPOTENCY_KEY_HEADER = "idempotency-key";
-export const REPLAY_HEADER = "x-idempotent-replay";
+const IDEMPOTENCY_KEY_HEADER = "idempotency-key";
+const REPLAY_HEADER = "x-idempotent-replay";
 
 /** Response headers a replay sends again, besides the status and body. */
 const REPLAYED_HEADERS = ["content-type", "location"] as const;

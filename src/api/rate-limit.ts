@@ -130,6 +130,34 @@ function storeFor(backend: RateLimitBackend, namespace: string) {
 
 const retryAfterSeconds = (ttlMs: number) => Math.max(1, Math.ceil(ttlMs / 1000));
 
+export type RequestLimiter = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+
+/**
+ * Registers @fastify/rate-limit (not globally) on `app` and returns its check, to be called from
+ * a hook: `max` requests per `windowMs` per `keyGenerator` key, in the shared store; past them the
+ * surface's 429 is thrown, and every counted answer carries the RateLimit headers. 0 = no limit.
+ */
+async function counter(
+  app: FastifyInstance,
+  backend: RateLimitBackend,
+  options: AddressLimitOptions & { keyGenerator: (request: FastifyRequest) => string },
+): Promise<RequestLimiter> {
+  if (options.max === 0) return async () => {};
+  await app.register(rateLimit, {
+    global: false,
+    max: options.max,
+    timeWindow: options.windowMs,
+    store: storeFor(backend, options.namespace),
+    keyGenerator: options.keyGenerator,
+    enableDraftSpec: true,
+    errorResponseBuilder: (_request, context) => options.limited(retryAfterSeconds(context.ttl)),
+  });
+  const handler = app.rateLimit();
+  return async (request, reply) => {
+    await handler.call(app, request, reply);
+  };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Per surface
 
@@ -175,23 +203,12 @@ export async function limitSurface(
   options: SurfaceLimitOptions,
 ): Promise<AuthenticationLimiter> {
   const { rateLimit: perKey, authFailures } = backend.limits;
-  let countKey: AuthenticationLimiter["authenticated"] = async () => {};
-  if (perKey.max > 0) {
-    await app.register(rateLimit, {
-      // Not per route: counted from the surface's authentication hook (see `authenticated`).
-      global: false,
-      max: perKey.max,
-      timeWindow: perKey.windowMs,
-      store: storeFor(backend, options.namespace),
-      keyGenerator: (request) => request.principal.keyId,
-      enableDraftSpec: true,
-      errorResponseBuilder: (_request, context) => options.limited(retryAfterSeconds(context.ttl)),
-    });
-    const handler = app.rateLimit();
-    countKey = async (request, reply) => {
-      await handler.call(app, request, reply);
-    };
-  }
+  // Not per route: counted from the surface's authentication hook (see `authenticated`).
+  const countKey = await counter(app, backend, {
+    ...options,
+    ...perKey,
+    keyGenerator: (request) => request.principal.keyId,
+  });
 
   if (authFailures.max === 0) {
     return { beforeAuthentication: () => {}, authenticationFailed: () => {}, authenticated: countKey };
@@ -233,8 +250,6 @@ export interface AddressLimitOptions {
   limited: (retryAfterSeconds: number) => Error;
 }
 
-export type RequestLimiter = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
-
 /**
  * A per-client-address limit for chosen routes (call inside the surface's plugin, put the result
  * in the routes' `onRequest`): each request counts against `request.ip` (X-Forwarded-For only
@@ -248,20 +263,7 @@ export async function limitPerAddress(
   backend: RateLimitBackend,
   options: AddressLimitOptions,
 ): Promise<RequestLimiter> {
-  if (options.max === 0) return async () => {};
-  await app.register(rateLimit, {
-    global: false,
-    max: options.max,
-    timeWindow: options.windowMs,
-    store: storeFor(backend, options.namespace),
-    keyGenerator: (request) => normalizeIP(request.ip ?? ""),
-    enableDraftSpec: true,
-    errorResponseBuilder: (_request, context) => options.limited(retryAfterSeconds(context.ttl)),
-  });
-  const handler = app.rateLimit();
-  return async (request, reply) => {
-    await handler.call(app, request, reply);
-  };
+  return counter(app, backend, { ...options, keyGenerator: (request) => normalizeIP(request.ip ?? "") });
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
 import { runOperation, type OperationName } from "../admin/admin.operations.js";
 import { adminErrorFrom } from "../api/admin/admin.plugin.js";
-import { ConfigError, loadConfig } from "../config.js";
+import { type Config, ConfigError, loadConfig } from "../config.js";
 import { createKassaServices } from "../composition.js";
 import { openDatabase } from "../db/database.js";
 
@@ -141,8 +141,7 @@ async function viaAdminApi(
   return response.ok ? { ok: true, result: body.result } : { ok: false, error: body };
 }
 
-async function inProcess(operation: OperationName, args: unknown): Promise<Outcome> {
-  const config = loadConfig();
+async function inProcess(config: Config, operation: OperationName, args: unknown): Promise<Outcome> {
   const db = await openDatabase(config.store);
   try {
     if (operation !== "migrate") await db.migrate();
@@ -174,7 +173,7 @@ export async function main(argv: string[]): Promise<number> {
     const adminUrl = `http://${config.admin.host.includes(":") ? `[${config.admin.host}]` : config.admin.host}:${config.admin.port}`;
     const outcome =
       (await viaAdminApi(adminUrl, config.admin.token, command.operation, args)) ??
-      (await inProcess(command.operation, args));
+      (await inProcess(config, command.operation, args));
     if (outcome.ok) {
       process.stdout.write(`${JSON.stringify(outcome.result, null, 2)}\n`);
       return 0;

@@ -19,7 +19,7 @@ import { createSettingsRepository } from "./settings/settings.repository.js";
 import { createSettingsService } from "./settings/settings.service.js";
 import { createSubaccountsRepository } from "./subaccounts/subaccounts.repository.js";
 import { createSubaccountsService } from "./subaccounts/subaccounts.service.js";
-import { type Clock, systemClock } from "./time.js";
+import type { Clock } from "./time.js";
 import { createWebhooksRepository } from "./webhooks/webhooks.repository.js";
 import { createHttpTransport } from "./webhooks/transport.js";
 import { createWebhooksService, type WebhookSettings } from "./webhooks/webhooks.service.js";
@@ -39,7 +39,7 @@ export interface CoreOptions {
  * The composition root of the core: repositories over one database, services over those.
  * Callers outside tests use `createKassaServices` (src/composition.ts), which supplies the adapters.
  */
-export function createServices(db: Database, clock: Clock = systemClock, adapters: CoreAdapters, options: CoreOptions) {
+export function createServices(db: Database, clock: Clock, adapters: CoreAdapters, options: CoreOptions) {
   const transaction = transactorFor(db.prisma);
   const repos = {
     accounts: createAccountsRepository(db.prisma),

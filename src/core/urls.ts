@@ -1,9 +1,10 @@
 import { isIP } from "node:net";
+import { SESSION_ID_TEMPLATE } from "./checkout-sessions/checkout-sessions.types.js";
 import { nonPublicAddressKind } from "./webhooks/addresses.js";
 
 const LOCAL_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
 /** `{CHECKOUT_SESSION_ID}` as URL parsing leaves it in a host name (lower-cased). */
-const SESSION_ID_TEMPLATE_IN_HOST = "{checkout_session_id}";
+const SESSION_ID_TEMPLATE_IN_HOST = SESSION_ID_TEMPLATE.toLowerCase();
 
 /**
  * Why a customer-facing redirect URL is unacceptable, or null when it is fine: it must be

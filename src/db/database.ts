@@ -167,12 +167,20 @@ function isAlive(pid: number): boolean {
   }
 }
 
-/** Runs `fn` in one database transaction; services receive this instead of the client. */
-/** `timeoutMs`: how long the transaction may stay open before it is rolled back (Prisma's default 5 s). */
+/**
+ * Runs `fn` in one database transaction; services receive this instead of the client.
+ * `timeoutMs`: how long the transaction may stay open before it is rolled back (Prisma's default 5 s).
+ */
 export type Transactor = <T>(
   fn: (tx: Prisma.TransactionClient) => Promise<T>,
   options?: { timeoutMs?: number },
 ) => Promise<T>;
+
+/**
+ * Work an adapter adds to a write's own transaction (storing the idempotent response), so that
+ * it commits or rolls back together with the objects the write created.
+ */
+export type WithinTransaction<T> = (tx: Db, result: T) => Promise<void>;
 
 export const transactorFor =
   (prisma: PrismaClient): Transactor =>

@@ -1,4 +1,5 @@
 import type { Services } from "../core/services.js";
+import { DEFAULT_DELIVERY_BATCH } from "../core/webhooks/webhooks.service.js";
 
 /** What a job may use of its run: the worker's stop signal, to cut long work short. */
 export interface JobContext {
@@ -35,14 +36,13 @@ export const deliverWebhooksJob = (services: Pick<Services, "webhooks">): Worker
   async run({ signal }) {
     const total = { claimed: 0, succeeded: 0, failed: 0, gave_up: 0, lost: 0 };
     for (let round = 0; round < MAX_DELIVERY_ROUNDS && !signal.aborted; round++) {
-      const limit = 20;
-      const s = await services.webhooks.deliverDue({ limit, signal });
+      const s = await services.webhooks.deliverDue({ limit: DEFAULT_DELIVERY_BATCH, signal });
       total.claimed += s.claimed;
       total.succeeded += s.succeeded;
       total.failed += s.failed;
       total.gave_up += s.gaveUp;
       total.lost += s.lost;
-      if (s.claimed < limit) break;
+      if (s.claimed < DEFAULT_DELIVERY_BATCH) break;
     }
     return total.claimed ? total : undefined;
   },

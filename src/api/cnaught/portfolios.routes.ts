@@ -14,7 +14,7 @@ export const portfoliosRoutes: FastifyPluginAsyncZod<CnaughtRouteOptions> = asyn
         summary: "List portfolios",
         tags,
         headers: subaccountHeader,
-        response: { 200: PortfolioList, 400: errorResponses[400], 401: errorResponses[401] },
+        response: { 200: PortfolioList, 400: errorResponses[400], 401: errorResponses[401], 429: errorResponses[429] },
       },
     },
     async () => ({ data: (await services.portfolios.list()).map(toWirePortfolioSummary) }),

@@ -1,6 +1,6 @@
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 
-export const CSRF_COOKIE = "kassa_csrf";
+const CSRF_COOKIE = "kassa_csrf";
 export const CSRF_FIELD = "csrf_token";
 
 /** 32 random bytes, base64url: what the cookie holds. */

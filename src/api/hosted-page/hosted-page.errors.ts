@@ -22,20 +22,19 @@ const STATUS: Record<ErrorCode, number> = {
   rate_limited: 429,
 };
 
+const NOT_FOUND_PAGE = {
+  title: "Checkout not found",
+  message: "This checkout link is not valid. Check the link, or return to the shop and start again.",
+};
+
 /** What the customer reads for each status; never internals. */
 const PAGES: Record<number, { title: string; message: string }> = {
   400: { title: "Bad request", message: "The page could not understand this request." },
   403: { title: "Forbidden", message: "This request is not allowed." },
-  404: {
-    title: "Checkout not found",
-    message: "This checkout link is not valid. Check the link, or return to the shop and start again.",
-  },
+  404: NOT_FOUND_PAGE,
   405: { title: "Method not allowed", message: "This page cannot be used that way." },
   // An id longer than any route parameter may be: to the customer, just a bad link.
-  414: {
-    title: "Checkout not found",
-    message: "This checkout link is not valid. Check the link, or return to the shop and start again.",
-  },
+  414: NOT_FOUND_PAGE,
   409: { title: "Checkout unavailable", message: "This checkout can no longer be paid." },
   413: { title: "Request too large", message: "The form sent more data than a card payment needs." },
   415: { title: "Unsupported request", message: "The payment form must be sent as a regular web form." },

@@ -13,7 +13,7 @@ const ESCAPES: Record<string, string> = {
   "`": "&#96;",
 };
 
-export function escapeHtml(value: string): string {
+function escapeHtml(value: string): string {
   return value.replace(/[&<>"'`]/g, (c) => ESCAPES[c]!);
 }
 

@@ -153,9 +153,9 @@ export function createApiKeysService(deps: {
       onBackgroundError: BackgroundErrorReporter = () => {},
     ): Promise<Principal | null> {
       if (!SECRET_PATTERN.test(secret)) return null;
-      const digest = createHash("sha256").update(secret).digest();
-      const key = await apiKeys.findBySecretHash(digest.toString("hex"));
-      const matches = sameDigest(digest, key?.secretHash);
+      const hash = hashSecret(secret);
+      const key = await apiKeys.findBySecretHash(hash);
+      const matches = sameDigest(Buffer.from(hash, "hex"), key?.secretHash);
       if (!key || !matches || key.revokedAt) return null;
       recordUse(key, onBackgroundError);
       return { accountId: key.accountId, keyId: key.id };

@@ -55,12 +55,10 @@ export function createCheckoutSessionsRepository(db: Db) {
     },
     /** open -> complete; null when the session was not open (already paid, or expired). */
     async complete(id: string, at: Date, tx: Db): Promise<CheckoutSession | null> {
-      const { count } = await tx.checkoutSession.updateMany({
+      const [row] = await tx.checkoutSession.updateManyAndReturn({
         where: { id, state: "open", expiresAt: { gt: at } },
         data: { state: "complete", completedAt: at },
       });
-      if (count === 0) return null;
-      const row = await tx.checkoutSession.findUnique({ where: { id } });
       return row ? toSession(row) : null;
     },
     /**

@@ -1,4 +1,4 @@
-import type { Db, Transactor } from "../../db/database.js";
+import type { Db, Transactor, WithinTransaction } from "../../db/database.js";
 import { invalidParameter, invalidParameters, invalidState, notFound, type FieldErrors } from "../errors.js";
 import type { EventsRepository } from "../events/events.repository.js";
 import { newId } from "../ids.js";
@@ -30,12 +30,6 @@ export const CHECKOUT_SESSION_EVENTS = {
   completed: "checkout_session.completed",
   expired: "checkout_session.expired",
 } as const;
-
-/**
- * Work an adapter adds to a write's own transaction (the idempotency record of the response), so
- * that it commits or rolls back together with the objects the write created.
- */
-export type WithinTransaction<T> = (tx: Db, result: T) => Promise<void>;
 
 /** What paying a session came to. A decline leaves the session open; paying twice pays once. */
 export type PayOutcome =
@@ -223,9 +217,9 @@ export function createCheckoutSessionsService(deps: {
           await recordEvent(completed, CHECKOUT_SESSION_EVENTS.completed, tx);
           const order = await orders.placeForSession(completed, tx);
           return { outcome: "paid", session: completed, order };
-          // A provider's charge runs inside this transaction: give it longer than Prisma's 5 s default,
-          // so a slow but successful charge is not rolled back (a retry would reuse its idempotency key).
         },
+        // A provider's charge runs inside this transaction: give it longer than Prisma's 5 s default,
+        // so a slow but successful charge is not rolled back (a retry would reuse its idempotency key).
         { timeoutMs: PAYMENT_TRANSACTION_TIMEOUT_MS },
       );
     },

@@ -1,5 +1,3 @@
-import type { Db } from "../../db/database.js";
-
 /** How long a key is remembered: a retry within this window replays, after it the key is free again. */
 export const IDEMPOTENCY_KEY_TTL_HOURS = 24;
 
@@ -48,10 +46,3 @@ export interface IdempotencyRecord extends IdempotencyClaim {
 export type BeginOutcome =
   | { kind: "replay"; response: StoredResponse }
   | { kind: "proceed"; record: IdempotencyRecord };
-
-/**
- * Work an adapter adds to a write's own transaction (storing the idempotent response), so that
- * it commits or rolls back together with the objects the write created. The same shape as the
- * checkout-session service's `within`.
- */
-export type WithinTransaction<T> = (tx: Db, result: T) => Promise<void>;

@@ -37,10 +37,6 @@ export function createOrdersRepository(db: Db) {
       const row = await tx.order.findFirst({ where: { id, accountId } });
       return row ? toOrder(row) : null;
     },
-    async findBySession(checkoutSessionId: string, tx: Db = db): Promise<Order | null> {
-      const row = await tx.order.findUnique({ where: { checkoutSessionId } });
-      return row ? toOrder(row) : null;
-    },
     /** Moves an order on only from `from`; null when it was no longer in that state. */
     async transition(
       id: string,
@@ -50,9 +46,8 @@ export function createOrdersRepository(db: Db) {
       >,
       tx: Db = db,
     ): Promise<Order | null> {
-      const { count } = await tx.order.updateMany({ where: { id, state: from }, data });
-      if (count === 0) return null;
-      return this.findById(id, tx);
+      const [row] = await tx.order.updateManyAndReturn({ where: { id, state: from }, data });
+      return row ? toOrder(row) : null;
     },
     /**
      * One page, newest first (created_at, then order_number, descending: orders placed within one
@@ -68,13 +63,10 @@ export function createOrdersRepository(db: Db) {
         accountId: where.accountId,
         ...(where.subaccountId ? { subaccountId: where.subaccountId } : {}),
       };
+      const newestFirst = [{ createdAt: "desc" as const }, { orderNumber: "desc" as const }];
       const cursorId = page.startingAfter ?? page.endingBefore;
       if (!cursorId) {
-        const rows = await tx.order.findMany({
-          where: filter,
-          orderBy: [{ createdAt: "desc" }, { orderNumber: "desc" }],
-          take: page.limit,
-        });
+        const rows = await tx.order.findMany({ where: filter, orderBy: newestFirst, take: page.limit });
         return rows.map(toOrder);
       }
       const cursor = await tx.order.findFirst({
@@ -82,33 +74,22 @@ export function createOrdersRepository(db: Db) {
         select: { createdAt: true, orderNumber: true },
       });
       if (!cursor) return null;
-      if (page.startingAfter) {
-        const rows = await tx.order.findMany({
-          where: {
-            ...filter,
-            OR: [
-              { createdAt: { lt: cursor.createdAt } },
-              { createdAt: cursor.createdAt, orderNumber: { lt: cursor.orderNumber } },
-            ],
-          },
-          orderBy: [{ createdAt: "desc" }, { orderNumber: "desc" }],
-          take: page.limit,
-        });
-        return rows.map(toOrder);
-      }
-      // ending_before: the page just newer than the cursor, still listed newest first.
+      // starting_after: the page just older than the cursor. ending_before: the page just newer,
+      // read oldest first from the cursor and then turned round, so it is still listed newest first.
+      const older = Boolean(page.startingAfter);
+      const beyond = <T>(value: T) => (older ? { lt: value } : { gt: value });
       const rows = await tx.order.findMany({
         where: {
           ...filter,
           OR: [
-            { createdAt: { gt: cursor.createdAt } },
-            { createdAt: cursor.createdAt, orderNumber: { gt: cursor.orderNumber } },
+            { createdAt: beyond(cursor.createdAt) },
+            { createdAt: cursor.createdAt, orderNumber: beyond(cursor.orderNumber) },
           ],
         },
-        orderBy: [{ createdAt: "asc" }, { orderNumber: "asc" }],
+        orderBy: older ? newestFirst : [{ createdAt: "asc" }, { orderNumber: "asc" }],
         take: page.limit,
       });
-      return rows.reverse().map(toOrder);
+      return (older ? rows : rows.reverse()).map(toOrder);
     },
   };
 }

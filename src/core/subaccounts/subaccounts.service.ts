@@ -1,6 +1,5 @@
-import type { Transactor } from "../../db/database.js";
+import type { Transactor, WithinTransaction } from "../../db/database.js";
 import { invalidParameter, invalidSubaccount, notFound } from "../errors.js";
-import type { WithinTransaction } from "../idempotency/idempotency.types.js";
 import { newId } from "../ids.js";
 import type { PortfoliosRepository } from "../portfolios/portfolios.repository.js";
 import type { Scope } from "../scope.js";

@@ -84,13 +84,15 @@ export function createWebhooksService(deps: {
   const { webhooks, transaction, clock, transport, settings, random = Math.random } = deps;
   const leaseMs = settings.timeoutMs + LEASE_MARGIN_MS;
 
+  /** The secret before the last rotation while it still signs (until it expires), else null. */
+  const livePrevious = (a: AccountSecrets, now: Date): string | null =>
+    a.previousWebhookSecret && a.previousWebhookSecretExpiresAt && a.previousWebhookSecretExpiresAt > now
+      ? a.previousWebhookSecret
+      : null;
+
   /** The secrets an attempt is signed with now: the current one, and the previous one until it expires. */
-  const signingSecrets = (a: AccountSecrets, now: Date): string[] => [
-    ...(a.webhookSecret ? [a.webhookSecret] : []),
-    ...(a.previousWebhookSecret && a.previousWebhookSecretExpiresAt && a.previousWebhookSecretExpiresAt > now
-      ? [a.previousWebhookSecret]
-      : []),
-  ];
+  const signingSecrets = (a: AccountSecrets, now: Date): string[] =>
+    [a.webhookSecret, livePrevious(a, now)].filter((s): s is string => !!s);
 
   /** The accounts' secrets, creating the first one of any account that has none yet. */
   async function secretsOf(accountIds: string[]): Promise<Map<string, AccountSecrets>> {
@@ -160,20 +162,16 @@ export function createWebhooksService(deps: {
      */
     async secret(accountId: string, opts: { rotate?: boolean } = {}): Promise<WebhookSecretView> {
       const now = clock();
-      let row: AccountSecrets | null | undefined;
-      if (opts.rotate) {
-        row = await webhooks.rotateSecret(accountId, newWebhookSecret(), addHours(now, settings.secretRotationHours));
-      } else {
-        row = (await secretsOf([accountId])).get(accountId);
-      }
+      const row = opts.rotate
+        ? await webhooks.rotateSecret(accountId, newWebhookSecret(), addHours(now, settings.secretRotationHours))
+        : (await secretsOf([accountId])).get(accountId);
       if (!row?.webhookSecret) throw notFound("account", accountId);
-      const previousLive =
-        row.previousWebhookSecret && row.previousWebhookSecretExpiresAt && row.previousWebhookSecretExpiresAt > now;
+      const previousSecret = livePrevious(row, now);
       return {
         accountId,
         secret: row.webhookSecret,
-        previousSecret: previousLive ? row.previousWebhookSecret : null,
-        previousSecretExpiresAt: previousLive ? row.previousWebhookSecretExpiresAt : null,
+        previousSecret,
+        previousSecretExpiresAt: previousSecret ? row.previousWebhookSecretExpiresAt : null,
       };
     },
 
