@@ -1,5 +1,5 @@
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from "fastify";
-import { serializerCompiler, validatorCompiler } from "fastify-type-provider-zod";
+import { validatorCompiler } from "fastify-type-provider-zod";
 import { adminApi } from "./api/admin/admin.plugin.js";
 import { cnaughtErrorHandler } from "./api/cnaught/cnaught.errors.js";
 import { cnaughtApi } from "./api/cnaught/cnaught.plugin.js";
@@ -8,6 +8,7 @@ import { hostedPageFrameworkError } from "./api/hosted-page/hosted-page.errors.j
 import { hostedPage } from "./api/hosted-page/hosted-page.plugin.js";
 import { opsRoutes } from "./api/ops/ops.routes.js";
 import { HTTP_CLIENT_ERRORS, sendProblem } from "./api/problem.js";
+import { compiledSerializerCompiler } from "./api/serialization.js";
 import { openRateLimitBackend, serverLimitOptions } from "./api/rate-limit.js";
 import { notFoundAsError } from "./api/routing.js";
 import type { Config } from "./config.js";
@@ -65,7 +66,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const services = options.services ?? createKassaServices(db);
   const app = Fastify(baseOptions(config, options.logger));
   app.setValidatorCompiler(validatorCompiler);
-  app.setSerializerCompiler(serializerCompiler);
+  app.setSerializerCompiler(compiledSerializerCompiler);
   echoRequestId(app);
 
   // Outside any API surface (docs, health, unknown paths): plain problem+json.

@@ -1,12 +1,18 @@
 import "./request-context.js";
 import { createHash } from "node:crypto";
-import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from "fastify";
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from "fastify";
 import { z } from "zod";
-import { idempotencyKeyRequired, idempotencyKeyTooLong, invalidParameter } from "../core/errors.js";
+import {
+  idempotencyConcurrentRequests,
+  idempotencyKeyRequired,
+  idempotencyKeyTooLong,
+  invalidParameter,
+} from "../core/errors.js";
 import type { IdempotencyService } from "../core/idempotency/idempotency.service.js";
-import type { WithinTransaction } from "../db/database.js";
+import type { Db, WithinWrite } from "../db/database.js";
 import {
   IDEMPOTENCY_KEY_TTL_HOURS,
+  type IdempotencyClaim,
   type IdempotencyRecord,
   type StoredResponse,
 } from "../core/idempotency/idempotency.types.js";
@@ -30,6 +36,14 @@ import {
  *
  * A 5xx releases the key too (Stripe stores them; we need not): a 5xx here means the write's
  * transaction rolled back, so nothing was created and running the retry is the right answer.
+ *
+ * A route whose write is one SQL statement (creating a checkout session) may instead claim the
+ * key with the write (`config: { claimKeyWithWrite: true }`): nothing is claimed beforehand, and
+ * the statement records the key, complete with its response, together with what it creates, in
+ * one round trip. A second request with the key waits for the first's statement at the unique
+ * index and then replays its response; the outcomes (replay, 422, 409) are the same as above.
+ * When the handler fails before writing, the key is looked up then, so a retry of a request that
+ * succeeded still replays its first response.
  */
 
 const IDEMPOTENCY_KEY_HEADER = "idempotency-key";
@@ -60,10 +74,25 @@ export interface RouteResponse {
   body: unknown;
 }
 
+declare module "fastify" {
+  interface FastifyContextConfig {
+    /** The route's write records its Idempotency-Key itself, in the same statement (see above). */
+    claimKeyWithWrite?: boolean;
+  }
+}
+
 type RequestState =
   | { step: "keyed"; key: string; body: unknown }
   | { step: "running"; record: IdempotencyRecord; storedWithin: boolean }
+  | { step: "with-write"; claim: IdempotencyClaim; storedWithin: boolean }
   | { step: "settled" };
+
+/** Thrown through the write when its key turns out to hold a response already: sent as the replay. */
+class StoredReplay extends Error {
+  constructor(readonly response: StoredResponse) {
+    super("idempotent replay");
+  }
+}
 
 /**
  * JSON with object keys sorted at every level, so key order and whitespace do not make a request
@@ -127,7 +156,7 @@ export function requestHash(parts: { method: string; url: string; scope: string;
 }
 
 export function createHttpIdempotency(
-  service: Pick<IdempotencyService, "begin" | "complete" | "release">,
+  service: Pick<IdempotencyService, "begin" | "complete" | "completion" | "release" | "claimWithWrite" | "replayFor">,
   policy: IdempotencyPolicy,
 ) {
   const states = new WeakMap<FastifyRequest, RequestState>();
@@ -164,41 +193,56 @@ export function createHttpIdempotency(
     states.set(request, { step: "keyed", key, body: request.body });
   }
 
+  const replay = (request: FastifyRequest, reply: FastifyReply, response: StoredResponse) => {
+    states.set(request, { step: "settled" });
+    return reply.code(response.status).headers(response.headers).header(REPLAY_HEADER, "true").send(response.body);
+  };
+
   async function claimKey(request: FastifyRequest, reply: FastifyReply) {
     const state = states.get(request);
     if (state?.step !== "keyed") return;
     const scope = request.scope?.subaccountId ?? "";
-    const outcome = await service.begin({
+    const claim: IdempotencyClaim = {
       accountId: request.principal.accountId,
       scope,
       api: policy.api,
       key: state.key,
       requestHash: requestHash({ method: request.method, url: request.url, scope, body: state.body }),
-    });
-    if (outcome.kind === "replay") {
-      states.set(request, { step: "settled" });
-      const { status, headers, body } = outcome.response;
-      return reply.code(status).headers(headers).header(REPLAY_HEADER, "true").send(body);
+    };
+    if (request.routeOptions.config.claimKeyWithWrite) {
+      states.set(request, { step: "with-write", claim, storedWithin: false });
+      return;
     }
+    const outcome = await service.begin(claim);
+    if (outcome.kind === "replay") return replay(request, reply, outcome.response);
     states.set(request, { step: "running", record: outcome.record, storedWithin: false });
+  }
+
+  /** Runs the key's record statement on its own (or in `tx`); a key already there is answered by `refused`. */
+  async function recordWithWrite(claim: IdempotencyClaim, response: StoredResponse, tx?: Db) {
+    const write = service.claimWithWrite(claim, response);
+    if (await write.run(tx)) return;
+    const verdict = await write.refused();
+    // In a transaction the write cannot be run again: the client may retry (409).
+    if (verdict === "retry") throw idempotencyConcurrentRequests();
+    throw new StoredReplay(verdict.response);
   }
 
   const shouldStore = (status: number) => status < 400 || (policy.replayClientErrors === true && status < 500);
 
   async function settle(request: FastifyRequest, reply: FastifyReply, payload: unknown) {
     const state = states.get(request);
-    if (state?.step !== "running") return payload;
+    if (state?.step !== "running" && state?.step !== "with-write") return payload;
     states.set(request, { step: "settled" });
     const body = typeof payload === "string" ? payload : Buffer.isBuffer(payload) ? payload.toString("utf8") : null;
+    const store = shouldStore(reply.statusCode) && (body !== null || payload == null);
+    const response = () => ({ status: reply.statusCode, headers: replayedHeaders(reply), body: body ?? "" });
     try {
-      if (shouldStore(reply.statusCode) && (body !== null || payload == null)) {
-        if (!state.storedWithin) {
-          await service.complete(state.record, {
-            status: reply.statusCode,
-            headers: replayedHeaders(reply),
-            body: body ?? "",
-          });
-        }
+      if (state.step === "with-write") {
+        // Nothing was claimed: a success the write did not record is recorded now (if still absent).
+        if (store && !state.storedWithin) await service.claimWithWrite(state.claim, response()).run();
+      } else if (store) {
+        if (!state.storedWithin) await service.complete(state.record, response());
       } else {
         await service.release(state.record);
       }
@@ -225,20 +269,72 @@ export function createHttpIdempotency(
     },
 
     /**
-     * For the write's own transaction: stores `render(result)`, the response the route is about
-     * to send, with the objects the write creates. Undefined when the request has no key.
+     * Wraps the surface's error handler: a replay found by the write is sent as the replay, and a
+     * request whose key is claimed with its write, failing before the write, is answered with the
+     * key's stored response when it has one (the retry of a request that succeeded).
+     */
+    errorHandler<E extends FastifyError>(
+      handler: (error: E, request: FastifyRequest, reply: FastifyReply) => unknown,
+    ): (error: E, request: FastifyRequest, reply: FastifyReply) => Promise<unknown> {
+      return async (error, request, reply) => {
+        if (error instanceof StoredReplay) return replay(request, reply, error.response);
+        const state = states.get(request);
+        if (state?.step === "with-write") {
+          try {
+            const stored = await service.replayFor(state.claim);
+            if (stored) return replay(request, reply, stored);
+          } catch (keyError) {
+            states.set(request, { step: "settled" });
+            return handler(keyError as E, request, reply);
+          }
+        }
+        return handler(error, request, reply);
+      };
+    },
+
+    /**
+     * For the write: stores `render(result)`, the response the route is about to send, with the
+     * objects the write creates (in its transaction, or in its one statement; see WithinWrite).
+     * Undefined when the request has no key.
      */
     within<T>(
       request: FastifyRequest,
       reply: FastifyReply,
       render: (result: T) => RouteResponse,
-    ): WithinTransaction<T> | undefined {
+    ): WithinWrite<T> | undefined {
       const state = states.get(request);
-      if (state?.step !== "running") return undefined;
-      return async (tx, result) => {
-        await service.complete(state.record, storedResponse(reply, render(result)), tx);
-        state.storedWithin = true;
-      };
+      if (state?.step === "running") {
+        return {
+          async inTransaction(tx, result) {
+            await service.complete(state.record, storedResponse(reply, render(result)), tx);
+            state.storedWithin = true;
+          },
+          statement(result) {
+            state.storedWithin = true; // if the statement fails, the error path releases the key
+            return service.completion(state.record, storedResponse(reply, render(result)));
+          },
+        };
+      }
+      if (state?.step === "with-write") {
+        return {
+          async inTransaction(tx, result) {
+            await recordWithWrite(state.claim, storedResponse(reply, render(result)), tx);
+            state.storedWithin = true;
+          },
+          statement(result) {
+            state.storedWithin = true;
+            const write = service.claimWithWrite(state.claim, storedResponse(reply, render(result)));
+            return {
+              sql: write.sql,
+              async refused() {
+                const verdict = await write.refused();
+                if (verdict !== "retry") throw new StoredReplay(verdict.response);
+              },
+            };
+          },
+        };
+      }
+      return undefined;
     },
   };
 }

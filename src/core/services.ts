@@ -43,10 +43,10 @@ export function createServices(db: Database, clock: Clock, adapters: CoreAdapter
   const transaction = transactorFor(db.prisma);
   const repos = {
     accounts: createAccountsRepository(db.prisma),
-    apiKeys: createApiKeysRepository(db.prisma),
+    apiKeys: createApiKeysRepository(db.prisma, db.sql),
     portfolios: createPortfoliosRepository(db.prisma),
     subaccounts: createSubaccountsRepository(db.prisma),
-    sessions: createCheckoutSessionsRepository(db.prisma),
+    sessions: createCheckoutSessionsRepository(db.prisma, db.sql),
     events: createEventsRepository(db.prisma),
     orders: createOrdersRepository(db.prisma),
     payments: createPaymentsRepository(db.prisma),
@@ -75,7 +75,7 @@ export function createServices(db: Database, clock: Clock, adapters: CoreAdapter
     transaction,
     clock,
     accounts: createAccountsService({ accounts: repos.accounts, portfolios: repos.portfolios }),
-    apiKeys: createApiKeysService({ apiKeys: repos.apiKeys, accounts: repos.accounts, clock }),
+    apiKeys: createApiKeysService({ apiKeys: repos.apiKeys, accounts: repos.accounts, changes: db.changes, clock }),
     portfolios,
     subaccounts: createSubaccountsService({
       subaccounts: repos.subaccounts,

@@ -12,11 +12,45 @@ import { applyMigrations, MIGRATION_LOCK_KEY, readMigrations, type SqlSession } 
 export type Db = PrismaClient | Prisma.TransactionClient;
 export { Prisma, PrismaClient };
 
+/**
+ * One SQL statement with positional parameters ($1, $2…), such as `Prisma.sql` builds (its
+ * `text` and `values`). Statements run through `Sql` are prepared on PostgreSQL: parsed and
+ * planned once per connection and text, not on every request.
+ */
+export interface SqlStatement {
+  text: string;
+  values: unknown[];
+}
+
+/**
+ * SQL beside Prisma, for the hot paths (creating and reading sessions, authenticating keys):
+ * the driver itself, without the query builder's cost per call. Repositories still own every
+ * statement; outside a transaction they may use this, inside one they use the Prisma client.
+ * Rows come back as the driver parses them: numeric as string, timestamptz as Date, json as values.
+ */
+export interface Sql {
+  query<R>(statement: SqlStatement): Promise<R[]>;
+}
+
+/** Hears a NOTIFY channel: `message` for each payload, `live(false)` whenever some may have been missed. */
+export interface ChangeListener {
+  message(payload: string): void;
+  /** true once listening; false when the connection is lost (until it is back, and `live(true)` again). */
+  live(listening: boolean): void;
+}
+
+/** PostgreSQL LISTEN/NOTIFY: how one instance tells the others that something they cache changed. */
+export interface ChangeFeed {
+  listen(channel: string, listener: ChangeListener): void;
+}
+
 export interface Database {
   readonly kind: "postgres" | "pglite";
   /** The embedded engine itself, on the PGlite store (tests dump it to clone databases). */
   readonly pglite?: PGlite;
   readonly prisma: PrismaClient;
+  readonly sql: Sql;
+  readonly changes: ChangeFeed;
   /**
    * Runs `fn` while holding the cluster-wide migration lock (a PostgreSQL advisory lock), so
    * that several instances starting at once migrate and seed one after another.
@@ -77,15 +111,99 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
       }
     });
 
+  const changes = postgresChangeFeed(url);
   return {
     kind: "postgres",
     prisma,
+    sql: {
+      query: async <R>({ text, values }: SqlStatement) =>
+        (await pool.query({ name: preparedName(text), text, values })).rows as R[],
+    },
+    changes,
     withMigrationLock,
     migrate,
     ping: async () => void (await pool.query("SELECT 1")),
     close: async () => {
+      await changes.close();
       await prisma.$disconnect();
       await pool.end().catch(() => {});
+    },
+  };
+}
+
+/** Prepared statements' names by text: one name per distinct statement, the same on every connection. */
+const preparedNames = new Map<string, string>();
+const preparedName = (text: string): string => {
+  let name = preparedNames.get(text);
+  if (!name) {
+    name = `kassa_${preparedNames.size}`;
+    preparedNames.set(text, name);
+  }
+  return name;
+};
+
+/** How long a lost listening connection waits before it connects again. */
+const RELISTEN_DELAY_MS = 1000;
+
+/**
+ * LISTEN on a connection of its own (outside the pool), opened at the first `listen` and opened
+ * again whenever it is lost; listeners hear `live(false)` at once on a loss, so caches that rely
+ * on the feed stop trusting themselves until it is back.
+ */
+function postgresChangeFeed(url: string): ChangeFeed & { close(): Promise<void> } {
+  const channels = new Map<string, ChangeListener[]>();
+  let client: pg.Client | null = null;
+  let closed = false;
+  let retry: NodeJS.Timeout | undefined;
+  const tell = (listening: boolean) => {
+    for (const listeners of channels.values()) for (const l of listeners) l.live(listening);
+  };
+  const quote = (channel: string) => `"${channel.replaceAll('"', '""')}"`;
+
+  async function connect() {
+    if (closed || client) return;
+    const c = new pg.Client({ connectionString: url });
+    client = c;
+    const lost = () => {
+      if (client !== c) return;
+      client = null;
+      tell(false);
+      c.end().catch(() => {});
+      if (!closed) retry = setTimeout(() => void connect(), RELISTEN_DELAY_MS);
+    };
+    c.on("error", lost);
+    c.on("end", lost);
+    c.on("notification", (n) => {
+      for (const l of channels.get(n.channel) ?? []) l.message(n.payload ?? "");
+    });
+    try {
+      await c.connect();
+      for (const channel of channels.keys()) await c.query(`LISTEN ${quote(channel)}`);
+      if (client === c) tell(true);
+    } catch {
+      lost();
+    }
+  }
+
+  return {
+    listen(channel, listener) {
+      const listeners = channels.get(channel);
+      if (listeners) listeners.push(listener);
+      else channels.set(channel, [listener]);
+      if (client) {
+        const c = client;
+        c.query(`LISTEN ${quote(channel)}`).then(
+          () => listener.live(true),
+          () => c.emit("error", new Error("LISTEN failed")),
+        );
+      } else void connect();
+    },
+    async close() {
+      closed = true;
+      clearTimeout(retry);
+      const c = client;
+      client = null;
+      await c?.end().catch(() => {});
     },
   };
 }
@@ -116,14 +234,33 @@ async function openPglite(dataDir: string | null, loadDataDir?: Blob): Promise<D
     queue = run.catch(() => {});
     return run;
   };
+  const unlisten: (() => Promise<void>)[] = [];
   return {
     kind: "pglite",
     pglite,
     prisma,
+    sql: {
+      query: async <R>(statement: SqlStatement) => (await pglite.query<R>(statement.text, statement.values)).rows,
+    },
+    // One process owns the store, so every change is made (and heard) by this process.
+    changes: {
+      listen(channel, listener) {
+        void pglite
+          .listen(channel, (payload) => listener.message(payload))
+          .then(
+            (stop) => {
+              unlisten.push(stop);
+              listener.live(true);
+            },
+            () => listener.live(false),
+          );
+      },
+    },
     withMigrationLock,
     migrate: () => withMigrationLock(async () => applyMigrations(session, await readMigrations())),
     ping: async () => void (await pglite.query("SELECT 1")),
     close: async () => {
+      await Promise.all(unlisten.map((stop) => stop().catch(() => {})));
       await prisma.$disconnect();
       await pglite.close();
       await releaseLock();
@@ -177,10 +314,17 @@ export type Transactor = <T>(
 ) => Promise<T>;
 
 /**
- * Work an adapter adds to a write's own transaction (storing the idempotent response), so that
- * it commits or rolls back together with the objects the write created.
+ * Work an adapter adds to a write (storing the idempotent response), so that it commits or rolls
+ * back together with the objects the write creates. A write made in a transaction calls
+ * `inTransaction`; a write made as one SQL statement (a hot path: one round trip) puts
+ * `statement(result).sql` into it as a CTE and goes ahead only when that returns a row; when it
+ * returns none, nothing was written and the write calls `refused()`, which throws the reason,
+ * or returns when what stood in the way is gone and the write may be made again (once).
  */
-export type WithinTransaction<T> = (tx: Db, result: T) => Promise<void>;
+export interface WithinWrite<T> {
+  inTransaction(tx: Db, result: T): Promise<void>;
+  statement(result: T): { sql: Prisma.Sql; refused(): Promise<void> };
+}
 
 export const transactorFor =
   (prisma: PrismaClient): Transactor =>

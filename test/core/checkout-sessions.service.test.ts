@@ -45,14 +45,12 @@ describe(`checkout sessions service (${storeKind})`, () => {
       transaction: services.transaction,
       clock: services.clock,
       events: {
-        record: async () => {
-          throw new Error("event store down");
-        },
+        ...services.repos.events,
+        // The event's insert fails inside the one statement (no such account: a foreign-key violation).
+        insertAfter: (source, event) => services.repos.events.insertAfter(source, { ...event, accountId: "missing" }),
       },
     });
-    await expect(failing.create({ accountId: m.account.id, subaccountId: null }, input)).rejects.toThrow(
-      "event store down",
-    );
+    await expect(failing.create({ accountId: m.account.id, subaccountId: null }, input)).rejects.toThrow(/foreign key/);
     const count = await db.prisma.checkoutSession.count({ where: { accountId: m.account.id } });
     expect(count).toBe(0);
   });

@@ -127,7 +127,7 @@ function servicesWith(replace: {
   events?: Pick<EventsRepository, "record">;
   webhooks?: Pick<WebhooksRepository, "enqueue">;
 }) {
-  const events = replace.events ?? services.repos.events;
+  const events = { ...services.repos.events, ...replace.events };
   const orders = createOrdersService({
     orders: services.repos.orders,
     events,

@@ -2,6 +2,7 @@ import type { FastifyInstance } from "fastify";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { requestHash } from "../../src/api/idempotency.js";
 import { buildApp } from "../../src/app.js";
+import { createCheckoutSessionsService } from "../../src/core/checkout-sessions/checkout-sessions.service.js";
 import { IDEMPOTENCY_LEASE_MS } from "../../src/core/idempotency/idempotency.types.js";
 import { Decimal } from "../../src/core/money.js";
 import type { Services } from "../../src/core/services.js";
@@ -47,23 +48,46 @@ async function appWith(services: Services): Promise<string> {
   return app.listen({ host: "127.0.0.1", port: 0 });
 }
 
-/** Services whose checkout-session create throws inside its transaction, after the session and `within` ran. */
-function crashingAfterWrite(onCrash: (info: { sessionId: string; storedState: string | null }) => void): Services {
-  const real = t.services.checkoutSessions;
+/**
+ * Services whose checkout-session create fails inside its one statement: the session, the key
+ * and the event are all in it, and the event's insert is refused by the database (a foreign-key
+ * violation), so the statement fails after the session and the key were inserted.
+ */
+function failingInStatement(onFail: (sessionId: string) => void): Services {
+  const s = t.services;
+  const checkoutSessions = createCheckoutSessionsService({
+    sessions: s.repos.sessions,
+    portfolios: s.portfolios,
+    orders: s.orders,
+    payments: s.repos.payments,
+    paymentProvider: s.adapters.paymentProvider,
+    transaction: s.transaction,
+    clock: s.clock,
+    events: {
+      ...s.repos.events,
+      insertAfter: (source, event) => {
+        onFail(event.subjectId);
+        return s.repos.events.insertAfter(source, { ...event, accountId: "no-such-account" });
+      },
+    },
+  });
+  return { ...s, checkoutSessions };
+}
+
+/** Services whose subaccount create throws inside its transaction, after the subaccount and `within` ran. */
+function crashingSubaccountCreate(): Services {
+  const real = t.services.subaccounts;
   return {
     ...t.services,
-    checkoutSessions: {
+    subaccounts: {
       ...real,
-      create: (scope, input, within) =>
-        real.create(scope, input, async (tx, session) => {
-          if (!within) throw new Error("the route passed no `within` for a request with a key");
-          await within(tx, session);
-          const row = await tx.idempotencyKey.findFirst({
-            where: { accountId: scope.accountId, state: "complete", responseStatus: 201 },
-            orderBy: { createdAt: "desc" },
-          });
-          onCrash({ sessionId: session.id, storedState: row?.state ?? null });
-          throw new Error("simulated crash after the session and its response were written");
+      create: (accountId, fields, within) =>
+        real.create(accountId, fields, {
+          ...within!,
+          async inTransaction(tx, created) {
+            await within!.inTransaction(tx, created);
+            throw new Error("simulated crash after the subaccount and its response were written");
+          },
         }),
     },
   };
@@ -78,27 +102,26 @@ const sessionInput = {
   cancelUrl: "https://shop.example/cancel",
 };
 
-describe(`a crash inside the write's transaction (${storeKind})`, () => {
-  it("leaves neither the session nor the stored response, and the key can be retried", async () => {
+describe(`a write that fails (${storeKind})`, () => {
+  it("leaves neither the session, its event nor the stored response, and the key can be retried", async () => {
     const { api, account, key: secret } = await createMerchantApi(t);
-    let crash: { sessionId: string; storedState: string | null } | null = null;
-    const crashingUrl = await appWith(crashingAfterWrite((info) => (crash = info)));
+    let sessionId: string | null = null;
+    const failingUrl = await appWith(failingInStatement((id) => (sessionId = id)));
     const key = newKey("crash");
 
-    const failed = await apiClient(crashingUrl, secret)("POST", "/v1/checkout/sessions", sessionParams(), withKey(key));
+    const failed = await apiClient(failingUrl, secret)("POST", "/v1/checkout/sessions", sessionParams(), withKey(key));
     expectProblem(failed, 500, "internal-error");
-    // Both had been written inside the transaction when it failed...
-    expect(crash).toMatchObject({ storedState: "complete" });
-    // ...and neither survived it. The 5xx released the key.
-    expect(await t.db.prisma.checkoutSession.findUnique({ where: { id: crash!.sessionId } })).toBeNull();
+    expect(sessionId).not.toBeNull();
+    // The statement inserted the session and the key before the event failed: none of it survived.
+    expect(await t.db.prisma.checkoutSession.findUnique({ where: { id: sessionId! } })).toBeNull();
     expect(await sessionCount(account.id)).toBe(0);
     expect(await keyRows(account.id, key)).toEqual([]);
-    expect(await t.db.prisma.event.count({ where: { subjectId: crash!.sessionId } })).toBe(0);
+    expect(await t.db.prisma.event.count({ where: { subjectId: sessionId! } })).toBe(0);
 
     const retried = await api("POST", "/v1/checkout/sessions", sessionParams(), withKey(key));
     expect(retried.status, retried.text).toBe(201);
     expect(isReplay(retried)).toBe(false);
-    expect(retried.body.id).not.toBe(crash!.sessionId);
+    expect(retried.body.id).not.toBe(sessionId);
     expect(await sessionCount(account.id)).toBe(1);
     expectReplayOf(await api("POST", "/v1/checkout/sessions", sessionParams(), withKey(key)), retried);
   });
@@ -107,35 +130,66 @@ describe(`a crash inside the write's transaction (${storeKind})`, () => {
     const { api, account, key: secret } = await createMerchantApi(t);
     const t0 = new Date();
     t.clock.set(t0);
-    // The request dies: its transaction rolls back and nothing releases the key (no process left to do it).
+    // Subaccounts claim their key first, then write in a transaction. The request dies: the
+    // transaction rolls back and nothing releases the key (no process left to do it).
     const dying: Services = {
-      ...crashingAfterWrite(() => {}),
+      ...crashingSubaccountCreate(),
       idempotency: { ...t.services.idempotency, release: async () => {} },
     };
     const dyingUrl = await appWith(dying);
     const key = newKey("dead");
-    expect(
-      (await apiClient(dyingUrl, secret)("POST", "/v1/checkout/sessions", sessionParams(), withKey(key))).status,
-    ).toBe(500);
+    const subaccounts = () => t.db.prisma.subaccount.count({ where: { accountId: account.id } });
+    expect((await apiClient(dyingUrl, secret)("POST", "/v1/subaccounts", { name: "Acme" }, withKey(key))).status).toBe(
+      500,
+    );
     const [dead] = await keyRows(account.id, key);
     expect(dead).toMatchObject({ state: "in_flight", responseBody: null, lockedUntil: at(t0, IDEMPOTENCY_LEASE_MS) });
-    expect(await sessionCount(account.id)).toBe(0);
+    expect(await subaccounts()).toBe(0);
 
     t.clock.set(at(t0, IDEMPOTENCY_LEASE_MS - 1000));
     expectIdempotencyProblem(
-      await api("POST", "/v1/checkout/sessions", sessionParams(), withKey(key)),
+      await api("POST", "/v1/subaccounts", { name: "Acme" }, withKey(key)),
       409,
       "idempotency-concurrent-requests",
     );
 
     t.clock.set(at(t0, IDEMPOTENCY_LEASE_MS));
-    const takenOver = await api("POST", "/v1/checkout/sessions", sessionParams(), withKey(key));
+    const takenOver = await api("POST", "/v1/subaccounts", { name: "Acme" }, withKey(key));
     expect(takenOver.status, takenOver.text).toBe(201);
     expect(isReplay(takenOver)).toBe(false);
     const [row] = await keyRows(account.id, key);
     expect(row).toMatchObject({ state: "complete", responseStatus: 201 });
     expect(row!.id).not.toBe(dead!.id);
-    expectReplayOf(await api("POST", "/v1/checkout/sessions", sessionParams(), withKey(key)), takenOver);
+    expectReplayOf(await api("POST", "/v1/subaccounts", { name: "Acme" }, withKey(key)), takenOver);
+    expect(await subaccounts()).toBe(1);
+  });
+
+  it("a session create meeting an in-flight key whose lease has passed takes the key over", async () => {
+    const { api, account } = await createMerchantApi(t);
+    const t0 = new Date();
+    t.clock.set(t0);
+    const key = newKey("dead-session");
+    const body = sessionParams();
+    const dead = await t.services.idempotency.begin({
+      accountId: account.id,
+      scope: "",
+      api: "cnaught",
+      key,
+      requestHash: requestHash({ method: "POST", url: "/v1/checkout/sessions", scope: "", body }),
+    });
+    if (dead.kind !== "proceed") throw new Error("expected to claim the key");
+    expectIdempotencyProblem(
+      await api("POST", "/v1/checkout/sessions", body, withKey(key)),
+      409,
+      "idempotency-concurrent-requests",
+    );
+    t.clock.set(at(t0, IDEMPOTENCY_LEASE_MS));
+    const takenOver = await api("POST", "/v1/checkout/sessions", body, withKey(key));
+    expect(takenOver.status, takenOver.text).toBe(201);
+    expect(isReplay(takenOver)).toBe(false);
+    const [row] = await keyRows(account.id, key);
+    expect(row).toMatchObject({ state: "complete", responseStatus: 201 });
+    expect(row!.id).not.toBe(dead.record.id);
     expect(await sessionCount(account.id)).toBe(1);
   });
 
@@ -185,11 +239,13 @@ describe(`a crash inside the write's transaction (${storeKind})`, () => {
     const retry = await api("POST", "/v1/checkout/sessions", body, withKey(key));
     expect(retry.status, retry.text).toBe(201);
 
-    // The slow request finally writes: storing its response fails, so its session rolls back.
+    // The slow request finally writes: storing its response fails, so its session is not written.
+    const late = { status: 201, headers: {}, body: "late" };
     await expect(
-      t.services.checkoutSessions.create({ accountId: account.id, subaccountId: null }, sessionInput, (tx) =>
-        t.services.idempotency.complete(slow.record, { status: 201, headers: {}, body: "late" }, tx),
-      ),
+      t.services.checkoutSessions.create({ accountId: account.id, subaccountId: null }, sessionInput, {
+        inTransaction: (tx) => t.services.idempotency.complete(slow.record, late, tx),
+        statement: () => t.services.idempotency.completion(slow.record, late),
+      }),
     ).rejects.toMatchObject({ code: "idempotency_concurrent_requests" });
     // And its clean-up leaves the retry's key alone.
     await t.services.idempotency.release(slow.record);

@@ -21,6 +21,8 @@ export const checkoutSessionsRoutes: FastifyPluginAsyncZod<CnaughtRouteOptions> 
   app.post(
     "/checkout/sessions",
     {
+      // One statement records the session, its event and the key (src/api/idempotency.ts).
+      config: { claimKeyWithWrite: true },
       schema: {
         operationId: "CreateCheckoutSession",
         summary: "Create Checkout Session",

@@ -43,7 +43,7 @@ export const cnaughtApi: FastifyPluginAsync<
   const idempotency = createHttpIdempotency(services.idempotency, CNAUGHT_IDEMPOTENCY);
   // Not `options` itself: it carries this plugin's prefix, which children would add again.
   const routeOptions: CnaughtRouteOptions = { services, publicUrl, idempotency };
-  app.setErrorHandler(cnaughtErrorHandler);
+  app.setErrorHandler(idempotency.errorHandler(cnaughtErrorHandler));
   app.setNotFoundHandler(notFoundAsError);
   // Only JSON bodies: anything else is a 415, not a string the schema then rejects.
   app.removeContentTypeParser("text/plain");

@@ -1,16 +1,48 @@
-import type { Db } from "../../db/database.js";
+import type { Db, Sql } from "../../db/database.js";
+import { API_KEY_CHANGES_CHANNEL, type CachedKey } from "./key-cache.js";
 
-export function createApiKeysRepository(db: Db) {
+interface KeyRow {
+  id: string;
+  account_id: string;
+  secret_hash: string;
+  revoked_at: Date | null;
+  last_used_at: Date | null;
+}
+
+export function createApiKeysRepository(db: Db, sql: Sql) {
   return {
     create: (data: { id: string; accountId: string; mode: string; prefix: string; secretHash: string }, tx: Db = db) =>
       tx.apiKey.create({ data }),
     /** Through the unique index on secret_hash: the presented secret is never compared byte by byte. */
-    findBySecretHash: (secretHash: string, tx: Db = db) => tx.apiKey.findUnique({ where: { secretHash } }),
+    async findBySecretHash(secretHash: string): Promise<(CachedKey & { revokedAt: Date | null }) | null> {
+      const [row] = await sql.query<KeyRow>({
+        text: "SELECT id, account_id, secret_hash, revoked_at, last_used_at FROM api_keys WHERE secret_hash = $1",
+        values: [secretHash],
+      });
+      return row
+        ? {
+            id: row.id,
+            accountId: row.account_id,
+            secretHash: row.secret_hash,
+            revokedAt: row.revoked_at,
+            lastUsedAt: row.last_used_at,
+          }
+        : null;
+    },
     findById: (id: string, tx: Db = db) => tx.apiKey.findUnique({ where: { id } }),
     listForAccount: (accountId: string, tx: Db = db) =>
       tx.apiKey.findMany({ where: { accountId }, orderBy: { createdAt: "asc" } }),
+    /**
+     * Revokes the key and, when the revocation commits, tells every instance (NOTIFY with the
+     * key's hash) to stop trusting what it remembers of it. Returns how many rows changed (0 or 1).
+     */
     revoke: (id: string, at: Date, tx: Db = db) =>
-      tx.apiKey.updateMany({ where: { id, revokedAt: null }, data: { revokedAt: at } }),
+      tx.$executeRaw`
+        WITH revoked AS (
+          UPDATE api_keys SET revoked_at = ${at}::timestamptz WHERE id = ${id} AND revoked_at IS NULL
+          RETURNING secret_hash
+        )
+        SELECT pg_notify(${API_KEY_CHANGES_CHANNEL}, secret_hash) FROM revoked`,
     /**
      * Records a use at `at` unless one at or after `staleBefore` is already recorded. The condition
      * is in the UPDATE itself, so instances racing on one key write it once, and a revoked key is

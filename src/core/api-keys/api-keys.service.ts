@@ -1,10 +1,11 @@
 import { createHash, timingSafeEqual } from "node:crypto";
-import type { Db } from "../../db/database.js";
+import type { ChangeFeed, Db } from "../../db/database.js";
 import type { AccountsRepository } from "../accounts/accounts.repository.js";
 import { invalidState, notFound } from "../errors.js";
 import { newId, newSecret } from "../ids.js";
 import type { Clock } from "../time.js";
 import type { ApiKeysRepository } from "./api-keys.repository.js";
+import { createKeyCache } from "./key-cache.js";
 
 /** Secret keys look like `sk_test_<32 alphanumerics>`; the mode says which payment world they act in. */
 export const KEY_MODE = "test";
@@ -75,9 +76,12 @@ export type BackgroundErrorReporter = (error: unknown) => void;
 export function createApiKeysService(deps: {
   apiKeys: ApiKeysRepository;
   accounts: Pick<AccountsRepository, "findById">;
+  /** Revocations made by any instance, so valid keys can be remembered (see key-cache.ts). */
+  changes?: ChangeFeed;
   clock: Clock;
 }) {
   const { apiKeys, accounts, clock } = deps;
+  const cache = createKeyCache({ changes: deps.changes, now: () => clock().getTime() });
   /** Last-use writes in flight; `settle` waits for them (before the store closes, and in tests). */
   const pending = new Set<Promise<void>>();
 
@@ -85,6 +89,7 @@ export function createApiKeysService(deps: {
     const now = clock();
     const staleBefore = new Date(now.getTime() - LAST_USED_RESOLUTION_MS);
     if (key.lastUsedAt && key.lastUsedAt >= staleBefore) return; // fresh enough: no write at all
+    key.lastUsedAt = now; // the remembered key too: one write a minute, not one per request until it lands
     const write = apiKeys.touchLastUsed(key.id, now, staleBefore).then(
       () => {},
       (error: unknown) => report(error),
@@ -130,6 +135,7 @@ export function createApiKeysService(deps: {
       const key = await apiKeys.findById(keyId);
       if (!key) throw notFound("api_key", keyId);
       await apiKeys.revoke(keyId, clock());
+      cache.forget(key.secretHash); // at once here; other instances when the NOTIFY reaches them
       return view((await apiKeys.findById(keyId)) ?? key);
     },
 
@@ -146,7 +152,8 @@ export function createApiKeysService(deps: {
      * comparison, so both do the same work. A malformed secret is refused before any look-up:
      * the format is public, so that timing tells nothing. A valid key's last use is recorded in
      * the background (at most once per LAST_USED_RESOLUTION_MS); `onBackgroundError` hears of a
-     * failed write, which never fails the request.
+     * failed write, which never fails the request. Valid keys are remembered (key-cache.ts), so a
+     * busy client costs no look-up per request; a revocation anywhere is heard at once.
      */
     async authenticate(
       secret: string,
@@ -154,10 +161,18 @@ export function createApiKeysService(deps: {
     ): Promise<Principal | null> {
       if (!SECRET_PATTERN.test(secret)) return null;
       const hash = hashSecret(secret);
+      const cached = cache.get(hash);
+      if (cached) {
+        recordUse(cached, onBackgroundError);
+        return { accountId: cached.accountId, keyId: cached.id };
+      }
+      const ticket = cache.ticket();
       const key = await apiKeys.findBySecretHash(hash);
       const matches = sameDigest(Buffer.from(hash, "hex"), key?.secretHash);
       if (!key || !matches || key.revokedAt) return null;
-      recordUse(key, onBackgroundError);
+      const { revokedAt: _, ...valid } = key;
+      cache.put(valid, ticket);
+      recordUse(valid, onBackgroundError);
       return { accountId: key.accountId, keyId: key.id };
     },
 

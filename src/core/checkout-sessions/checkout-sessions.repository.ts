@@ -1,4 +1,4 @@
-import type { Db } from "../../db/database.js";
+import { type Db, Prisma, type Sql } from "../../db/database.js";
 import { Decimal } from "../money.js";
 import type { CheckoutSession, SessionState } from "./checkout-sessions.types.js";
 
@@ -10,22 +10,98 @@ const toSession = (row: Row): CheckoutSession => ({
   state: row.state as SessionState,
 });
 
+/** A session row as the driver returns it (see Sql). */
+interface SessionRow {
+  id: string;
+  account_id: string;
+  subaccount_id: string | null;
+  portfolio_id: string;
+  amount_kg: string;
+  price_usd_cents: number;
+  currency: string;
+  success_url: string;
+  cancel_url: string;
+  description: string | null;
+  notification_url: string | null;
+  state: string;
+  created_at: Date;
+  expires_at: Date;
+  completed_at: Date | null;
+  api: string;
+}
+
+const SESSION_COLUMNS =
+  "id, account_id, subaccount_id, portfolio_id, amount_kg, price_usd_cents, currency, success_url, cancel_url, " +
+  "description, notification_url, state, created_at, expires_at, completed_at, api";
+
+const fromRow = (row: SessionRow): CheckoutSession => ({
+  id: row.id,
+  accountId: row.account_id,
+  subaccountId: row.subaccount_id,
+  portfolioId: row.portfolio_id,
+  amountKg: new Decimal(row.amount_kg),
+  priceUsdCents: row.price_usd_cents,
+  currency: row.currency,
+  successUrl: row.success_url,
+  cancelUrl: row.cancel_url,
+  description: row.description,
+  notificationUrl: row.notification_url,
+  state: row.state as SessionState,
+  createdAt: row.created_at,
+  expiresAt: row.expires_at,
+  completedAt: row.completed_at,
+  api: row.api,
+});
+
 /** Who sells, as the hosted page shows it: the subaccount when the session has one, else the account. */
 export interface Merchant {
   name: string;
   logoUrl: string | null;
 }
 
-export function createCheckoutSessionsRepository(db: Db) {
+export function createCheckoutSessionsRepository(db: Db, sql: Sql) {
   return {
-    async insert(session: CheckoutSession, tx: Db = db): Promise<CheckoutSession> {
-      const row = await tx.checkoutSession.create({ data: { ...session, amountKg: session.amountKg.toFixed() } });
-      return toSession(row);
+    /**
+     * Inserts a new session and what goes with it in one statement (one round trip, atomic):
+     * `guard`, when given, runs first as a CTE and the session is inserted only if it returns a
+     * row; `then(source)` gives statements run for the inserted row (its events), reading the
+     * CTE named `source`. Returns whether the session was inserted.
+     */
+    async insertWith(
+      session: CheckoutSession,
+      then: (source: string) => Prisma.Sql[],
+      guard?: Prisma.Sql,
+    ): Promise<boolean> {
+      const s = session;
+      const values = Prisma.sql`${s.id}::text, ${s.accountId}::text, ${s.subaccountId}::text, ${s.portfolioId}::text,
+        ${s.amountKg.toFixed()}::numeric, ${s.priceUsdCents}::int, ${s.currency}::text, ${s.successUrl}::text,
+        ${s.cancelUrl}::text, ${s.description}::text, ${s.notificationUrl}::text, ${s.state}::text,
+        ${s.createdAt}::timestamptz, ${s.expiresAt}::timestamptz, ${s.completedAt}::timestamptz, ${s.api}::text`;
+      const followers = then("inserted").map(
+        (statement, i) => Prisma.sql`, ${Prisma.raw(`then_${i}`)} AS (${statement})`,
+      );
+      const statement = Prisma.sql`
+        WITH guard AS (${guard ?? Prisma.sql`SELECT 1`}),
+        inserted AS (
+          INSERT INTO checkout_sessions (${Prisma.raw(SESSION_COLUMNS)})
+          SELECT ${values} WHERE EXISTS (SELECT 1 FROM guard)
+          RETURNING id
+        )${Prisma.join(followers, "")}
+        SELECT count(*)::int AS inserted FROM inserted`;
+      const [row] = await sql.query<{ inserted: number }>(statement);
+      return row?.inserted === 1;
     },
     /** Tenant-checked lookup: the session only if it belongs to the account. */
-    async findForAccount(accountId: string, id: string, tx: Db = db): Promise<CheckoutSession | null> {
-      const row = await tx.checkoutSession.findFirst({ where: { id, accountId } });
-      return row ? toSession(row) : null;
+    async findForAccount(accountId: string, id: string, tx?: Db): Promise<CheckoutSession | null> {
+      if (tx) {
+        const row = await tx.checkoutSession.findFirst({ where: { id, accountId } });
+        return row ? toSession(row) : null;
+      }
+      const [row] = await sql.query<SessionRow>({
+        text: `SELECT ${SESSION_COLUMNS} FROM checkout_sessions WHERE id = $1 AND account_id = $2`,
+        values: [id, accountId],
+      });
+      return row ? fromRow(row) : null;
     },
     /** The session and who sells it, for the public hosted page (no tenant: the id is the capability). */
     async findWithMerchant(id: string, tx: Db = db): Promise<{ session: CheckoutSession; merchant: Merchant } | null> {

@@ -1,5 +1,12 @@
-import type { Db, Transactor, WithinTransaction } from "../../db/database.js";
-import { invalidParameter, invalidParameters, invalidState, notFound, type FieldErrors } from "../errors.js";
+import type { Db, Transactor, WithinWrite } from "../../db/database.js";
+import {
+  idempotencyConcurrentRequests,
+  invalidParameter,
+  invalidParameters,
+  invalidState,
+  notFound,
+  type FieldErrors,
+} from "../errors.js";
 import type { EventsRepository } from "../events/events.repository.js";
 import { newId } from "../ids.js";
 import {
@@ -60,7 +67,7 @@ const eventSnapshot = (s: CheckoutSession) => ({
 
 export function createCheckoutSessionsService(deps: {
   sessions: CheckoutSessionsRepository;
-  events: Pick<EventsRepository, "record">;
+  events: Pick<EventsRepository, "record" | "insertAfter">;
   portfolios: Pick<PortfoliosService, "resolveFor">;
   orders: Pick<OrdersService, "placeForSession">;
   payments: PaymentsRepository;
@@ -72,17 +79,18 @@ export function createCheckoutSessionsService(deps: {
 }) {
   const { sessions, events, portfolios, orders, payments, paymentProvider, transaction, clock } = deps;
 
+  const sessionEvent = (session: CheckoutSession, type: string) => ({
+    accountId: session.accountId,
+    type,
+    subjectType: "checkout_session",
+    subjectId: session.id,
+    data: eventSnapshot(session),
+  });
   const recordEvent = (session: CheckoutSession, type: string, tx: Db) =>
-    events.record(
-      {
-        accountId: session.accountId,
-        type,
-        subjectType: "checkout_session",
-        subjectId: session.id,
-        data: eventSnapshot(session),
-      },
-      tx,
-    );
+    events.record(sessionEvent(session, type), tx);
+
+  /** How many times create() makes its statement when what stood in its way (an abandoned key) is cleared. */
+  const CREATE_ATTEMPTS = 2;
 
   /** Rules every API shares, whatever its wire format already checked. */
   function validate(input: NewCheckoutSession) {
@@ -106,10 +114,14 @@ export function createCheckoutSessionsService(deps: {
   }
 
   return {
+    /**
+     * Creates a session and records its checkout_session.created event, with `within` (the
+     * idempotent response) when given, in one statement: one round trip, all or nothing.
+     */
     async create(
       scope: Scope,
       input: NewCheckoutSession,
-      within?: WithinTransaction<CheckoutSession>,
+      within?: WithinWrite<CheckoutSession>,
     ): Promise<CheckoutSession> {
       validate(input);
       const portfolio = await portfolios.resolveFor(scope, input.portfolioId);
@@ -145,12 +157,16 @@ export function createCheckoutSessionsService(deps: {
         completedAt: null,
         api: input.api ?? "cnaught",
       };
-      return transaction(async (tx) => {
-        const created = await sessions.insert(session, tx);
-        await recordEvent(created, CHECKOUT_SESSION_EVENTS.created, tx);
-        await within?.(tx, created);
-        return created;
-      });
+      const created = (source: string) => [
+        events.insertAfter(source, sessionEvent(session, CHECKOUT_SESSION_EVENTS.created)),
+      ];
+      for (let attempt = 0; attempt < CREATE_ATTEMPTS; attempt++) {
+        const guard = within?.statement(session);
+        if (await sessions.insertWith(session, created, guard?.sql)) return session;
+        if (!guard) throw new Error(`checkout session ${session.id} was not inserted`);
+        await guard.refused(); // throws why, or returns when the way is clear
+      }
+      throw idempotencyConcurrentRequests();
     },
 
     /** The session (as a reader sees it now) and who sells it, for the public hosted page. */

@@ -1,4 +1,4 @@
-import type { Db } from "../../db/database.js";
+import { type Db, Prisma } from "../../db/database.js";
 import { newId } from "../ids.js";
 
 export interface NewEvent {
@@ -19,6 +19,17 @@ export function createEventsRepository(db: Db) {
       const id = newId.event();
       await tx.event.create({ data: { id, ...event, data: event.data as object } });
       return id;
+    },
+    /**
+     * The event as part of a write made in one statement: an INSERT that records it once for each
+     * row the CTE `source` returns (none when the write did not happen).
+     */
+    insertAfter(source: string, event: NewEvent): Prisma.Sql {
+      return Prisma.sql`
+        INSERT INTO events (id, account_id, type, subject_type, subject_id, data)
+        SELECT ${newId.event()}::text, ${event.accountId}::text, ${event.type}::text, ${event.subjectType}::text,
+          ${event.subjectId}::text, ${JSON.stringify(event.data)}::jsonb
+        FROM ${Prisma.raw(source)}`;
     },
     async listForSubject(subjectType: string, subjectId: string, tx: Db = db) {
       return tx.event.findMany({ where: { subjectType, subjectId }, orderBy: { createdAt: "asc" } });

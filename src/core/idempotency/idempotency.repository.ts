@@ -84,18 +84,40 @@ export function createIdempotencyRepository(db: Db) {
       return count > 0;
     },
 
-    /** in_flight -> complete with the response; false when the row `id` is no longer in flight. */
-    async complete(id: string, response: StoredResponse, tx: Db = db): Promise<boolean> {
-      const { count } = await tx.idempotencyKey.updateMany({
-        where: { id, state: "in_flight" },
-        data: {
-          state: "complete",
-          lockedUntil: null,
-          responseStatus: response.status,
-          responseHeaders: response.headers,
-          responseBody: response.body,
-        },
-      });
+    /**
+     * in_flight -> complete with the response, as SQL for a write's own statement: returns the
+     * row's id, or no row when `id` is no longer in flight (taken over by a retry).
+     */
+    completeStatement: (id: string, response: StoredResponse) => Prisma.sql`
+      UPDATE idempotency_keys
+      SET state = 'complete', locked_until = NULL, response_status = ${response.status},
+        response_headers = ${JSON.stringify(response.headers)}::jsonb, response_body = ${response.body}
+      WHERE id = ${id} AND state = 'in_flight'
+      RETURNING id`,
+
+    /**
+     * The key, recorded complete with the response, unless it exists: SQL for the write's own
+     * statement when the key is claimed by the write itself (no in-flight phase). Returns the
+     * row's id, or no row when the key was already there (the unique index decides; a concurrent
+     * claimant is waited for).
+     */
+    insertCompleteStatement: (claim: NewClaim, response: StoredResponse) => Prisma.sql`
+      INSERT INTO idempotency_keys (id, account_id, scope, api, key, request_hash, state, locked_until,
+        response_status, response_headers, response_body, created_at, expires_at)
+      VALUES (${claim.id}, ${claim.accountId}, ${claim.scope}, ${claim.api}, ${claim.key}, ${claim.requestHash},
+        'complete', NULL, ${response.status}, ${JSON.stringify(response.headers)}::jsonb, ${response.body},
+        ${claim.createdAt}::timestamptz, ${claim.expiresAt}::timestamptz)
+      ON CONFLICT (account_id, api, scope, key) DO NOTHING
+      RETURNING id`,
+
+    /** Runs a statement above on its own or in `tx`; whether it returned its row. */
+    async run(statement: Prisma.Sql, tx: Db = db): Promise<boolean> {
+      return (await tx.$queryRaw<{ id: string }[]>(statement)).length > 0;
+    },
+
+    /** Deletes the row `seen` if it is still exactly what the caller saw (an abandoned key, in the way). */
+    async deleteIfUnchanged(seen: Pick<IdempotencyRecord, "id" | "state">, tx: Db = db): Promise<boolean> {
+      const { count } = await tx.idempotencyKey.deleteMany({ where: { id: seen.id, state: seen.state } });
       return count > 0;
     },
 

@@ -64,6 +64,25 @@ export function createIdempotencyService(deps: {
     record.expiresAt <= now ||
     (record.state === "in_flight" && (record.lockedUntil === null || record.lockedUntil <= now));
 
+  /**
+   * What an existing row means for a request bringing `claim`: the key is free after all (it was
+   * abandoned and is now deleted, or another request changed it: look again), or its stored
+   * response is to be replayed; or it throws idempotency_changed_payload (another request's
+   * key) or idempotency_concurrent_requests (its request is still running).
+   */
+  async function judge(
+    existing: IdempotencyRecord | null,
+    claim: IdempotencyClaim,
+    now: Date,
+    takeOver: (existing: IdempotencyRecord) => Promise<boolean>,
+  ): Promise<{ kind: "free" } | { kind: "replay"; response: StoredResponse } | { kind: "taken" }> {
+    if (!existing) return { kind: "free" }; // released between our statements: look again
+    if (isAbandoned(existing, now)) return (await takeOver(existing)) ? { kind: "taken" } : { kind: "free" };
+    if (existing.requestHash !== claim.requestHash) throw idempotencyChangedPayload();
+    if (existing.state === "complete" && existing.response) return { kind: "replay", response: existing.response };
+    throw idempotencyConcurrentRequests();
+  }
+
   return {
     /**
      * Claims `claim.key` for this request, or says why not. Throws idempotency_changed_payload
@@ -75,16 +94,9 @@ export function createIdempotencyService(deps: {
         const now = clock();
         const fresh = newClaim(claim, now);
         if (await keys.insertIfAbsent(fresh)) return proceed(fresh);
-
-        const existing = await keys.find(claim);
-        if (!existing) continue; // released between the insert and the read: try the insert again
-        if (isAbandoned(existing, now)) {
-          if (await keys.replace(existing, fresh)) return proceed(fresh);
-          continue; // another request changed it first: look again
-        }
-        if (existing.requestHash !== claim.requestHash) throw idempotencyChangedPayload();
-        if (existing.state === "complete" && existing.response) return { kind: "replay", response: existing.response };
-        throw idempotencyConcurrentRequests();
+        const verdict = await judge(await keys.find(claim), claim, now, (existing) => keys.replace(existing, fresh));
+        if (verdict.kind === "taken") return proceed(fresh);
+        if (verdict.kind === "replay") return verdict;
       }
       // The key kept changing between our statements: other requests are racing for it.
       throw idempotencyConcurrentRequests();
@@ -98,7 +110,46 @@ export function createIdempotencyService(deps: {
      * back, and only the retry's result stands.
      */
     async complete(record: IdempotencyRecord, response: StoredResponse, tx?: Db): Promise<void> {
-      if (!(await keys.complete(record.id, response, tx))) throw idempotencyConcurrentRequests();
+      if (!(await keys.run(keys.completeStatement(record.id, response), tx))) throw idempotencyConcurrentRequests();
+    },
+
+    /** complete() as SQL for a write made in one statement (see WithinWrite). */
+    completion(record: IdempotencyRecord, response: StoredResponse) {
+      return {
+        sql: keys.completeStatement(record.id, response),
+        refused: async (): Promise<never> => {
+          throw idempotencyConcurrentRequests();
+        },
+      };
+    },
+
+    /**
+     * The other way to use a key, for writes made in one statement: no claim beforehand; the
+     * write itself records the key, complete with its response, unless the key exists (see
+     * WithinWrite). Concurrent requests with one key are ordered by the unique index: the second
+     * waits for the first to commit and then finds its response. `refused` then says what the
+     * key holds: it replays (returns the stored response), throws changed_payload or
+     * concurrent_requests, or returns "retry" when the row in the way was abandoned and is gone.
+     */
+    claimWithWrite(claim: IdempotencyClaim, response: StoredResponse) {
+      const sql = keys.insertCompleteStatement(newClaim(claim, clock()), response);
+      return {
+        sql,
+        /** Runs the statement on its own (or in `tx`): whether it recorded the key. */
+        run: (tx?: Db) => keys.run(sql, tx),
+        refused: async (): Promise<"retry" | { kind: "replay"; response: StoredResponse }> => {
+          const verdict = await judge(await keys.find(claim), claim, clock(), (existing) =>
+            keys.deleteIfUnchanged(existing),
+          );
+          return verdict.kind === "replay" ? verdict : "retry";
+        },
+      };
+    },
+
+    /** The stored response for a request that brings `claim` again, if there is one (else null). */
+    async replayFor(claim: IdempotencyClaim): Promise<StoredResponse | null> {
+      const verdict = await judge(await keys.find(claim), claim, clock(), async () => false);
+      return verdict.kind === "replay" ? verdict.response : null;
     },
 
     /**

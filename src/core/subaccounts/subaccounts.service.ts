@@ -1,4 +1,4 @@
-import type { Transactor, WithinTransaction } from "../../db/database.js";
+import type { Transactor, WithinWrite } from "../../db/database.js";
 import { invalidParameter, invalidSubaccount, notFound } from "../errors.js";
 import { newId } from "../ids.js";
 import type { PortfoliosRepository } from "../portfolios/portfolios.repository.js";
@@ -33,15 +33,11 @@ export function createSubaccountsService(deps: {
     },
 
     /** `within` runs in the creating transaction (an adapter storing its idempotent response). */
-    async create(
-      accountId: string,
-      fields: SubaccountFields,
-      within?: WithinTransaction<Subaccount>,
-    ): Promise<Subaccount> {
+    async create(accountId: string, fields: SubaccountFields, within?: WithinWrite<Subaccount>): Promise<Subaccount> {
       await checkPortfolio(fields);
       return transaction(async (tx) => {
         const created = await subaccounts.create({ id: newId.subaccount(), accountId, ...fields }, tx);
-        await within?.(tx, created);
+        await within?.inTransaction(tx, created);
         return created;
       });
     },
@@ -58,13 +54,13 @@ export function createSubaccountsService(deps: {
       accountId: string,
       id: string,
       fields: SubaccountFields,
-      within?: WithinTransaction<Subaccount>,
+      within?: WithinWrite<Subaccount>,
     ): Promise<Subaccount> {
       await checkPortfolio(fields);
       return transaction(async (tx) => {
         const updated = await subaccounts.update(accountId, id, fields, tx);
         if (!updated) throw notFound("subaccount", id);
-        await within?.(tx, updated);
+        await within?.inTransaction(tx, updated);
         return updated;
       });
     },
