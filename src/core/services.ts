@@ -44,7 +44,7 @@ export function createServices(db: Database, clock: Clock, adapters: CoreAdapter
   const repos = {
     accounts: createAccountsRepository(db.prisma),
     apiKeys: createApiKeysRepository(db.prisma, db.sql),
-    portfolios: createPortfoliosRepository(db.prisma),
+    portfolios: createPortfoliosRepository(db.prisma, db.sql),
     subaccounts: createSubaccountsRepository(db.prisma),
     sessions: createCheckoutSessionsRepository(db.prisma, db.sql),
     events: createEventsRepository(db.prisma),
@@ -54,12 +54,7 @@ export function createServices(db: Database, clock: Clock, adapters: CoreAdapter
     settings: createSettingsRepository(db.prisma),
     idempotency: createIdempotencyRepository(db.prisma),
   };
-  const portfolios = createPortfoliosService({
-    portfolios: repos.portfolios,
-    accounts: repos.accounts,
-    subaccounts: repos.subaccounts,
-    transaction,
-  });
+  const portfolios = createPortfoliosService({ portfolios: repos.portfolios, transaction });
   const orders = createOrdersService({
     orders: repos.orders,
     events: repos.events,

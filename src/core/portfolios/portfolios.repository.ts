@@ -1,4 +1,4 @@
-import type { Db } from "../../db/database.js";
+import type { Db, Sql } from "../../db/database.js";
 import { Decimal } from "../money.js";
 
 export interface CategoryAllocation {
@@ -28,7 +28,55 @@ const toPortfolio = (row: Row): Portfolio => ({
   categoryAllocations: row.categoryAllocations as unknown as CategoryAllocation[],
 });
 
-export function createPortfoliosRepository(db: Db) {
+/** A portfolio row as the driver returns it (see Sql). */
+interface PortfolioRow {
+  id: string;
+  name: string;
+  summary: string | null;
+  description: string | null;
+  primary_image_url: string | null;
+  checkout_price_per_kg_usd_cents: string;
+  api_price_per_kg_usd_cents: string;
+  category_allocations: CategoryAllocation[];
+  is_default: boolean;
+  created_at: Date;
+}
+
+const fromRow = (row: PortfolioRow): Portfolio => ({
+  id: row.id,
+  name: row.name,
+  summary: row.summary,
+  description: row.description,
+  primaryImageUrl: row.primary_image_url,
+  checkoutPricePerKgUsdCents: new Decimal(row.checkout_price_per_kg_usd_cents),
+  apiPricePerKgUsdCents: new Decimal(row.api_price_per_kg_usd_cents),
+  categoryAllocations: row.category_allocations,
+  isDefault: row.is_default,
+  createdAt: row.created_at,
+});
+
+const COLUMNS = (alias: string) =>
+  ["id", "name", "summary", "description", "primary_image_url", "checkout_price_per_kg_usd_cents"]
+    .concat(["api_price_per_kg_usd_cents", "category_allocations", "is_default", "created_at"])
+    .map((c) => `${alias}.${c}`)
+    .join(", ");
+
+/**
+ * The default portfolio for a purchase by the account (and subaccount, or NULL), in one
+ * statement: the first that exists of the subaccount's default, the account's default and the
+ * installation's (oldest) default.
+ */
+const DEFAULT_FOR_SCOPE = `
+  SELECT ${COLUMNS("p")} FROM (
+    SELECT 1 AS rank, default_portfolio_id AS id FROM subaccounts WHERE id = $2 AND account_id = $1
+    UNION ALL SELECT 2, default_portfolio_id FROM accounts WHERE id = $1
+    UNION ALL (SELECT 3, id FROM portfolios WHERE is_default ORDER BY created_at LIMIT 1)
+  ) candidate
+  JOIN portfolios p ON p.id = candidate.id
+  ORDER BY candidate.rank
+  LIMIT 1`;
+
+export function createPortfoliosRepository(db: Db, sql: Sql) {
   return {
     async create(
       data: Omit<Portfolio, "createdAt" | "categoryAllocations"> & { categoryAllocations?: CategoryAllocation[] },
@@ -44,9 +92,21 @@ export function createPortfoliosRepository(db: Db) {
       });
       return toPortfolio(row);
     },
-    async findById(id: string, tx: Db = db) {
-      const row = await tx.portfolio.findUnique({ where: { id } });
-      return row ? toPortfolio(row) : null;
+    async findById(id: string, tx?: Db) {
+      if (tx) {
+        const row = await tx.portfolio.findUnique({ where: { id } });
+        return row ? toPortfolio(row) : null;
+      }
+      const [row] = await sql.query<PortfolioRow>({
+        text: `SELECT ${COLUMNS("p")} FROM portfolios p WHERE p.id = $1`,
+        values: [id],
+      });
+      return row ? fromRow(row) : null;
+    },
+    /** See DEFAULT_FOR_SCOPE: the portfolio a purchase without a portfolio_id is priced from, or null. */
+    async findDefaultFor(accountId: string, subaccountId: string | null): Promise<Portfolio | null> {
+      const [row] = await sql.query<PortfolioRow>({ text: DEFAULT_FOR_SCOPE, values: [accountId, subaccountId] });
+      return row ? fromRow(row) : null;
     },
     async findDefault(tx: Db = db) {
       const row = await tx.portfolio.findFirst({ where: { isDefault: true }, orderBy: { createdAt: "asc" } });

@@ -2,9 +2,7 @@ import { type Db, isUniqueViolation, type Transactor } from "../../db/database.j
 import { conflict, notFound, invalidParameter, invalidParameters, type FieldErrors } from "../errors.js";
 import { newId } from "../ids.js";
 import { amountKgProblem, type Decimal, priceInCents } from "../money.js";
-import type { AccountsRepository } from "../accounts/accounts.repository.js";
 import type { Scope } from "../scope.js";
-import type { SubaccountsRepository } from "../subaccounts/subaccounts.repository.js";
 import type { Portfolio, PortfoliosRepository } from "./portfolios.repository.js";
 
 export type PriceSource = "checkout" | "api";
@@ -28,13 +26,8 @@ const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 export const unitPrice = (portfolio: Portfolio, source: PriceSource) =>
   source === "checkout" ? portfolio.checkoutPricePerKgUsdCents : portfolio.apiPricePerKgUsdCents;
 
-export function createPortfoliosService(deps: {
-  portfolios: PortfoliosRepository;
-  accounts: Pick<AccountsRepository, "findById">;
-  subaccounts: Pick<SubaccountsRepository, "find">;
-  transaction: Transactor;
-}) {
-  const { portfolios, accounts, subaccounts, transaction } = deps;
+export function createPortfoliosService(deps: { portfolios: PortfoliosRepository; transaction: Transactor }) {
+  const { portfolios, transaction } = deps;
 
   /**
    * The portfolio a purchase in `scope` is priced from: the one asked for, else the first
@@ -46,17 +39,9 @@ export function createPortfoliosService(deps: {
       if (!portfolio) throw invalidParameter("portfolio_id", `Portfolio '${requestedId}' does not exist`);
       return portfolio;
     }
-    const [subaccount, account] = await Promise.all([
-      scope.subaccountId ? subaccounts.find(scope.accountId, scope.subaccountId) : null,
-      accounts.findById(scope.accountId),
-    ]);
-    for (const id of [subaccount?.defaultPortfolioId, account?.defaultPortfolioId]) {
-      const portfolio = id ? await portfolios.findById(id) : null;
-      if (portfolio) return portfolio;
-    }
-    const fallback = await portfolios.findDefault();
-    if (!fallback) throw invalidParameter("portfolio_id", "No portfolio given and no default portfolio is configured");
-    return fallback;
+    const portfolio = await portfolios.findDefaultFor(scope.accountId, scope.subaccountId);
+    if (!portfolio) throw invalidParameter("portfolio_id", "No portfolio given and no default portfolio is configured");
+    return portfolio;
   }
 
   return {
