@@ -41,8 +41,8 @@ afterAll(cleanUp);
 // ---------------------------------------------------------------------------------------------
 // Processes
 
-/** A clean environment at LOG_LEVEL info: the assertions read the request log lines. */
-const serverEnv = (extra: Record<string, string>) => cleanEnv({ LOG_LEVEL: "info", ...extra });
+/** A clean environment at LOG_LEVEL debug: the assertions read the request log lines (incoming ones are debug). */
+const serverEnv = (extra: Record<string, string>) => cleanEnv({ LOG_LEVEL: "debug", ...extra });
 
 /** A server on two fresh loopback ports (PORT and ADMIN_PORT), not yet waited for. */
 async function startOnFreePorts(extra: Record<string, string>): Promise<Server> {
@@ -165,8 +165,12 @@ describe("the server process on the embedded store (PGlite)", () => {
     expect(completed.res.statusCode).toBe(200);
     expect(completed.level).toBe(30);
     expect(typeof completed.time).toBe("number");
+    expect(completed.req).toMatchObject({ method: "GET", url: "/v1/portfolios" });
+    expect(completed.responseTime).toBeGreaterThan(0);
+    // One info line per request; the incoming one is debug.
     const incoming = logLines(first).find((l) => l.reqId === requestId && l.msg === "incoming request");
-    expect(incoming?.req).toMatchObject({ method: "GET", url: "/v1/portfolios" });
+    expect(incoming).toMatchObject({ level: 20, req: { method: "GET", url: "/v1/portfolios" } });
+    expect(logLines(first).filter((l) => l.reqId === requestId && l.level >= 30)).toHaveLength(1);
     // Only the demo banner, printed before the first log line, is not JSON.
     const lines = first.stdout.split("\n").filter((l) => l !== "");
     const firstJson = lines.findIndex((l) => l.startsWith("{"));
@@ -235,7 +239,7 @@ describe("the server process on the embedded store (PGlite)", () => {
 
     // They went through the admin API (the server owns the store; the CLI could not open it).
     const adminCalls = logLines(first)
-      .filter((l) => l.msg === "incoming request" && String(l.req?.url).startsWith("/admin/operations/"))
+      .filter((l) => l.msg === "request completed" && String(l.req?.url).startsWith("/admin/operations/"))
       .map((l) => l.req.url);
     expect(adminCalls).toEqual(
       expect.arrayContaining([
