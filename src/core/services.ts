@@ -54,7 +54,12 @@ export function createServices(db: Database, clock: Clock, adapters: CoreAdapter
     settings: createSettingsRepository(db.prisma),
     idempotency: createIdempotencyRepository(db.prisma),
   };
-  const portfolios = createPortfoliosService({ portfolios: repos.portfolios, transaction });
+  const portfolios = createPortfoliosService({
+    portfolios: repos.portfolios,
+    transaction,
+    changes: db.changes,
+    clock: () => clock(),
+  });
   const orders = createOrdersService({
     orders: repos.orders,
     events: repos.events,

@@ -171,7 +171,7 @@ export function createApiKeysService(deps: {
       const matches = sameDigest(Buffer.from(hash, "hex"), key?.secretHash);
       if (!key || !matches || key.revokedAt) return null;
       const { revokedAt: _, ...valid } = key;
-      cache.put(valid, ticket);
+      cache.put(hash, valid, ticket);
       recordUse(valid, onBackgroundError);
       return { accountId: key.accountId, keyId: key.id };
     },

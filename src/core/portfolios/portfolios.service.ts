@@ -1,7 +1,8 @@
-import { type Db, isUniqueViolation, type Transactor } from "../../db/database.js";
+import { type ChangeFeed, type Db, isUniqueViolation, type Transactor } from "../../db/database.js";
 import { conflict, notFound, invalidParameter, invalidParameters, type FieldErrors } from "../errors.js";
 import { newId } from "../ids.js";
 import { amountKgProblem, type Decimal, priceInCents } from "../money.js";
+import { createNotifiedCache } from "../notified-cache.js";
 import type { Scope } from "../scope.js";
 import type { Portfolio, PortfoliosRepository } from "./portfolios.repository.js";
 
@@ -26,8 +27,40 @@ const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 export const unitPrice = (portfolio: Portfolio, source: PriceSource) =>
   source === "checkout" ? portfolio.checkoutPricePerKgUsdCents : portfolio.apiPricePerKgUsdCents;
 
-export function createPortfoliosService(deps: { portfolios: PortfoliosRepository; transaction: Transactor }) {
+/** The NOTIFY channel of every change to portfolios, accounts and subaccounts (a trigger's; see the migration). */
+export const CATALOG_CHANGES_CHANNEL = "kassa_catalog";
+
+export function createPortfoliosService(deps: {
+  portfolios: PortfoliosRepository;
+  transaction: Transactor;
+  /** Changes made by any instance, so the portfolio a purchase is priced from can be remembered. */
+  changes?: ChangeFeed;
+  clock?: () => Date;
+}) {
   const { portfolios, transaction } = deps;
+  const clock = deps.clock ?? (() => new Date());
+  /**
+   * Which portfolio prices a purchase, by what was asked: a portfolio id, or a scope's default.
+   * Forgotten whole on any change to portfolios, accounts or subaccounts (a trigger NOTIFYs).
+   */
+  const resolved = createNotifiedCache<Portfolio>({
+    changes: deps.changes,
+    channel: CATALOG_CHANGES_CHANNEL,
+    now: () => clock().getTime(),
+    ttlMs: 60_000,
+    maxEntries: 10_000,
+    forgetAllOnChange: true,
+  });
+
+  /** `find()`, remembered under `key` when it finds something. */
+  async function remembered(key: string, find: () => Promise<Portfolio | null>): Promise<Portfolio | null> {
+    const cached = resolved.get(key);
+    if (cached) return cached;
+    const ticket = resolved.ticket();
+    const found = await find();
+    if (found) resolved.put(key, found, ticket);
+    return found;
+  }
 
   /**
    * The portfolio a purchase in `scope` is priced from: the one asked for, else the first
@@ -35,11 +68,13 @@ export function createPortfoliosService(deps: { portfolios: PortfoliosRepository
    */
   async function resolveFor(scope: Scope, requestedId: string | null | undefined): Promise<Portfolio> {
     if (requestedId) {
-      const portfolio = await portfolios.findById(requestedId);
+      const portfolio = await remembered(`id:${requestedId}`, () => portfolios.findById(requestedId));
       if (!portfolio) throw invalidParameter("portfolio_id", `Portfolio '${requestedId}' does not exist`);
       return portfolio;
     }
-    const portfolio = await portfolios.findDefaultFor(scope.accountId, scope.subaccountId);
+    const portfolio = await remembered(`scope:${scope.accountId}:${scope.subaccountId ?? ""}`, () =>
+      portfolios.findDefaultFor(scope.accountId, scope.subaccountId),
+    );
     if (!portfolio) throw invalidParameter("portfolio_id", "No portfolio given and no default portfolio is configured");
     return portfolio;
   }
