@@ -235,11 +235,13 @@ export interface Server extends Proc {
 /**
  * `node --import tsx src/server.ts` with exactly `env` (which sets PORT). The URLs are loopback
  * ones; the admin one follows the server's own default (PORT + 1) when ADMIN_PORT is unset.
+ * With `group`, it leads a process group of its own, so `kill` takes down what it started too
+ * (tsx's esbuild service): a `kill -9` of the whole server, as a crash test wants it.
  */
-export function startServer(env: NodeJS.ProcessEnv): Server {
+export function startServer(env: NodeJS.ProcessEnv, { group = false } = {}): Server {
   const port = Number(env.PORT);
   const adminPort = env.ADMIN_PORT ? Number(env.ADMIN_PORT) : port + 1;
-  const proc = launch(process.execPath, SERVER_ARGS, env);
+  const proc = launch(process.execPath, SERVER_ARGS, env, { group });
   return Object.assign(proc, { url: `http://127.0.0.1:${port}`, adminUrl: `http://127.0.0.1:${adminPort}`, env });
 }
 
