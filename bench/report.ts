@@ -1,0 +1,192 @@
+/** The bench's results: their JSON shape, the targets, the printed tables and the result files. */
+import { mkdirSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import type { Machine } from "./machine.js";
+import { type Figures, SCENARIO_LABELS, SCENARIOS, type ScenarioName } from "./scenarios.js";
+
+export interface Settings {
+  connections: number;
+  durationS: number;
+  warmupS: number;
+  seedSessions: number;
+  databasePoolSize: number;
+}
+
+interface Common {
+  startedAt: string;
+  finishedAt: string;
+  revision: { commit: string | null; srcDirty: boolean | null };
+  machine: Machine;
+  settings: Settings;
+  /** 1-minute load average at the start and the end (the bench's own load included): other work skews the figures. */
+  loadAverage: { start: number; end: number };
+}
+
+export interface ScenarioResult {
+  description: string;
+  kassa: Figures;
+  reference: Figures;
+  /** Kassa's figure divided by the reference's (null when the reference's is 0). */
+  ratio: { rps: number | null; p99: number | null };
+}
+
+export interface TargetCheck {
+  name: string;
+  /** The measured value, in the unit of `threshold`. */
+  value: number | null;
+  threshold: string;
+  pass: boolean;
+}
+
+export interface CompareReport extends Common {
+  kind: "compare";
+  scenarios: Record<ScenarioName, ScenarioResult>;
+  targets: TargetCheck[];
+  /** Non-2xx answers and socket errors over all measured runs (must be 0). */
+  errors: number;
+}
+
+export interface RssSample {
+  atS: number;
+  rssMiB: number;
+}
+
+export interface SoakReport extends Common {
+  kind: "soak";
+  soak: {
+    scenario: "mixed";
+    figures: Figures;
+    /** Kassa's resident set size: after the warm-up, after the load, and the highest sample. */
+    rssMiB: { start: number | null; end: number | null; peak: number | null };
+    samples: RssSample[];
+  };
+  errors: number;
+}
+
+const ratio = (a: number, b: number) => (b > 0 ? Math.round((a / b) * 1000) / 1000 : null);
+
+export function scenarioResult(scenario: ScenarioName, kassa: Figures, reference: Figures): ScenarioResult {
+  return {
+    description: SCENARIO_LABELS[scenario],
+    kassa,
+    reference,
+    ratio: { rps: ratio(kassa.rps, reference.rps), p99: ratio(kassa.p99, reference.p99) },
+  };
+}
+
+/** The issue's targets: create rps >= 0.5x and GET rps >= 0.7x the reference, p99 < 25 ms everywhere. */
+export function checkTargets(scenarios: Record<ScenarioName, ScenarioResult>): TargetCheck[] {
+  const rpsTarget = (scenario: ScenarioName, min: number): TargetCheck => {
+    const value = scenarios[scenario].ratio.rps;
+    return {
+      name: `${scenario} rps vs reference`,
+      value,
+      threshold: `>= ${min}x`,
+      pass: value !== null && value >= min,
+    };
+  };
+  return [
+    rpsTarget("create", 0.5),
+    rpsTarget("get", 0.7),
+    ...SCENARIOS.map((scenario) => {
+      const value = scenarios[scenario].kassa.p99;
+      return { name: `${scenario} p99 (Kassa)`, value, threshold: "< 25 ms", pass: value < 25 };
+    }),
+  ];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Printing
+
+const fixed = (n: number | null, digits: number) => (n === null ? "n/a" : n.toFixed(digits));
+const ms = (n: number) => (Number.isInteger(n) ? String(n) : n.toFixed(1));
+
+function table(rows: string[][]): string {
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((row) => (row[i] ?? "").length))) ?? [];
+  return rows
+    .map((row) =>
+      row
+        .map((cell, i) => (i < 2 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0)))
+        .join("  ")
+        .trimEnd(),
+    )
+    .join("\n");
+}
+
+function figuresRow(scenario: string, server: string, f: Figures): string[] {
+  return [scenario, server, f.rps.toFixed(1), ms(f.p50), ms(f.p99), ms(f.max), String(f.errors)];
+}
+
+export function formatMachine(report: Pick<Common, "machine" | "revision">): string {
+  const m = report.machine;
+  const revision = report.revision.commit
+    ? `${report.revision.commit.slice(0, 12)}${report.revision.srcDirty ? " (src/ has uncommitted changes)" : ""}`
+    : "unknown";
+  return [
+    `Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB; Node ${m.node}; PostgreSQL ${m.postgres}; ${m.os}`,
+    `Kassa at ${revision}`,
+  ].join("\n");
+}
+
+function formatLoadAverage(report: Common): string {
+  const { start, end } = report.loadAverage;
+  return `Load average (1 min): ${start.toFixed(2)} at the start, ${end.toFixed(2)} at the end (the bench's own included)`;
+}
+
+export function formatCompare(report: CompareReport): string {
+  const s = report.settings;
+  const rows: string[][] = [["scenario", "server", "req/s", "p50 ms", "p99 ms", "max ms", "errors"]];
+  for (const scenario of SCENARIOS) {
+    const r = report.scenarios[scenario];
+    rows.push(figuresRow(scenario, "kassa", r.kassa));
+    rows.push(figuresRow("", "reference", r.reference));
+    rows.push(["", "kassa/reference", `${fixed(r.ratio.rps, 2)}x`, "", `${fixed(r.ratio.p99, 2)}x`, "", ""]);
+  }
+  const targets = report.targets.map(
+    (t) =>
+      `  ${t.pass ? "PASS" : "MISS"}  ${t.name.padEnd(28)} ${t.threshold.padEnd(9)} measured ${
+        t.threshold.endsWith("x") ? `${fixed(t.value, 2)}x` : `${t.value === null ? "n/a" : ms(t.value)} ms`
+      }`,
+  );
+  return [
+    formatMachine(report),
+    formatLoadAverage(report),
+    `Load: autocannon, ${s.connections} connections, ${s.durationS} s per scenario after a ${s.warmupS} s warm-up; ` +
+      `${s.seedSessions} pre-created sessions polled at random; pool ${s.databasePoolSize} connections`,
+    ...SCENARIOS.map((scenario) => `  ${scenario.padEnd(7)} ${SCENARIO_LABELS[scenario]}`),
+    "",
+    table(rows),
+    "",
+    "Targets",
+    ...targets,
+  ].join("\n");
+}
+
+export function formatSoak(report: SoakReport): string {
+  const { figures: f, rssMiB, samples } = report.soak;
+  const mib = (n: number | null) => (n === null ? "n/a" : `${n.toFixed(1)} MiB`);
+  return [
+    formatMachine(report),
+    formatLoadAverage(report),
+    `Soak: Kassa only, mixed load (${SCENARIO_LABELS.mixed}), ${report.settings.connections} connections, ` +
+      `${report.settings.durationS} s after a ${report.settings.warmupS} s warm-up`,
+    "",
+    table([["scenario", "server", "req/s", "p50 ms", "p99 ms", "max ms", "errors"], figuresRow("mixed", "kassa", f)]),
+    "",
+    `RSS (VmRSS of the Kassa process, sampled every 5 s; ${samples.length} samples): ` +
+      `start ${mib(rssMiB.start)}, end ${mib(rssMiB.end)}, peak ${mib(rssMiB.peak)}`,
+  ].join("\n");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Files
+
+/** `<stamp>[-soak].json` and `latest[-soak].json` in `dir`, pretty-printed for diffs. Answers the paths. */
+export function writeResults(dir: string, stamp: string, report: CompareReport | SoakReport): string[] {
+  mkdirSync(dir, { recursive: true });
+  const suffix = report.kind === "soak" ? "-soak" : "";
+  const text = `${JSON.stringify(report, null, 2)}\n`;
+  const files = [path.join(dir, `${stamp}${suffix}.json`), path.join(dir, `latest${suffix}.json`)];
+  for (const file of files) writeFileSync(file, text);
+  return files;
+}

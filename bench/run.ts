@@ -1,0 +1,309 @@
+/**
+ * `npm run bench`: Kassa against a minimal reference server, on a fresh PostgreSQL database.
+ *
+ *   npm run bench                          create, get and mixed on both servers; table + JSON
+ *   npm run bench -- --duration 20 --warmup 5 --connections 32 --sessions 5000
+ *   npm run bench -- --soak 300            mixed load on Kassa only for 300 s, with its RSS
+ *   npm run bench -- --skip-build          reuse dist/ as it is
+ *   npm run bench -- --keep-logs           keep the servers' request logs in bench/results/.logs
+ *
+ * Exits non-zero only when something broke (a non-2xx answer, a socket error, a crash); missed
+ * targets are reported, not failed. See bench/README.md.
+ */
+import { fork } from "node:child_process";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { createBenchDatabase, DEFAULT_DATABASE_URL } from "./database.js";
+import { describeMachine, describeRevision, rssKiB } from "./machine.js";
+import {
+  type CompareReport,
+  checkTargets,
+  formatCompare,
+  formatMachine,
+  formatSoak,
+  type RssSample,
+  type ScenarioResult,
+  type SoakReport,
+  scenarioResult,
+  type Settings,
+  writeResults,
+} from "./report.js";
+import {
+  type Figures,
+  type LoadJob,
+  type LoadMessage,
+  SCENARIOS,
+  type ScenarioName,
+  type Target,
+} from "./scenarios.js";
+import {
+  buildKassa,
+  type LogOptions,
+  type ServerProcess,
+  setUpMerchant,
+  startKassa,
+  startReference,
+} from "./servers.js";
+
+const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
+const ROOT = path.resolve(BENCH_DIR, "..");
+const RESULTS_DIR = path.join(BENCH_DIR, "results");
+const LOG_DIR = path.join(RESULTS_DIR, ".logs");
+const RSS_SAMPLE_MS = 5_000;
+
+interface Options {
+  settings: Omit<Settings, "databasePoolSize">;
+  soakS: number | null;
+  skipBuild: boolean;
+  keepLogs: boolean;
+}
+
+function parseOptions(argv: string[]): Options {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      duration: { type: "string", default: "20" },
+      warmup: { type: "string", default: "5" },
+      connections: { type: "string", default: "32" },
+      sessions: { type: "string", default: "5000" },
+      soak: { type: "string" },
+      "skip-build": { type: "boolean", default: false },
+      "keep-logs": { type: "boolean", default: false },
+    },
+    strict: true,
+  });
+  const count = (name: string, text: string, min: number) => {
+    const n = Number(text);
+    if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be a whole number >= ${min} (got ${text})`);
+    return n;
+  };
+  const soakS = values.soak === undefined ? null : count("soak", values.soak, 1);
+  return {
+    settings: {
+      connections: count("connections", values.connections, 1),
+      durationS: soakS ?? count("duration", values.duration, 1),
+      warmupS: count("warmup", values.warmup, 0),
+      seedSessions: count("sessions", values.sessions, 1),
+    },
+    soakS,
+    skipBuild: values["skip-build"],
+    keepLogs: values["keep-logs"],
+  };
+}
+
+const loadAverage = () => Math.round((os.loadavg()[0] ?? 0) * 100) / 100;
+
+const say = (line: string) => process.stdout.write(`· ${line}\n`);
+
+function assertAlive(server: ServerProcess): void {
+  if (server.exited) {
+    throw new Error(`${server.name} exited during the run (${JSON.stringify(server.exited)}); see ${LOG_DIR}`);
+  }
+}
+
+/** Runs one job in a forked load.ts; `onMeasuring` fires when its warm-up is over. */
+function runLoad(
+  job: LoadJob,
+  onMeasuring?: () => void,
+): Promise<Extract<LoadMessage, { type: "figures" | "seeded" }>> {
+  return new Promise((resolve, reject) => {
+    const child = fork(path.join(BENCH_DIR, "load.ts"), [], {
+      cwd: ROOT,
+      execArgv: ["--import", "tsx"],
+      stdio: ["ignore", "inherit", "inherit", "ipc"],
+    });
+    let answer: Extract<LoadMessage, { type: "figures" | "seeded" }> | null = null;
+    let failure: string | null = null;
+    child.on("message", (message: LoadMessage) => {
+      if (message.type === "measuring") onMeasuring?.();
+      else if (message.type === "failed") failure = message.message;
+      else answer = message;
+    });
+    child.once("error", reject);
+    child.once("exit", (code, signal) => {
+      if (answer) resolve(answer);
+      else reject(new Error(`load generator failed: ${failure ?? `exit ${code ?? signal}`}`));
+    });
+    child.send(job);
+  });
+}
+
+async function seed(server: ServerProcess, target: Target, settings: Options["settings"]): Promise<string[]> {
+  say(`${server.name}: pre-creating ${settings.seedSessions} sessions through the API`);
+  const answer = await runLoad({
+    kind: "seed",
+    target,
+    count: settings.seedSessions,
+    connections: settings.connections,
+  });
+  assertAlive(server);
+  if (answer.type !== "seeded" || answer.figures.errors > 0 || answer.ids.length !== settings.seedSessions) {
+    const codes = JSON.stringify(answer.figures.statusCodes);
+    throw new Error(`${server.name}: pre-creating sessions failed (${answer.figures.errors} errors, status ${codes})`);
+  }
+  return answer.ids;
+}
+
+async function measure(
+  server: ServerProcess,
+  target: Target,
+  ids: string[],
+  scenario: ScenarioName,
+  settings: Options["settings"],
+  onMeasuring?: () => void,
+): Promise<Figures> {
+  say(`${server.name}: ${scenario}, ${settings.warmupS} s warm-up + ${settings.durationS} s`);
+  const answer = await runLoad(
+    {
+      kind: "run",
+      target,
+      scenario,
+      ids,
+      connections: settings.connections,
+      warmupS: settings.warmupS,
+      durationS: settings.durationS,
+    },
+    onMeasuring,
+  );
+  assertAlive(server);
+  const f = answer.figures;
+  say(`${server.name}: ${scenario}: ${f.rps.toFixed(1)} req/s, p99 ${f.p99} ms, ${f.errors} errors`);
+  return f;
+}
+
+async function main(): Promise<number> {
+  const options = parseOptions(process.argv.slice(2));
+  const startedAt = new Date();
+  const stamp = `${startedAt.toISOString().slice(0, 19).replaceAll(":", "-")}Z`;
+  const logs: LogOptions = { dir: LOG_DIR, keepStdout: options.keepLogs, stamp };
+  const running: ServerProcess[] = [];
+
+  const db = await createBenchDatabase(process.env.DATABASE_URL || DEFAULT_DATABASE_URL);
+  let cleaning: Promise<void> | null = null;
+  const cleanUp = () =>
+    (cleaning ??= (async () => {
+      await Promise.allSettled(running.map((server) => server.stop()));
+      await db.drop();
+    })());
+  process.once("SIGINT", () => {
+    void cleanUp().finally(() => process.exit(130));
+  });
+
+  try {
+    const loadAverageStart = loadAverage();
+    const common = {
+      revision: describeRevision(ROOT),
+      machine: describeMachine(db.serverVersion),
+    };
+    process.stdout.write(`${formatMachine(common)}\n`);
+    say(`database ${db.name}`);
+    if (!options.skipBuild) {
+      say("building Kassa (npm run build)");
+      buildKassa(ROOT);
+    }
+    say("starting Kassa (node dist/src/server.js)");
+    const kassa = await startKassa(ROOT, db.url, logs);
+    running.push(kassa.server);
+    const apiKey = await setUpMerchant(ROOT, kassa);
+    const kassaTarget: Target = { url: kassa.server.url, authorization: `Bearer ${apiKey}` };
+    const settings: Settings = { ...options.settings, databasePoolSize: kassa.poolSize };
+    const kassaIds = await seed(kassa.server, kassaTarget, settings);
+
+    if (options.soakS !== null) {
+      const samples: RssSample[] = [];
+      let t0 = 0;
+      const sample = () => {
+        const kib = rssKiB(kassa.server.pid);
+        if (kib !== null)
+          samples.push({ atS: Math.round((Date.now() - t0) / 100) / 10, rssMiB: Math.round((kib / 1024) * 10) / 10 });
+      };
+      let timer: NodeJS.Timeout | undefined;
+      const figures = await measure(kassa.server, kassaTarget, kassaIds, "mixed", settings, () => {
+        t0 = Date.now();
+        sample();
+        timer = setInterval(sample, RSS_SAMPLE_MS);
+      }).finally(() => clearInterval(timer));
+      sample();
+      const report: SoakReport = {
+        kind: "soak",
+        startedAt: startedAt.toISOString(),
+        finishedAt: new Date().toISOString(),
+        ...common,
+        loadAverage: { start: loadAverageStart, end: loadAverage() },
+        settings,
+        soak: {
+          scenario: "mixed",
+          figures,
+          rssMiB: {
+            start: samples[0]?.rssMiB ?? null,
+            end: samples.at(-1)?.rssMiB ?? null,
+            peak: samples.length > 0 ? Math.max(...samples.map((s) => s.rssMiB)) : null,
+          },
+          samples,
+        },
+        errors: figures.errors,
+      };
+      await cleanUp();
+      const files = writeResults(RESULTS_DIR, stamp, report);
+      process.stdout.write(
+        `\n${formatSoak(report)}\n\nWritten: ${files.map((f) => path.relative(ROOT, f)).join(", ")}\n`,
+      );
+      return finish(report.errors);
+    }
+
+    const kassaFigures = {} as Record<ScenarioName, Figures>;
+    for (const scenario of SCENARIOS) {
+      kassaFigures[scenario] = await measure(kassa.server, kassaTarget, kassaIds, scenario, settings);
+    }
+    await kassa.server.stop();
+
+    say("starting the reference server (bench/reference-server.ts)");
+    const reference = await startReference(ROOT, db.url, kassa.poolSize, logs);
+    running.push(reference);
+    const referenceTarget: Target = { url: reference.url, authorization: kassaTarget.authorization };
+    const referenceIds = await seed(reference, referenceTarget, settings);
+    const scenarios = {} as Record<ScenarioName, ScenarioResult>;
+    for (const scenario of SCENARIOS) {
+      const figures = await measure(reference, referenceTarget, referenceIds, scenario, settings);
+      scenarios[scenario] = scenarioResult(scenario, kassaFigures[scenario], figures);
+    }
+    await cleanUp();
+
+    const report: CompareReport = {
+      kind: "compare",
+      startedAt: startedAt.toISOString(),
+      finishedAt: new Date().toISOString(),
+      ...common,
+      loadAverage: { start: loadAverageStart, end: loadAverage() },
+      settings,
+      scenarios,
+      targets: checkTargets(scenarios),
+      errors: SCENARIOS.reduce((sum, s) => sum + scenarios[s].kassa.errors + scenarios[s].reference.errors, 0),
+    };
+    const files = writeResults(RESULTS_DIR, stamp, report);
+    process.stdout.write(
+      `\n${formatCompare(report)}\n\nWritten: ${files.map((f) => path.relative(ROOT, f)).join(", ")}\n`,
+    );
+    return finish(report.errors);
+  } finally {
+    await cleanUp();
+  }
+}
+
+function finish(errors: number): number {
+  if (errors === 0) return 0;
+  process.stderr.write(
+    `bench: ${errors} requests failed (non-2xx or socket errors); see the status codes in the JSON\n`,
+  );
+  return 1;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`bench failed: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,77 @@
+/**
+ * What the load child (load.ts) is asked to do and what it answers, shared by run.ts and load.ts.
+ * Both servers (Kassa and the reference) serve the same two routes, so one request set fits both.
+ */
+
+export type ScenarioName = "create" | "get" | "mixed";
+
+export const SCENARIOS: readonly ScenarioName[] = ["create", "get", "mixed"];
+
+export const SCENARIO_LABELS: Record<ScenarioName, string> = {
+  create: "POST /v1/checkout/sessions (fresh Idempotency-Key)",
+  get: "GET /v1/checkout/sessions/{id} (random pre-created id)",
+  mixed: "1 create : 10 polls",
+};
+
+export const SESSIONS_PATH = "/v1/checkout/sessions";
+
+/** 100 kg at the bench portfolio's 2 cents/kg: 200 cents, above Kassa's 50-cent minimum. */
+export const CREATE_BODY = JSON.stringify({
+  amount_kg: 100,
+  success_url: "https://example.com/ok",
+  cancel_url: "https://example.com/cancel",
+});
+
+/** Polls per create in the mixed scenario. */
+export const POLLS_PER_CREATE = 10;
+
+export interface Target {
+  /** Base URL, e.g. http://127.0.0.1:41234 */
+  url: string;
+  /** Sent with every request (Kassa: the bench key; the reference ignores it). */
+  authorization: string;
+}
+
+/** Pre-creates `count` sessions through the API and answers their ids. */
+export interface SeedJob {
+  kind: "seed";
+  target: Target;
+  count: number;
+  connections: number;
+}
+
+/** A warm-up (not counted), then `durationS` seconds of one scenario. */
+export interface RunJob {
+  kind: "run";
+  target: Target;
+  scenario: ScenarioName;
+  /** Existing session ids the polls pick from at random. */
+  ids: string[];
+  connections: number;
+  warmupS: number;
+  durationS: number;
+}
+
+export type LoadJob = SeedJob | RunJob;
+
+export interface Figures {
+  requests: number;
+  durationS: number;
+  rps: number;
+  /** Latency in milliseconds (autocannon's histogram: whole milliseconds). */
+  p50: number;
+  p99: number;
+  max: number;
+  /** non2xx + socketErrors */
+  errors: number;
+  non2xx: number;
+  /** Connection errors, timeouts included. */
+  socketErrors: number;
+  statusCodes: Record<string, number>;
+}
+
+export type LoadMessage =
+  | { type: "measuring" }
+  | { type: "figures"; figures: Figures }
+  | { type: "seeded"; ids: string[]; figures: Figures }
+  | { type: "failed"; message: string };

@@ -1,0 +1,213 @@
+/**
+ * Starting, readying and stopping the two servers under test, each in a process of its own:
+ * Kassa as production runs it (`npm run build`, then `node dist/src/server.js`), and the
+ * reference server. Their stdout (request logs) goes to /dev/null unless a log folder is given;
+ * stderr always goes to a file in bench/results/.logs/.
+ */
+import { type ChildProcess, execFile, spawn, spawnSync } from "node:child_process";
+import { closeSync, mkdirSync, openSync } from "node:fs";
+import { createServer } from "node:net";
+import path from "node:path";
+import { promisify } from "node:util";
+import { loadConfig } from "../src/config.js";
+
+const execFileAsync = promisify(execFile);
+
+export interface ServerProcess {
+  name: string;
+  url: string;
+  pid: number;
+  /** Set once the process has exited, expectedly or not. */
+  exited: { code: number | null; signal: NodeJS.Signals | null } | null;
+  /** SIGTERM, then SIGKILL after `graceMs`. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+export interface LogOptions {
+  /** bench/results/.logs */
+  dir: string;
+  /** Also keep stdout (the request log) there; otherwise it goes to /dev/null. */
+  keepStdout: boolean;
+  stamp: string;
+}
+
+/** A port nothing listens on right now (others may run servers on the usual ones). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** `npm run build` (Prisma client, then tsc to dist/); its output is shown only when it fails. */
+export function buildKassa(root: string): void {
+  const result = spawnSync("npm", ["run", "build"], { cwd: root, encoding: "utf8", stdio: "pipe" });
+  if (result.status !== 0) {
+    process.stderr.write(`${result.stdout}\n${result.stderr}\n`);
+    throw new Error(`npm run build failed (exit ${result.status ?? result.signal})`);
+  }
+}
+
+function startProcess(
+  name: string,
+  url: string,
+  command: string,
+  args: string[],
+  options: { cwd: string; env: NodeJS.ProcessEnv; logs: LogOptions },
+): ServerProcess {
+  mkdirSync(options.logs.dir, { recursive: true });
+  const stdout = options.logs.keepStdout
+    ? openSync(path.join(options.logs.dir, `${options.logs.stamp}-${name}.log`), "w")
+    : openSync("/dev/null", "w");
+  const stderr = openSync(path.join(options.logs.dir, `${options.logs.stamp}-${name}.err.log`), "w");
+  const child: ChildProcess = spawn(command, args, {
+    cwd: options.cwd,
+    env: options.env,
+    stdio: ["ignore", stdout, stderr],
+  });
+  closeSync(stdout);
+  closeSync(stderr);
+  if (child.pid === undefined) throw new Error(`${name} did not start`);
+  let exit: Promise<void> = Promise.resolve();
+  const server: ServerProcess = {
+    name,
+    url,
+    pid: child.pid,
+    exited: null,
+    async stop(graceMs = 15_000) {
+      if (server.exited) return;
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
+      await exit;
+      clearTimeout(timer);
+    },
+  };
+  exit = new Promise<void>((resolve) => {
+    child.once("exit", (code, signal) => {
+      server.exited = { code, signal };
+      resolve();
+    });
+  });
+  return server;
+}
+
+/** Polls GET /readyz until it answers 200; fails when the process exits or `timeoutMs` passes. */
+export async function waitReady(server: ServerProcess, logDir: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (server.exited) {
+      throw new Error(`${server.name} exited during start (${JSON.stringify(server.exited)}); see ${logDir}`);
+    }
+    try {
+      const response = await fetch(`${server.url}/readyz`);
+      if (response.status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`${server.name} was not ready within ${timeoutMs} ms`);
+}
+
+export interface Kassa {
+  server: ServerProcess;
+  env: NodeJS.ProcessEnv;
+  /** DATABASE_POOL_SIZE in effect for this Kassa (its default): the reference gets the same. */
+  poolSize: number;
+}
+
+/**
+ * Kassa with its production settings, on `databaseUrl`, limits off: RATE_LIMIT_MAX=0 and
+ * AUTH_FAILURE_LIMIT_MAX=0 turn the per-key and per-address limits off (src/config.ts,
+ * src/api/rate-limit.ts). Only the variables below are passed, so a shell's own PORT or
+ * DATABASE_URL cannot leak in.
+ */
+export async function startKassa(root: string, databaseUrl: string, logs: LogOptions): Promise<Kassa> {
+  const port = await freePort();
+  const adminPort = await freePort();
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    NODE_ENV: "production",
+    HOST: "127.0.0.1",
+    PORT: String(port),
+    ADMIN_PORT: String(adminPort),
+    PUBLIC_URL: `http://127.0.0.1:${port}`,
+    DATABASE_URL: databaseUrl,
+    RATE_LIMIT_MAX: "0",
+    AUTH_FAILURE_LIMIT_MAX: "0",
+  };
+  const config = loadConfig(env);
+  if (config.store.kind !== "postgres") throw new Error("Kassa must run on PostgreSQL here");
+  const url = `http://127.0.0.1:${port}`;
+  const server = startProcess("kassa", url, process.execPath, ["dist/src/server.js"], { cwd: root, env, logs });
+  await waitReady(server, logs.dir);
+  return { server, env, poolSize: config.store.poolSize };
+}
+
+/** Runs `node bin/kassa.js ARGS` against the running Kassa (its admin API) and parses its JSON. */
+async function kassaCli<T>(root: string, env: NodeJS.ProcessEnv, args: string[]): Promise<T> {
+  try {
+    const { stdout } = await execFileAsync(process.execPath, ["bin/kassa.js", ...args], { cwd: root, env });
+    return JSON.parse(stdout) as T;
+  } catch (error) {
+    const stderr = (error as { stderr?: string }).stderr ?? "";
+    throw new Error(`kassa ${args.join(" ")} failed: ${stderr || (error as Error).message}`);
+  }
+}
+
+/**
+ * A merchant account, the installation's default portfolio (2 cents/kg) and a secret API key,
+ * through the CLI as README "Operating Kassa" shows. Answers the key.
+ */
+export async function setUpMerchant(root: string, kassa: Kassa): Promise<string> {
+  const account = await kassaCli<{ id: string }>(root, kassa.env, ["accounts", "create", "--name", "Bench"]);
+  await kassaCli(root, kassa.env, [
+    "portfolios",
+    "create",
+    "--name",
+    "Bench",
+    "--id",
+    "bench",
+    "--default",
+    "--checkout-price-per-kg-usd-cents",
+    "2",
+    "--api-price-per-kg-usd-cents",
+    "2",
+  ]);
+  const key = await kassaCli<{ secret: string }>(root, kassa.env, ["keys", "create", "--account", account.id]);
+  return key.secret;
+}
+
+/** The reference server (bench/reference-server.ts, through tsx) with Kassa's pool size. */
+export async function startReference(
+  root: string,
+  databaseUrl: string,
+  poolSize: number,
+  logs: LogOptions,
+): Promise<ServerProcess> {
+  const port = await freePort();
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    NODE_ENV: "production",
+    HOST: "127.0.0.1",
+    PORT: String(port),
+    DATABASE_URL: databaseUrl,
+    DATABASE_POOL_SIZE: String(poolSize),
+  };
+  const server = startProcess(
+    "reference",
+    `http://127.0.0.1:${port}`,
+    process.execPath,
+    ["--import", "tsx", "bench/reference-server.ts"],
+    { cwd: root, env, logs },
+  );
+  await waitReady(server, logs.dir);
+  return server;
+}
