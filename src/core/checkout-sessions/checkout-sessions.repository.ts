@@ -104,18 +104,25 @@ export function createCheckoutSessionsRepository(db: Db, sql: Sql) {
       return row ? fromRow(row) : null;
     },
     /** The session and who sells it, for the public hosted page (no tenant: the id is the capability). */
-    async findWithMerchant(id: string, tx: Db = db): Promise<{ session: CheckoutSession; merchant: Merchant } | null> {
-      const row = await tx.checkoutSession.findUnique({
-        where: { id },
-        include: { account: { select: { name: true } }, subaccount: { select: { name: true, logoUrl: true } } },
+    async findWithMerchant(id: string): Promise<{ session: CheckoutSession; merchant: Merchant } | null> {
+      const [row] = await sql.query<
+        SessionRow & { account_name: string; subaccount_name: string | null; subaccount_logo_url: string | null }
+      >({
+        text: `SELECT ${SESSION_COLUMNS.replace(/(^|, )/g, "$1s.")}, a.name AS account_name,
+            sub.name AS subaccount_name, sub.logo_url AS subaccount_logo_url
+          FROM checkout_sessions s
+          JOIN accounts a ON a.id = s.account_id
+          LEFT JOIN subaccounts sub ON sub.id = s.subaccount_id
+          WHERE s.id = $1`,
+        values: [id],
       });
       if (!row) return null;
-      const { account, subaccount, ...session } = row;
       return {
-        session: toSession(session),
-        merchant: subaccount
-          ? { name: subaccount.name, logoUrl: subaccount.logoUrl }
-          : { name: account.name, logoUrl: null },
+        session: fromRow(row),
+        merchant:
+          row.subaccount_name !== null
+            ? { name: row.subaccount_name, logoUrl: row.subaccount_logo_url }
+            : { name: row.account_name, logoUrl: null },
       };
     },
     /** Reads the session and locks its row until `tx` ends: payments of one session run one at a time. */
