@@ -188,37 +188,28 @@ describe("kill -9 of the server during a load of creates and payments, then a re
     expect(complete.length).toBeGreaterThanOrEqual(paid.length);
     expect(complete.length).toBeGreaterThan(0);
 
-    // The unanswered creates, retried with their keys: each is answered once its claim is free.
-    // A key whose request died holding it (in flight) stays claimed for the lease (60 s) and
-    // answers 409 until then; the test moves those leases into the past rather than waiting.
+    // A session create records its key in its own statement, complete with the response: a crash
+    // leaves the key written whole with its session, or not at all; never a key in flight.
+    expect(found.keys.filter((k) => k.state !== "complete")).toEqual([]);
+
+    // The unanswered creates, retried with their keys: a key the killed request committed replays
+    // its session; one it never committed runs now; twice, and the second time everything replays.
     const retry = (c: Create) => again("POST", "/v1/checkout/sessions", c.body, withKey(c.key));
-    const inFlightKeys = new Set(found.keys.filter((k) => k.state === "in_flight").map((k) => k.key));
     const firstTry = await Promise.all(unansweredCreates.map(retry));
+    const sessionOfRetry = new Map<string, string>();
     firstTry.forEach((res, i) => {
       const c = unansweredCreates[i]!;
-      if (inFlightKeys.has(c.key)) {
-        expect(res.status, res.text).toBe(409);
-        expect(res.body.type).toMatch(/idempotency-concurrent-requests$/);
-      } else {
-        expect(res.status, res.text).toBe(201);
-        // A key the killed request completed replays its session; one it never claimed runs now.
-        expect(isReplay(res)).toBe(found.sessionOfKey.has(c.key));
-        if (isReplay(res)) expect(res.body.id).toBe(found.sessionOfKey.get(c.key));
-      }
+      expect(res.status, res.text).toBe(201);
+      expect(isReplay(res)).toBe(found.sessionOfKey.has(c.key));
+      if (isReplay(res)) expect(res.body.id).toBe(found.sessionOfKey.get(c.key));
+      sessionOfRetry.set(c.key, res.body.id);
     });
-    await sql(
-      store.url,
-      "UPDATE idempotency_keys SET locked_until = now() - interval '1 second' WHERE account_id = $1 AND state = 'in_flight'",
-      [merchant.account.id],
-    );
     const retried = await Promise.all(unansweredCreates.map(retry));
-    const sessionOfRetry = new Map<string, string>();
     retried.forEach((res, i) => {
       const c = unansweredCreates[i]!;
       expect(res.status, res.text).toBe(201);
-      sessionOfRetry.set(c.key, res.body.id);
-      // The keys a dead request held run now; every other one replays what it stored.
-      expect(isReplay(res)).toBe(!inFlightKeys.has(c.key));
+      expect(isReplay(res)).toBe(true);
+      expect(res.body.id).toBe(sessionOfRetry.get(c.key));
     });
 
     // No duplicates: still exactly one session per key, the one each retry was answered with.
