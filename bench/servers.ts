@@ -121,6 +121,16 @@ export interface Kassa {
   poolSize: number;
 }
 
+/** What both servers are started with: nothing from the calling shell but PATH and HOME. */
+const productionEnv = (port: number, databaseUrl: string): NodeJS.ProcessEnv => ({
+  PATH: process.env.PATH,
+  HOME: process.env.HOME,
+  NODE_ENV: "production",
+  HOST: "127.0.0.1",
+  PORT: String(port),
+  DATABASE_URL: databaseUrl,
+});
+
 /**
  * Kassa with its production settings, on `databaseUrl`, limits off: RATE_LIMIT_MAX=0 and
  * AUTH_FAILURE_LIMIT_MAX=0 turn the per-key and per-address limits off (src/config.ts,
@@ -131,14 +141,9 @@ export async function startKassa(root: string, databaseUrl: string, logs: LogOpt
   const port = await freePort();
   const adminPort = await freePort();
   const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    NODE_ENV: "production",
-    HOST: "127.0.0.1",
-    PORT: String(port),
+    ...productionEnv(port, databaseUrl),
     ADMIN_PORT: String(adminPort),
     PUBLIC_URL: `http://127.0.0.1:${port}`,
-    DATABASE_URL: databaseUrl,
     RATE_LIMIT_MAX: "0",
     AUTH_FAILURE_LIMIT_MAX: "0",
   };
@@ -192,15 +197,7 @@ export async function startReference(
   logs: LogOptions,
 ): Promise<ServerProcess> {
   const port = await freePort();
-  const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    NODE_ENV: "production",
-    HOST: "127.0.0.1",
-    PORT: String(port),
-    DATABASE_URL: databaseUrl,
-    DATABASE_POOL_SIZE: String(poolSize),
-  };
+  const env: NodeJS.ProcessEnv = { ...productionEnv(port, databaseUrl), DATABASE_POOL_SIZE: String(poolSize) };
   const server = startProcess(
     "reference",
     `http://127.0.0.1:${port}`,

@@ -15,7 +15,7 @@ import type { Config } from "./config.js";
 import { createKassaServices } from "./composition.js";
 import type { Services } from "./core/services.js";
 import type { Database } from "./db/database.js";
-import { genReqId } from "./logger.js";
+import { AccessLogController, genReqId } from "./logger.js";
 
 export interface AppOptions {
   config: Config;
@@ -32,8 +32,8 @@ function baseOptions(config: Config, logger: FastifyServerOptions["logger"]): Fa
     ...serverLimitOptions(config.limits),
     trustProxy: config.trustProxy,
     return503OnClosing: true,
-    // One access line per request (logRequests below), not Fastify's two.
-    disableRequestLogging: true,
+    // One access line per request, not Fastify's two (src/logger.ts).
+    logController: new AccessLogController(),
     forceCloseConnections: "idle",
     // Errors raised before routing (a malformed URL such as /v1/%FF) still answer in the format
     // of the surface the path belongs to.
@@ -50,21 +50,6 @@ function baseOptions(config: Config, logger: FastifyServerOptions["logger"]): Fa
       });
     },
   };
-}
-
-/**
- * One "request completed" line per request at info, with the request, the response and the time
- * taken; "incoming request" only at debug (to see requests that never finish). Fastify's own
- * request logging writes both at info: on a busy server that is half the logging cost for
- * nothing an operator needs.
- */
-function logRequests(app: FastifyInstance) {
-  app.addHook("onRequest", async (request) => {
-    request.log.debug({ req: request }, "incoming request");
-  });
-  app.addHook("onResponse", async (request, reply) => {
-    request.log.info({ req: request, res: reply, responseTime: reply.elapsedTime }, "request completed");
-  });
 }
 
 /** Echo the request id on every response so callers can quote it. */
@@ -84,7 +69,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const app = Fastify(baseOptions(config, options.logger));
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(compiledSerializerCompiler);
-  logRequests(app);
   echoRequestId(app);
 
   // Outside any API surface (docs, health, unknown paths): plain problem+json.
@@ -122,7 +106,6 @@ export async function buildAdminApp(options: AppOptions): Promise<FastifyInstanc
   const { config, db } = options;
   const services = options.services ?? createKassaServices(db);
   const app = Fastify(baseOptions(config, options.logger));
-  logRequests(app);
   echoRequestId(app);
   await app.register(adminApi, { services, db, token: config.admin.token });
   return app;
