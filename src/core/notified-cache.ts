@@ -6,8 +6,8 @@ import type { ChangeFeed } from "../db/database.js";
  * forgets when the change commits. While the listening connection is down, or not yet up,
  * nothing is served from memory. Entries also expire after `ttlMs`, as a safety net only.
  *
- * A notification's payload names the entry to forget; with `forgetAllOnChange`, any notification
- * empties the cache (for data whose entries depend on several rows).
+ * A notification's payload names the entry to forget ('' forgets all); with `forgetAllOnChange`,
+ * any notification empties the cache (for data whose entries depend on several rows).
  */
 export function createNotifiedCache<V>(options: {
   changes?: ChangeFeed;
@@ -36,7 +36,7 @@ export function createNotifiedCache<V>(options: {
     if (subscribed || !options.changes) return;
     subscribed = true;
     options.changes.listen(options.channel, {
-      message: (payload) => (options.forgetAllOnChange ? forgetAll() : forget(payload)),
+      message: (payload) => (options.forgetAllOnChange || payload === "" ? forgetAll() : forget(payload)),
       live(listening) {
         forgetAll(); // whatever changed while not listening is unknown
         live = listening;
@@ -70,6 +70,8 @@ export function createNotifiedCache<V>(options: {
     },
     /** Forgets one entry at once (this instance made the change; the others hear the NOTIFY). */
     forget,
+    /** Forgets everything at once (this instance made a change; the others hear the NOTIFY). */
+    forgetAll,
   };
 }
 

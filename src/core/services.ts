@@ -82,6 +82,7 @@ export function createServices(db: Database, clock: Clock, adapters: CoreAdapter
       portfolios: repos.portfolios,
       transaction,
       clock,
+      catalogChanged: portfolios.catalogChanged,
     }),
     checkoutSessions: createCheckoutSessionsService({
       sessions: repos.sessions,

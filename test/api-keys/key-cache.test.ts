@@ -77,6 +77,30 @@ describe(`the key cache (${storeKind})`, () => {
     expect(lookups()).toBe(refused + 1);
   });
 
+  it("forgets a key revoked or deleted by hand in SQL (a trigger NOTIFYs)", async () => {
+    const { service } = countingService(store.db, here);
+    for (const change of [
+      "UPDATE api_keys SET revoked_at = now() WHERE id = $1",
+      "DELETE FROM api_keys WHERE id = $1",
+    ]) {
+      const { key, keyId } = await createMerchant(there);
+      await waitFor(
+        async () => {
+          await service.authenticate(key);
+          return (await service.authenticate(key)) !== null;
+        },
+        10_000,
+        "the key to be accepted",
+      );
+      await other.prisma.$executeRawUnsafe(change, keyId);
+      await waitFor(
+        async () => (await service.authenticate(key)) === null,
+        10_000,
+        `the key to be refused (${change})`,
+      );
+    }
+  });
+
   it("the revoking instance forgets the key at once", async () => {
     const { key, keyId } = await createMerchant(here);
     await waitFor(

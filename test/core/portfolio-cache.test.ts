@@ -103,4 +103,25 @@ describe(`the priced-from portfolio cache (${storeKind})`, () => {
       "the account's new default portfolio",
     );
   });
+
+  it("a change this instance commits is seen by its next request at once, before any NOTIFY", async () => {
+    // A feed that is live but never delivers: only the instance's own forgetting can help.
+    const silent = { listen: (_: string, l: { live(on: boolean): void }) => l.live(true) };
+    const here = createKassaServices({ ...store.db, changes: silent });
+    const { account, portfolio } = await createMerchant(here);
+    const other = await here.portfolios.create({
+      name: "Other",
+      checkoutPricePerKgUsdCents: portfolio!.checkoutPricePerKgUsdCents.plus(1),
+      apiPricePerKgUsdCents: portfolio!.apiPricePerKgUsdCents,
+    });
+    const fields = { name: "Shop", email: null, logoUrl: null, defaultPortfolioId: null };
+    const sub = await here.subaccounts.create(account.id, fields);
+    const scope = { accountId: account.id, subaccountId: sub.id };
+    expect((await here.portfolios.resolveFor(scope, null)).id).toBe(portfolio!.id); // remembered now
+
+    await here.subaccounts.update(account.id, sub.id, { ...fields, defaultPortfolioId: other.id });
+    expect((await here.portfolios.resolveFor(scope, null)).id).toBe(other.id);
+    await here.subaccounts.remove(account.id, sub.id);
+    expect((await here.portfolios.resolveFor(scope, null)).id).toBe(portfolio!.id);
+  });
 });

@@ -1,5 +1,5 @@
 import type { Db, Sql } from "../../db/database.js";
-import { API_KEY_CHANGES_CHANNEL, type CachedKey } from "./key-cache.js";
+import type { CachedKey } from "./key-cache.js";
 
 interface KeyRow {
   id: string;
@@ -32,17 +32,9 @@ export function createApiKeysRepository(db: Db, sql: Sql) {
     findById: (id: string, tx: Db = db) => tx.apiKey.findUnique({ where: { id } }),
     listForAccount: (accountId: string, tx: Db = db) =>
       tx.apiKey.findMany({ where: { accountId }, orderBy: { createdAt: "asc" } }),
-    /**
-     * Revokes the key and, when the revocation commits, tells every instance (NOTIFY with the
-     * key's hash) to stop trusting what it remembers of it. Returns how many rows changed (0 or 1).
-     */
+    /** Revoking (like any change to a key's hash or row) NOTIFYs every instance by trigger (see key-cache.ts). */
     revoke: (id: string, at: Date, tx: Db = db) =>
-      tx.$executeRaw`
-        WITH revoked AS (
-          UPDATE api_keys SET revoked_at = ${at}::timestamptz WHERE id = ${id} AND revoked_at IS NULL
-          RETURNING secret_hash
-        )
-        SELECT pg_notify(${API_KEY_CHANGES_CHANNEL}, secret_hash) FROM revoked`,
+      tx.apiKey.updateMany({ where: { id, revokedAt: null }, data: { revokedAt: at } }),
     /**
      * Records a use at `at` unless one at or after `staleBefore` is already recorded. The condition
      * is in the UPDATE itself, so instances racing on one key write it once, and a revoked key is

@@ -1,7 +1,10 @@
 import type { ChangeFeed } from "../../db/database.js";
 import { createNotifiedCache } from "../notified-cache.js";
 
-/** The NOTIFY channel on which a revocation names the key's secret hash to every instance. */
+/**
+ * The NOTIFY channel on which a trigger names the secret hash of every key revoked, re-hashed or
+ * deleted (by any code path, or by hand in SQL), and '' when the table is truncated.
+ */
 export const API_KEY_CHANGES_CHANNEL = "kassa_api_keys";
 
 /** How long a key is trusted from memory at most, even with the feed live: a safety net only. */
@@ -17,8 +20,8 @@ export interface CachedKey {
 
 /**
  * Valid keys by secret hash, so a busy client's requests do not look its key up every time. A
- * revocation NOTIFYs the key's hash (api-keys.repository.ts), so every instance forgets it the
- * moment the revocation commits. Unknown and revoked keys are never remembered.
+ * revocation NOTIFYs the key's hash (a trigger; see the change_notifications migration), so every
+ * instance forgets it as the revocation commits. Unknown and revoked keys are never remembered.
  */
 export const createKeyCache = (deps: { changes?: ChangeFeed; now: () => number }) =>
   createNotifiedCache<CachedKey>({

@@ -68,7 +68,8 @@ const COLUMNS = (alias: string) =>
  */
 const DEFAULT_FOR_SCOPE = `
   SELECT ${COLUMNS("p")} FROM (
-    SELECT 1 AS rank, default_portfolio_id AS id FROM subaccounts WHERE id = $2 AND account_id = $1
+    SELECT 1 AS rank, default_portfolio_id AS id FROM subaccounts
+      WHERE id = $2 AND account_id = $1 AND deleted_at IS NULL
     UNION ALL SELECT 2, default_portfolio_id FROM accounts WHERE id = $1
     UNION ALL (SELECT 3, id FROM portfolios WHERE is_default ORDER BY created_at LIMIT 1)
   ) candidate

@@ -88,6 +88,12 @@ export function createPortfoliosService(deps: {
     },
     resolveFor,
 
+    /**
+     * Forgets every remembered portfolio choice at once: for writes this instance just committed
+     * to portfolios, accounts or subaccounts (their NOTIFY reaches this instance a moment later).
+     */
+    catalogChanged: () => resolved.forgetAll(),
+
     /** Prices an amount without creating anything (POST /quotes). */
     async quote(scope: Scope, input: { amountKg: Decimal; portfolioId?: string | null; source: PriceSource }) {
       const problem = amountKgProblem(input.amountKg);
@@ -132,7 +138,10 @@ export function createPortfoliosService(deps: {
         return { ...created, isDefault: true };
       };
       try {
-        return await (tx ? write(tx) : transaction(write));
+        if (tx) return await write(tx); // the caller's transaction: the NOTIFY tells this instance too
+        const created = await transaction(write);
+        resolved.forgetAll(); // at once here, not a moment later when the NOTIFY comes back
+        return created;
       } catch (error) {
         // The primary key decides, so concurrent creates of one id get the same answer as sequential ones.
         if (isUniqueViolation(error)) throw conflict(`Portfolio '${id}' already exists`);

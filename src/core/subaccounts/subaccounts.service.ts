@@ -11,6 +11,8 @@ export function createSubaccountsService(deps: {
   portfolios: Pick<PortfoliosRepository, "findById">;
   transaction: Transactor;
   clock: Clock;
+  /** Told after each committed change (the default portfolio a purchase in scope is priced from may change). */
+  catalogChanged?: () => void;
 }) {
   const { subaccounts, portfolios, transaction, clock } = deps;
 
@@ -35,11 +37,13 @@ export function createSubaccountsService(deps: {
     /** `within` runs in the creating transaction (an adapter storing its idempotent response). */
     async create(accountId: string, fields: SubaccountFields, within?: WithinWrite<Subaccount>): Promise<Subaccount> {
       await checkPortfolio(fields);
-      return transaction(async (tx) => {
-        const created = await subaccounts.create({ id: newId.subaccount(), accountId, ...fields }, tx);
-        await within?.inTransaction(tx, created);
-        return created;
+      const created = await transaction(async (tx) => {
+        const row = await subaccounts.create({ id: newId.subaccount(), accountId, ...fields }, tx);
+        await within?.inTransaction(tx, row);
+        return row;
       });
+      deps.catalogChanged?.();
+      return created;
     },
 
     async get(accountId: string, id: string): Promise<Subaccount> {
@@ -57,16 +61,19 @@ export function createSubaccountsService(deps: {
       within?: WithinWrite<Subaccount>,
     ): Promise<Subaccount> {
       await checkPortfolio(fields);
-      return transaction(async (tx) => {
-        const updated = await subaccounts.update(accountId, id, fields, tx);
-        if (!updated) throw notFound("subaccount", id);
-        await within?.inTransaction(tx, updated);
-        return updated;
+      const updated = await transaction(async (tx) => {
+        const row = await subaccounts.update(accountId, id, fields, tx);
+        if (!row) throw notFound("subaccount", id);
+        await within?.inTransaction(tx, row);
+        return row;
       });
+      deps.catalogChanged?.();
+      return updated;
     },
 
     async remove(accountId: string, id: string): Promise<void> {
       if (!(await subaccounts.softDelete(accountId, id, clock()))) throw notFound("subaccount", id);
+      deps.catalogChanged?.();
     },
   };
 }
