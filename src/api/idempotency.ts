@@ -76,7 +76,11 @@ export interface RouteResponse {
 
 declare module "fastify" {
   interface FastifyContextConfig {
-    /** The route's write records its Idempotency-Key itself, in the same statement (see above). */
+    /**
+     * The route's write records its Idempotency-Key itself, in the same statement (see above).
+     * Only for routes whose handler passes `within(...)` to a write made in one statement: without
+     * it nothing holds the key while the request runs, and concurrent duplicates would both run.
+     */
     claimKeyWithWrite?: boolean;
   }
 }

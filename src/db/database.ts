@@ -133,9 +133,15 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
 
 /** Prepared statements' names by text: one name per distinct statement, the same on every connection. */
 const preparedNames = new Map<string, string>();
-const preparedName = (text: string): string => {
+/**
+ * Statement texts are fixed in the repositories (values are always parameters), so a few dozen
+ * names are expected; past this many something builds texts from values, and the statements run
+ * unprepared rather than fill every connection with plans.
+ */
+const MAX_PREPARED_STATEMENTS = 500;
+const preparedName = (text: string): string | undefined => {
   let name = preparedNames.get(text);
-  if (!name) {
+  if (!name && preparedNames.size < MAX_PREPARED_STATEMENTS) {
     name = `kassa_${preparedNames.size}`;
     preparedNames.set(text, name);
   }
