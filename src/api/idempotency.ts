@@ -226,7 +226,7 @@ export function createHttpIdempotency(
   async function recordWithWrite(claim: IdempotencyClaim, response: StoredResponse, tx?: Db) {
     const write = service.claimWithWrite(claim, response);
     if (await write.run(tx)) return;
-    const verdict = await write.refused();
+    const verdict = await write.refused(tx);
     // In a transaction the write cannot be run again: the client may retry (409).
     if (verdict === "retry") throw idempotencyConcurrentRequests();
     throw new StoredReplay(verdict.response);

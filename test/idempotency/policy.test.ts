@@ -43,10 +43,12 @@ beforeAll(async () => {
   surface.setValidatorCompiler(validatorCompiler);
   surface.setSerializerCompiler(serializerCompiler);
   // Its own error format: {"error": {"code": ...}}.
-  surface.setErrorHandler((error: FastifyError, _request, reply) => {
-    const code = isAppError(error) ? error.code : error.validation ? "invalid_parameters" : "api_error";
-    return reply.code(STATUS[code] ?? 500).send({ error: { code } });
-  });
+  surface.setErrorHandler(
+    idempotency.errorHandler((error: FastifyError, _request, reply) => {
+      const code = isAppError(error) ? error.code : error.validation ? "invalid_parameters" : "api_error";
+      return reply.code(STATUS[code] ?? 500).send({ error: { code } });
+    }),
+  );
   surface.addHook("onRequest", async (request) => {
     request.principal = { accountId, keyId: "test" };
     request.scope = { accountId, subaccountId: null };
@@ -57,26 +59,31 @@ beforeAll(async () => {
     headers: { location: `/things/${s.id}` },
     body: { id: s.id, name: s.name },
   });
-  surface.post(
-    "/things",
-    {
-      schema: {
-        headers: idempotency.header,
-        body: z.object({ name: z.string().min(1), refuse: z.boolean().optional() }),
-        response: { 201: z.object({ id: z.string(), name: z.string() }) },
+  const route = (path: string, claimKeyWithWrite: boolean) =>
+    surface.post(
+      path,
+      {
+        config: { claimKeyWithWrite },
+        schema: {
+          headers: idempotency.header,
+          body: z.object({ name: z.string().min(1), refuse: z.boolean().optional() }),
+          response: { 201: z.object({ id: z.string(), name: z.string() }) },
+        },
       },
-    },
-    async (request, reply) => {
-      const body = request.body as { name: string; refuse?: boolean };
-      if (body.refuse) throw invalidParameter("name", "refused on request");
-      const thing = await t.services.subaccounts.create(
-        accountId,
-        { name: body.name, email: null, logoUrl: null, defaultPortfolioId: null },
-        idempotency.within(request, reply, created),
-      );
-      return sendResponse(reply, created(thing));
-    },
-  );
+      async (request, reply) => {
+        const body = request.body as { name: string; refuse?: boolean };
+        if (body.refuse) throw invalidParameter("name", "refused on request");
+        const thing = await t.services.subaccounts.create(
+          accountId,
+          { name: body.name, email: null, logoUrl: null, defaultPortfolioId: null },
+          idempotency.within(request, reply, created),
+        );
+        return sendResponse(reply, created(thing));
+      },
+    );
+  route("/things", false);
+  // The key recorded by the write itself, here in its transaction (WithinWrite.inTransaction).
+  route("/things-with-write", true);
   url = await surface.listen({ host: "127.0.0.1", port: 0 });
 });
 
@@ -85,7 +92,8 @@ afterAll(async () => {
   await t.close();
 });
 
-const post = (body: unknown, headers: Record<string, string> = {}) => apiClient(url)("POST", "/things", body, headers);
+const post = (body: unknown, headers: Record<string, string> = {}, path = "/things") =>
+  apiClient(url)("POST", path, body, headers);
 
 describe(`a surface with its own policy and error format (${storeKind})`, () => {
   it("a missing key is idempotency_key_required, in the surface's format", async () => {
@@ -127,5 +135,34 @@ describe(`a surface with its own policy and error format (${storeKind})`, () => 
     expect(cnaught.body.id).not.toBe(here.body.id);
     const rows = await t.db.prisma.idempotencyKey.findMany({ where: { accountId, key } });
     expect(rows.map((r) => r.api).sort()).toEqual(["cnaught", "strict"]);
+  });
+
+  describe("with the key recorded by the write itself, in its transaction", () => {
+    const postWithWrite = (body: unknown, headers: Record<string, string>) => post(body, headers, "/things-with-write");
+    const named = (name: string) => t.db.prisma.subaccount.count({ where: { accountId, name } });
+
+    it("runs once for concurrent identical requests: the others wait, then replay", async () => {
+      const key = newKey("with-write");
+      const responses = await Promise.all(
+        Array.from({ length: 10 }, () => postWithWrite({ name: "Once" }, withKey(key))),
+      );
+      const originals = responses.filter((r) => r.status === 201 && !isReplay(r));
+      expect(originals, JSON.stringify(responses.map((r) => [r.status, r.text]))).toHaveLength(1);
+      for (const res of responses) if (res !== originals[0]) expectReplayOf(res, originals[0]!);
+      expect(await named("Once")).toBe(1);
+      const [row] = await t.db.prisma.idempotencyKey.findMany({ where: { accountId, key } });
+      expect(row).toMatchObject({ state: "complete", responseStatus: 201, api: "strict" });
+    });
+
+    it("stores and replays the policy's client errors, and refuses another request with the key", async () => {
+      const key = newKey("with-write-refused");
+      const refused = await postWithWrite({ name: "b", refuse: true }, withKey(key));
+      expect(refused.body).toEqual({ error: { code: "invalid_parameters" } });
+      expectReplayOf(await postWithWrite({ name: "b", refuse: true }, withKey(key)), refused);
+      const changed = await postWithWrite({ name: "b" }, withKey(key));
+      expect(changed.status).toBe(422);
+      expect(changed.body).toEqual({ error: { code: "idempotency_changed_payload" } });
+      expect(await named("b")).toBe(0);
+    });
   });
 });

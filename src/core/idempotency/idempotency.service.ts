@@ -137,9 +137,10 @@ export function createIdempotencyService(deps: {
         sql,
         /** Runs the statement on its own (or in `tx`): whether it recorded the key. */
         run: (tx?: Db) => keys.run(sql, tx),
-        refused: async (): Promise<"retry" | { kind: "replay"; response: StoredResponse }> => {
-          const verdict = await judge(await keys.find(claim), claim, clock(), (existing) =>
-            keys.deleteIfUnchanged(existing),
+        /** In `tx` when the write's transaction is still open (the embedded store runs one at a time). */
+        refused: async (tx?: Db): Promise<"retry" | { kind: "replay"; response: StoredResponse }> => {
+          const verdict = await judge(await keys.find(claim, tx), claim, clock(), (existing) =>
+            keys.deleteIfUnchanged(existing, tx),
           );
           return verdict.kind === "replay" ? verdict : "retry";
         },
