@@ -45,28 +45,25 @@ export function createNotifiedCache<V>(options: {
   }
 
   return {
-    /** The remembered value, if the cache may be trusted now. */
-    get(key: string): V | undefined {
+    /**
+     * The value under `key`: from memory when the cache may be trusted now, else `load()`'s, which
+     * is remembered when it is not null and nothing changed while it was loading.
+     */
+    async remember(key: string, load: () => Promise<V | null>): Promise<V | null> {
       subscribe();
-      if (!live) return undefined;
-      const entry = entries.get(key);
-      if (!entry) return undefined;
-      if (options.now() - entry.at > options.ttlMs) {
-        entries.delete(key);
-        return undefined;
+      const entry = live ? entries.get(key) : undefined;
+      if (entry && options.now() - entry.at <= options.ttlMs) return entry.value;
+      if (entry) entries.delete(key);
+      const ticket = generation;
+      const value = await load();
+      if (value !== null && live && ticket === generation) {
+        if (entries.size >= options.maxEntries) {
+          const oldest = entries.keys().next().value;
+          if (oldest !== undefined) entries.delete(oldest);
+        }
+        entries.set(key, { value, at: options.now() });
       }
-      return entry.value;
-    },
-    /** A token to pass to `put`, taken before the database look-up whose result will be put. */
-    ticket: () => generation,
-    /** Remembers a value looked up under `ticket`, unless anything changed since. */
-    put(key: string, value: V, ticket: number) {
-      if (!live || ticket !== generation) return;
-      if (entries.size >= options.maxEntries) {
-        const oldest = entries.keys().next().value;
-        if (oldest !== undefined) entries.delete(oldest);
-      }
-      entries.set(key, { value, at: options.now() });
+      return value;
     },
     /** Forgets one entry at once (this instance made the change; the others hear the NOTIFY). */
     forget,

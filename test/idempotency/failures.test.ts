@@ -164,35 +164,6 @@ describe(`a write that fails (${storeKind})`, () => {
     expect(await subaccounts()).toBe(1);
   });
 
-  it("a session create meeting an in-flight key whose lease has passed takes the key over", async () => {
-    const { api, account } = await createMerchantApi(t);
-    const t0 = new Date();
-    t.clock.set(t0);
-    const key = newKey("dead-session");
-    const body = sessionParams();
-    const dead = await t.services.idempotency.begin({
-      accountId: account.id,
-      scope: "",
-      api: "cnaught",
-      key,
-      requestHash: requestHash({ method: "POST", url: "/v1/checkout/sessions", scope: "", body }),
-    });
-    if (dead.kind !== "proceed") throw new Error("expected to claim the key");
-    expectIdempotencyProblem(
-      await api("POST", "/v1/checkout/sessions", body, withKey(key)),
-      409,
-      "idempotency-concurrent-requests",
-    );
-    t.clock.set(at(t0, IDEMPOTENCY_LEASE_MS));
-    const takenOver = await api("POST", "/v1/checkout/sessions", body, withKey(key));
-    expect(takenOver.status, takenOver.text).toBe(201);
-    expect(isReplay(takenOver)).toBe(false);
-    const [row] = await keyRows(account.id, key);
-    expect(row).toMatchObject({ state: "complete", responseStatus: 201 });
-    expect(row!.id).not.toBe(dead.record.id);
-    expect(await sessionCount(account.id)).toBe(1);
-  });
-
   it("20 retries at once on an abandoned key: one takes it over, one session", async () => {
     const { api, account } = await createMerchantApi(t);
     const t0 = new Date();

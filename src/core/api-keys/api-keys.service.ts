@@ -161,18 +161,16 @@ export function createApiKeysService(deps: {
     ): Promise<Principal | null> {
       if (!SECRET_PATTERN.test(secret)) return null;
       const hash = hashSecret(secret);
-      const cached = cache.get(hash);
-      if (cached) {
-        recordUse(cached, onBackgroundError);
-        return { accountId: cached.accountId, keyId: cached.id };
-      }
-      const ticket = cache.ticket();
-      const key = await apiKeys.findBySecretHash(hash);
-      const matches = sameDigest(Buffer.from(hash, "hex"), key?.secretHash);
-      if (!key || !matches || key.revokedAt) return null;
-      const { revokedAt: _, ...valid } = key;
-      cache.put(hash, valid, ticket);
-      recordUse(valid, onBackgroundError);
+      // Only a valid key is remembered; unknown and revoked ones are looked up every time.
+      const key = await cache.remember(hash, async () => {
+        const found = await apiKeys.findBySecretHash(hash);
+        const matches = sameDigest(Buffer.from(hash, "hex"), found?.secretHash);
+        if (!found || !matches || found.revokedAt) return null;
+        const { revokedAt: _, ...valid } = found;
+        return valid;
+      });
+      if (!key) return null;
+      recordUse(key, onBackgroundError);
       return { accountId: key.accountId, keyId: key.id };
     },
 

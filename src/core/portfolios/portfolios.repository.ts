@@ -109,10 +109,6 @@ export function createPortfoliosRepository(db: Db, sql: Sql) {
       const [row] = await sql.query<PortfolioRow>({ text: DEFAULT_FOR_SCOPE, values: [accountId, subaccountId] });
       return row ? fromRow(row) : null;
     },
-    async findDefault(tx: Db = db) {
-      const row = await tx.portfolio.findFirst({ where: { isDefault: true }, orderBy: { createdAt: "asc" } });
-      return row ? toPortfolio(row) : null;
-    },
     async list(tx: Db = db) {
       return (await tx.portfolio.findMany({ orderBy: [{ createdAt: "asc" }, { id: "asc" }] })).map(toPortfolio);
     },

@@ -52,27 +52,17 @@ export function createPortfoliosService(deps: {
     forgetAllOnChange: true,
   });
 
-  /** `find()`, remembered under `key` when it finds something. */
-  async function remembered(key: string, find: () => Promise<Portfolio | null>): Promise<Portfolio | null> {
-    const cached = resolved.get(key);
-    if (cached) return cached;
-    const ticket = resolved.ticket();
-    const found = await find();
-    if (found) resolved.put(key, found, ticket);
-    return found;
-  }
-
   /**
    * The portfolio a purchase in `scope` is priced from: the one asked for, else the first
    * default found along subaccount -> account -> the installation's default.
    */
   async function resolveFor(scope: Scope, requestedId: string | null | undefined): Promise<Portfolio> {
     if (requestedId) {
-      const portfolio = await remembered(`id:${requestedId}`, () => portfolios.findById(requestedId));
+      const portfolio = await resolved.remember(`id:${requestedId}`, () => portfolios.findById(requestedId));
       if (!portfolio) throw invalidParameter("portfolio_id", `Portfolio '${requestedId}' does not exist`);
       return portfolio;
     }
-    const portfolio = await remembered(`scope:${scope.accountId}:${scope.subaccountId ?? ""}`, () =>
+    const portfolio = await resolved.remember(`scope:${scope.accountId}:${scope.subaccountId ?? ""}`, () =>
       portfolios.findDefaultFor(scope.accountId, scope.subaccountId),
     );
     if (!portfolio) throw invalidParameter("portfolio_id", "No portfolio given and no default portfolio is configured");
