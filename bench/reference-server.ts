@@ -47,7 +47,9 @@ async function main() {
   const databaseUrl = process.env.DATABASE_URL;
   if (!databaseUrl) throw new Error("DATABASE_URL is required");
   const pool = new pg.Pool({ connectionString: databaseUrl, max: Number(process.env.DATABASE_POOL_SIZE ?? 10) });
-  await pool.query(`CREATE TABLE IF NOT EXISTS ${TABLE} (LIKE checkout_sessions INCLUDING ALL)`);
+  // Made anew on every start, so it always has the shape of the current checkout_sessions.
+  await pool.query(`DROP TABLE IF EXISTS ${TABLE}`);
+  await pool.query(`CREATE TABLE ${TABLE} (LIKE checkout_sessions INCLUDING ALL)`);
 
   // One access line per request at info, as Kassa logs by default (run.ts sends stdout to /dev/null).
   const app = Fastify({ logger: { level: "info" }, disableRequestLogging: true });
@@ -63,15 +65,14 @@ async function main() {
   app.post<{ Body: CreateBody }>("/v1/checkout/sessions", { schema: createSchema }, async (request, reply) => {
     const body = request.body;
     const { rows } = await pool.query(
-      `INSERT INTO ${TABLE} (id, account_id, portfolio_id, amount_kg, price_usd_cents, success_url, cancel_url,
-         description, expires_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now() + interval '24 hours')
+      `INSERT INTO ${TABLE} (id, account_id, api, currency, line_items, amount_subtotal, amount_total, success_url,
+         cancel_url, description, expires_at)
+       VALUES ($1, $2, 'reference', 'USD', $3, $4, $4, $5, $6, $7, now() + interval '24 hours')
        RETURNING *`,
       [
         newId(),
         "acct_reference",
-        "reference",
-        body.amount_kg,
+        JSON.stringify([{ description: "reference", quantity: String(body.amount_kg), unit_amount: "2" }]),
         Math.ceil(body.amount_kg * PRICE_PER_KG_CENTS),
         body.success_url,
         body.cancel_url,

@@ -1,16 +1,15 @@
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from "fastify";
 import { validatorCompiler } from "fastify-type-provider-zod";
 import { adminApi } from "./api/admin/admin.plugin.js";
-import { cnaughtErrorHandler } from "./api/cnaught/cnaught.errors.js";
-import { cnaughtApi } from "./api/cnaught/cnaught.plugin.js";
+import { cnaughtSurface } from "./api/cnaught/cnaught.plugin.js";
 import { registerDocs } from "./api/docs.js";
-import { hostedPageFrameworkError } from "./api/hosted-page/hosted-page.errors.js";
-import { hostedPage } from "./api/hosted-page/hosted-page.plugin.js";
+import { hostedPageSurface } from "./api/hosted-page/hosted-page.plugin.js";
 import { opsRoutes } from "./api/ops/ops.routes.js";
 import { HTTP_CLIENT_ERRORS, sendProblem } from "./api/problem.js";
 import { compiledSerializerCompiler } from "./api/serialization.js";
 import { openRateLimitBackend, serverLimitOptions } from "./api/rate-limit.js";
 import { notFoundAsError } from "./api/routing.js";
+import { type ApiSurface, surfaceOf } from "./api/surfaces.js";
 import type { Config } from "./config.js";
 import { createKassaServices } from "./composition.js";
 import type { Services } from "./core/services.js";
@@ -24,7 +23,11 @@ export interface AppOptions {
   logger?: FastifyServerOptions["logger"];
 }
 
-function baseOptions(config: Config, logger: FastifyServerOptions["logger"]): FastifyServerOptions {
+function baseOptions(
+  config: Config,
+  logger: FastifyServerOptions["logger"],
+  surfaces: readonly ApiSurface[] = [],
+): FastifyServerOptions {
   return {
     logger: logger ?? false,
     genReqId,
@@ -39,8 +42,8 @@ function baseOptions(config: Config, logger: FastifyServerOptions["logger"]): Fa
     // of the surface the path belongs to.
     frameworkErrors: (error, request, reply) => {
       reply.header("x-request-id", request.id); // onSend hooks do not run on this path
-      if (request.url.startsWith("/v1/")) return cnaughtErrorHandler(error, request, reply);
-      if (request.url.startsWith("/pay/")) return hostedPageFrameworkError(error, request, reply, config.publicUrl);
+      const surface = surfaceOf(surfaces, request);
+      if (surface) return surface.frameworkError(error, request, reply);
       return sendProblem(reply, {
         type: "about:blank",
         title: HTTP_CLIENT_ERRORS[400]!.title,
@@ -59,14 +62,21 @@ function echoRequestId(app: FastifyInstance) {
   });
 }
 
+/** The public surfaces, in the order a request is matched against them before routing. */
+export const publicSurfaces = (config: Config, services: Services): ApiSurface[] => [
+  cnaughtSurface({ services, publicUrl: config.publicUrl }),
+  hostedPageSurface({ services, publicUrl: config.publicUrl, secret: config.checkoutPage.secret }),
+];
+
 /**
  * The public application: the vendor APIs, the docs and the health routes. Tests call this and
  * then `app.inject` or `app.listen`; src/server.ts adds the logger, listening and shutdown.
  */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const { config, db } = options;
-  const services = options.services ?? createKassaServices(db);
-  const app = Fastify(baseOptions(config, options.logger));
+  const services = options.services ?? createKassaServices(db, undefined, config);
+  const surfaces = publicSurfaces(config, services);
+  const app = Fastify(baseOptions(config, options.logger, surfaces));
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(compiledSerializerCompiler);
   echoRequestId(app);
@@ -87,14 +97,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     await services.apiKeys.settle(); // last-use writes finish before the store closes
     await rateLimits.close();
   });
-  await app.register(cnaughtApi, { prefix: "/v1", services, publicUrl: config.publicUrl, rateLimits });
-  await app.register(hostedPage, {
-    prefix: "/pay",
-    services,
-    publicUrl: config.publicUrl,
-    secret: config.checkoutPage.secret,
-    rateLimits,
-  });
+  for (const surface of surfaces) await surface.register(app, { rateLimits });
   return app;
 }
 

@@ -1,4 +1,4 @@
-import { NOTIFICATION_FORMATS } from "./api/notification-formats.js";
+import { apiLifecycles, NOTIFICATION_FORMATS } from "./api/notification-formats.js";
 import { createTestPaymentProvider } from "./core/payments/test-provider.js";
 import { type Config, loadConfig } from "./config.js";
 import { createServices } from "./core/services.js";
@@ -19,7 +19,11 @@ export function createKassaServices(
   return createServices(
     db,
     clock,
-    { notificationFormats: NOTIFICATION_FORMATS, paymentProvider: createTestPaymentProvider() },
+    {
+      lifecycles: apiLifecycles,
+      notificationFormats: NOTIFICATION_FORMATS,
+      paymentProvider: createTestPaymentProvider(),
+    },
     { webhooks: config.webhooks },
   );
 }

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { toWireOrder } from "../api/cnaught/orders.schemas.js";
 import type { ApiKeyView } from "../core/api-keys/api-keys.service.js";
-import { Decimal } from "../core/money.js";
+import { Decimal } from "../core/money/money.js";
 import type { Portfolio } from "../core/portfolios/portfolios.repository.js";
 import type { Services } from "../core/services.js";
 import type { DeliveryWithAttempts } from "../core/webhooks/webhooks.repository.js";

@@ -16,6 +16,7 @@ export const newId = {
   subaccount: () => id10(),
   portfolio: () => id8(),
   checkoutSession: () => id10(),
+  lineItem: () => id16(),
   event: () => `evt_${id16()}`,
   order: () => id10(),
   payment: () => `pay_${id16()}`,

@@ -5,11 +5,12 @@ import { createApiKeysRepository } from "./api-keys/api-keys.repository.js";
 import { createApiKeysService } from "./api-keys/api-keys.service.js";
 import { createCheckoutSessionsRepository } from "./checkout-sessions/checkout-sessions.repository.js";
 import { createCheckoutSessionsService } from "./checkout-sessions/checkout-sessions.service.js";
-import { createEventsRepository } from "./events/events.repository.js";
+import type { SessionLifecycles } from "./checkout-sessions/lifecycle.js";
+import { createEventsRepository, type EventsRepository } from "./events/events.repository.js";
 import { createIdempotencyRepository } from "./idempotency/idempotency.repository.js";
 import { createIdempotencyService } from "./idempotency/idempotency.service.js";
 import { createOrdersRepository } from "./orders/orders.repository.js";
-import { createOrdersService } from "./orders/orders.service.js";
+import { createOrdersService, type OrdersService } from "./orders/orders.service.js";
 import type { OrderNotificationFormats } from "./orders/orders.types.js";
 import type { PaymentProvider } from "./payments/payment-provider.js";
 import { createPaymentsRepository } from "./payments/payments.repository.js";
@@ -20,12 +21,25 @@ import { createSettingsService } from "./settings/settings.service.js";
 import { createSubaccountsRepository } from "./subaccounts/subaccounts.repository.js";
 import { createSubaccountsService } from "./subaccounts/subaccounts.service.js";
 import type { Clock } from "./time.js";
-import { createWebhooksRepository } from "./webhooks/webhooks.repository.js";
+import { httpUrlProblem, privateHostProblem } from "./urls.js";
+import { createWebhooksRepository, type WebhooksRepository } from "./webhooks/webhooks.repository.js";
 import { createHttpTransport } from "./webhooks/transport.js";
 import { createWebhooksService, type WebhookSettings } from "./webhooks/webhooks.service.js";
 
-/** What the core is given from outside: how each API renders notifications, who moves money. */
+/** What the core hands an API's lifecycle: the pieces a completion or expiry may act through. */
+export interface LifecycleCore {
+  orders: OrdersService;
+  events: EventsRepository;
+  webhooks: WebhooksRepository;
+  clock: Clock;
+}
+
+/**
+ * What the core is given from outside: what each API does when its sessions complete or expire,
+ * how each API renders order notifications, who moves money.
+ */
 export interface CoreAdapters {
+  lifecycles: (core: LifecycleCore) => SessionLifecycles;
   notificationFormats: OrderNotificationFormats;
   paymentProvider: PaymentProvider;
 }
@@ -72,6 +86,9 @@ export function createServices(db: Database, clock: Clock, adapters: CoreAdapter
   return {
     repos,
     adapters,
+    /** Why a server-to-server callback URL is refused (not http(s), or private unless allowed), or null. */
+    receiverUrlProblem: (url: string) =>
+      httpUrlProblem(url) ?? (options.webhooks.allowPrivateUrls ? null : privateHostProblem(url)),
     transaction,
     clock,
     accounts: createAccountsService({ accounts: repos.accounts, portfolios: repos.portfolios }),
@@ -87,11 +104,9 @@ export function createServices(db: Database, clock: Clock, adapters: CoreAdapter
     checkoutSessions: createCheckoutSessionsService({
       sessions: repos.sessions,
       events: repos.events,
-      portfolios,
-      orders,
       payments: repos.payments,
       paymentProvider: adapters.paymentProvider,
-      allowPrivateNotificationUrls: options.webhooks.allowPrivateUrls,
+      lifecycles: adapters.lifecycles({ orders, events: repos.events, webhooks: repos.webhooks, clock }),
       transaction,
       clock,
     }),

@@ -342,19 +342,6 @@ export type Transactor = <T>(
   options?: { timeoutMs?: number },
 ) => Promise<T>;
 
-/**
- * Work an adapter adds to a write (storing the idempotent response), so that it commits or rolls
- * back together with the objects the write creates. A write made in a transaction calls
- * `inTransaction`; a write made as one SQL statement (a hot path: one round trip) puts
- * `statement(result).sql` into it as a CTE and goes ahead only when that returns a row; when it
- * returns none, nothing was written and the write calls `refused()`, which throws the reason,
- * or returns when what stood in the way is gone and the write may be made again (once).
- */
-export interface WithinWrite<T> {
-  inTransaction(tx: Db, result: T): Promise<void>;
-  statement(result: T): { sql: Prisma.Sql; refused(): Promise<void> };
-}
-
 export const transactorFor =
   (prisma: PrismaClient): Transactor =>
   (fn, options) =>

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Decimal } from "../../src/core/money.js";
+import { Decimal } from "../../src/core/money/money.js";
 import {
   apiClient,
   createMerchant,

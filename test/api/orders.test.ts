@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { TEST_CARDS } from "../../src/core/payments/test-provider.js";
 import { formatTimestamp } from "../../src/core/time.js";
-import { apiClient, createMerchantApi, startTestApp, type TestApp } from "../helpers/app.js";
+import { apiClient, createMerchantApi, payForOrder, startTestApp, type TestApp } from "../helpers/app.js";
 import { storeKind } from "../helpers/database.js";
 import {
   type ApiResponse,
@@ -53,9 +53,8 @@ async function paidOrder(api: Api, params: Record<string, unknown> = {}, subacco
   const headers: Record<string, string> = subaccountId ? { "x-subaccount-id": subaccountId } : {};
   const created = await api("POST", "/v1/checkout/sessions", sessionParams(params), headers);
   expect(created.status, created.text).toBe(201);
-  const outcome = await t.services.checkoutSessions.pay(created.body.id, GOOD_CARD);
-  if (outcome.outcome !== "paid") throw new Error(`expected a payment, got ${outcome.outcome}`);
-  return { session: created.body, orderId: outcome.order.id };
+  const order = await payForOrder(t.services, created.body.id, GOOD_CARD);
+  return { session: created.body, orderId: order.id };
 }
 
 /** `count` orders placed one minute apart from `start` (oldest first). */

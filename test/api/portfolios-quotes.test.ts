@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Decimal } from "../../src/core/money.js";
+import { Decimal } from "../../src/core/money/money.js";
 import { type createMerchant, createMerchantApi, startTestApp, type TestApp } from "../helpers/app.js";
 import { storeKind } from "../helpers/database.js";
 import { expectInvalid, expectProblem, sessionParams } from "./support.js";

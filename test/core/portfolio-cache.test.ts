@@ -3,7 +3,7 @@ import { createPortfoliosService } from "../../src/core/portfolios/portfolios.se
 import type { Services } from "../../src/core/services.js";
 import { createKassaServices } from "../../src/composition.js";
 import { type Database, openDatabase } from "../../src/db/database.js";
-import { createMerchant } from "../helpers/app.js";
+import { createMerchant, written } from "../helpers/app.js";
 import { createTestDatabase, storeKind } from "../helpers/database.js";
 import { waitFor } from "../helpers/processes.js";
 
@@ -115,7 +115,7 @@ describe(`the priced-from portfolio cache (${storeKind})`, () => {
       apiPricePerKgUsdCents: portfolio!.apiPricePerKgUsdCents,
     });
     const fields = { name: "Shop", email: null, logoUrl: null, defaultPortfolioId: null };
-    const sub = await here.subaccounts.create(account.id, fields);
+    const sub = written(await here.subaccounts.create(account.id, fields));
     const scope = { accountId: account.id, subaccountId: sub.id };
     expect((await here.portfolios.resolveFor(scope, null)).id).toBe(portfolio!.id); // remembered now
 

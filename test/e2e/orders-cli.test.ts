@@ -2,10 +2,9 @@ import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { toWireOrder } from "../../src/api/cnaught/orders.schemas.js";
 import { createKassaServices } from "../../src/composition.js";
-import { Decimal } from "../../src/core/money.js";
 import { TEST_CARDS } from "../../src/core/payments/test-provider.js";
 import { type Database, openDatabase } from "../../src/db/database.js";
-import { createMerchant } from "../helpers/app.js";
+import { createCnaughtSession, createMerchant, payForOrder } from "../helpers/app.js";
 import { cleanEnv, cleanUp, freePorts, launch, ROOT, tempDir, within } from "../helpers/processes.js";
 
 /**
@@ -47,23 +46,18 @@ describe("kassa orders (a child process on the embedded store)", () => {
     const { accountId, order } = await withStore(dataDir, async (db) => {
       const services = createKassaServices(db);
       const m = await createMerchant(services);
-      const session = await services.checkoutSessions.create(
+      const session = await createCnaughtSession(
+        services,
         { accountId: m.account.id, subaccountId: null },
-        {
-          amountKg: new Decimal("100"),
-          successUrl: "https://shop.example/ok",
-          cancelUrl: "https://shop.example/cancel",
-          notificationUrl: "https://shop.example/hooks",
-        },
+        { successUrl: "https://shop.example/ok", notificationUrl: "https://shop.example/hooks" },
       );
-      const outcome = await services.checkoutSessions.pay(session.id, {
+      const order = await payForOrder(services, session.id, {
         number: TEST_CARDS.success,
         expMonth: 12,
         expYear: 2034,
         cvc: "123",
       });
-      if (outcome.outcome !== "paid") throw new Error(`expected a payment, got ${outcome.outcome}`);
-      return { accountId: m.account.id, order: outcome.order };
+      return { accountId: m.account.id, order };
     });
 
     // Nothing listens on the admin port: the CLI opens the store itself.

@@ -1,7 +1,13 @@
 import type { FastifyInstance } from "fastify";
 import { buildApp } from "../../src/app.js";
 import { type Config, loadConfig } from "../../src/config.js";
-import { Decimal } from "../../src/core/money.js";
+import { type CnaughtCheckout, cnaughtPurchase } from "../../src/api/cnaught/checkout-sessions.purchase.js";
+import type { CheckoutSession } from "../../src/core/checkout-sessions/checkout-sessions.types.js";
+import type { WithinWrite, Written } from "../../src/core/idempotency/idempotency.types.js";
+import { Decimal } from "../../src/core/money/money.js";
+import type { Order } from "../../src/core/orders/orders.types.js";
+import type { CardDetails } from "../../src/core/payments/payment-provider.js";
+import type { Scope } from "../../src/core/scope.js";
 import { createKassaServices } from "../../src/composition.js";
 import type { Services } from "../../src/core/services.js";
 import type { Clock } from "../../src/core/time.js";
@@ -113,4 +119,43 @@ export async function createMerchantApi(
 ) {
   const m = await createMerchant(t.services, opts);
   return { ...m, api: apiClient(t.url, m.key) };
+}
+
+/**
+ * A CNaught checkout created through the core, as the CNaught API creates one (its purchase
+ * becomes one line item): for tests of the lifecycle below HTTP. Defaults: 100 kg, no callback.
+ */
+export async function createCnaughtSession(
+  services: Services,
+  scope: Scope,
+  input: Partial<CnaughtCheckout> = {},
+  within?: WithinWrite<CheckoutSession>,
+): Promise<CheckoutSession> {
+  const written = await services.checkoutSessions.create(
+    scope,
+    await cnaughtPurchase(services, scope, {
+      amountKg: new Decimal("100"),
+      successUrl: "https://shop.example/ok?id={CHECKOUT_SESSION_ID}",
+      cancelUrl: "https://shop.example/cancel",
+      ...input,
+    }),
+    within,
+  );
+  if (written.kind !== "written") throw new Error("expected a new session, got a replay");
+  return written.result;
+}
+
+/** Pays a CNaught session with `card` and returns the order its completion placed. */
+export async function payForOrder(services: Services, sessionId: string, card: CardDetails): Promise<Order> {
+  const outcome = await services.checkoutSessions.pay(sessionId, card);
+  if (outcome.outcome !== "paid") throw new Error(`expected a payment, got ${outcome.outcome}`);
+  const order = await services.repos.orders.findByCheckoutSession(sessionId);
+  if (!order) throw new Error(`paying ${sessionId} placed no order`);
+  return order;
+}
+
+/** The result of a write that must not have been a replay. */
+export function written<T>(outcome: Written<T>): T {
+  if (outcome.kind !== "written") throw new Error("expected a write, got a replay");
+  return outcome.result;
 }

@@ -1,12 +1,12 @@
 import type { FastifyInstance } from "fastify";
+import { idempotencyConcurrentRequests } from "../../src/core/errors.js";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { requestHash } from "../../src/api/idempotency.js";
+import { requestHash } from "../../src/api/idempotency/hashing.js";
 import { buildApp } from "../../src/app.js";
 import { createCheckoutSessionsService } from "../../src/core/checkout-sessions/checkout-sessions.service.js";
 import { IDEMPOTENCY_LEASE_MS } from "../../src/core/idempotency/idempotency.types.js";
-import { Decimal } from "../../src/core/money.js";
 import type { Services } from "../../src/core/services.js";
-import { apiClient, createMerchantApi, startTestApp, type TestApp } from "../helpers/app.js";
+import { apiClient, createCnaughtSession, createMerchantApi, startTestApp, type TestApp } from "../helpers/app.js";
 import { storeKind } from "../helpers/database.js";
 import { expectProblem, sessionParams } from "../api/support.js";
 import {
@@ -57,8 +57,7 @@ function failingInStatement(onFail: (sessionId: string) => void): Services {
   const s = t.services;
   const checkoutSessions = createCheckoutSessionsService({
     sessions: s.repos.sessions,
-    portfolios: s.portfolios,
-    orders: s.orders,
+    lifecycles: {},
     payments: s.repos.payments,
     paymentProvider: s.adapters.paymentProvider,
     transaction: s.transaction,
@@ -95,12 +94,6 @@ function crashingSubaccountCreate(): Services {
 
 const sessionCount = (accountId: string) => t.db.prisma.checkoutSession.count({ where: { accountId } });
 const keyRows = (accountId: string, key: string) => t.db.prisma.idempotencyKey.findMany({ where: { accountId, key } });
-
-const sessionInput = {
-  amountKg: new Decimal(100),
-  successUrl: "https://shop.example/ok",
-  cancelUrl: "https://shop.example/cancel",
-};
 
 describe(`a write that fails (${storeKind})`, () => {
   it("leaves neither the session, its event nor the stored response, and the key can be retried", async () => {
@@ -213,10 +206,20 @@ describe(`a write that fails (${storeKind})`, () => {
     // The slow request finally writes: storing its response fails, so its session is not written.
     const late = { status: 201, headers: {}, body: "late" };
     await expect(
-      t.services.checkoutSessions.create({ accountId: account.id, subaccountId: null }, sessionInput, {
-        inTransaction: (tx) => t.services.idempotency.complete(slow.record, late, tx),
-        statement: () => t.services.idempotency.completion(slow.record, late),
-      }),
+      createCnaughtSession(
+        t.services,
+        { accountId: account.id, subaccountId: null },
+        {},
+        {
+          inTransaction: (tx) => t.services.idempotency.complete(slow.record, late, tx),
+          statement: () => ({
+            sql: t.services.idempotency.completion(slow.record, late),
+            refused: async () => {
+              throw idempotencyConcurrentRequests();
+            },
+          }),
+        },
+      ),
     ).rejects.toMatchObject({ code: "idempotency_concurrent_requests" });
     // And its clean-up leaves the retry's key alone.
     await t.services.idempotency.release(slow.record);

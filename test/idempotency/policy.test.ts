@@ -2,7 +2,7 @@ import Fastify, { type FastifyError, type FastifyInstance } from "fastify";
 import { serializerCompiler, validatorCompiler } from "fastify-type-provider-zod";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { createHttpIdempotency, sendResponse } from "../../src/api/idempotency.js";
+import { createHttpIdempotency } from "../../src/api/idempotency/hooks.js";
 import { invalidParameter, isAppError } from "../../src/core/errors.js";
 import type { Subaccount } from "../../src/core/subaccounts/subaccounts.repository.js";
 import { apiClient, createMerchant, startTestApp, type TestApp } from "../helpers/app.js";
@@ -73,12 +73,12 @@ beforeAll(async () => {
       async (request, reply) => {
         const body = request.body as { name: string; refuse?: boolean };
         if (body.refuse) throw invalidParameter("name", "refused on request");
-        const thing = await t.services.subaccounts.create(
+        const written = await t.services.subaccounts.create(
           accountId,
           { name: body.name, email: null, logoUrl: null, defaultPortfolioId: null },
           idempotency.within(request, reply, created),
         );
-        return sendResponse(reply, created(thing));
+        return idempotency.send(request, reply, written, created);
       },
     );
   route("/things", false);

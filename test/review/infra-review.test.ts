@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { canonicalJson, requestHash } from "../../src/api/idempotency.js";
+import { canonicalJson, requestHash } from "../../src/api/idempotency/hashing.js";
 import { type ApiResponse, expectInvalid, expectProblem, expectUnauthorized, sessionParams } from "../api/support.js";
 import { apiClient, createMerchantApi, startTestApp, type TestApp } from "../helpers/app.js";
 import { storeKind } from "../helpers/database.js";

@@ -1,13 +1,12 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { Decimal, decimalFromJsonNumber } from "../../src/core/money/money.js";
 import {
   AMOUNT_KG_MAX,
   AMOUNT_KG_MAX_DECIMALS,
   amountKgProblem,
-  Decimal,
-  decimalFromJsonNumber,
   priceInCents,
-} from "../../src/core/money.js";
+} from "../../src/core/portfolios/pricing.js";
 
 const d = (text: string) => new Decimal(text);
 

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { Decimal } from "../../src/core/money.js";
-import { createMerchant } from "../helpers/app.js";
+import { Decimal } from "../../src/core/money/money.js";
+import { createCnaughtSession, createMerchant } from "../helpers/app.js";
 import { storeKind } from "../helpers/database.js";
 import { waitFor } from "../helpers/processes.js";
 import { startTestWorkers, stopTestWorkers } from "../helpers/workers.js";
@@ -72,13 +72,7 @@ describe(`several instances (${storeKind})`, () => {
     const scope = { accountId: merchant.account.id, subaccountId: null };
     const sessions = [];
     for (let i = 0; i < 8; i++) {
-      sessions.push(
-        await bed.services.checkoutSessions.create(scope, {
-          amountKg: new Decimal("50"),
-          successUrl: "https://shop.example/ok",
-          cancelUrl: "https://shop.example/cancel",
-        }),
-      );
+      sessions.push(await createCnaughtSession(bed.services, scope, { amountKg: new Decimal("50") }));
     }
     const ids = sessions.map((s) => s.id);
     bed.clock.advanceHours(25);

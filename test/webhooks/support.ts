@@ -5,8 +5,7 @@ import type { Services } from "../../src/core/services.js";
 import type { Clock } from "../../src/core/time.js";
 import type { WebhookSettings } from "../../src/core/webhooks/webhooks.service.js";
 import { type Database, openDatabase } from "../../src/db/database.js";
-import { Decimal } from "../../src/core/money.js";
-import { createMerchant } from "../helpers/app.js";
+import { createCnaughtSession, createMerchant, payForOrder } from "../helpers/app.js";
 import { createTestDatabase } from "../helpers/database.js";
 
 export const CARD = { number: "4242424242424242", expMonth: 12, expYear: 2034, cvc: "123" };
@@ -67,15 +66,9 @@ export async function webhookTestbed(settings: Partial<WebhookSettings> = {}) {
 export async function placeOrder(services: Services, notificationUrl: string | null) {
   const merchant = await createMerchant(services);
   const scope = { accountId: merchant.account.id, subaccountId: null };
-  const session = await services.checkoutSessions.create(scope, {
-    amountKg: new Decimal("100"),
-    successUrl: "https://shop.example/ok?id={CHECKOUT_SESSION_ID}",
-    cancelUrl: "https://shop.example/cancel",
-    notificationUrl,
-  });
-  const paid = await services.checkoutSessions.pay(session.id, CARD);
-  if (paid.outcome !== "paid") throw new Error(`payment did not go through: ${paid.outcome}`);
-  return { merchant, session, order: paid.order };
+  const session = await createCnaughtSession(services, scope, { notificationUrl });
+  const order = await payForOrder(services, session.id, CARD);
+  return { merchant, session, order };
 }
 
 export interface ReceivedRequest {

@@ -1,9 +1,9 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import type { CheckoutSession } from "../../core/checkout-sessions/checkout-sessions.types.js";
-import { decimalFromJsonNumber } from "../../core/money.js";
-import { sendResponse } from "../idempotency.js";
+import { decimalFromJsonNumber } from "../../core/money/money.js";
 import type { CnaughtRouteOptions } from "./cnaught.plugin.js";
 import { errorResponses, idempotencyErrorResponses, idParams, subaccountHeader } from "./cnaught.schemas.js";
+import { cnaughtPurchase } from "./checkout-sessions.purchase.js";
 import { CheckoutSessionBody, CheckoutSessionParams, toWireCheckoutSession } from "./checkout-sessions.schemas.js";
 
 const tags = ["Checkout Sessions"];
@@ -42,19 +42,19 @@ export const checkoutSessionsRoutes: FastifyPluginAsyncZod<CnaughtRouteOptions> 
     },
     async (request, reply) => {
       const body = request.body;
-      const session = await services.checkoutSessions.create(
+      const written = await services.checkoutSessions.create(
         request.scope,
-        {
+        await cnaughtPurchase(services, request.scope, {
           amountKg: decimalFromJsonNumber(body.amount_kg),
           portfolioId: body.portfolio_id,
           successUrl: body.success_url,
           cancelUrl: body.cancel_url,
           description: body.description,
-          notificationUrl: body.notification_config?.url,
-        },
+          notificationUrl: body.notification_config?.url ?? null,
+        }),
         idempotency.within(request, reply, created),
       );
-      return sendResponse(reply, created(session));
+      return idempotency.send(request, reply, written, created);
     },
   );
 

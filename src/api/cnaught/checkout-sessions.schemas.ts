@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { type CheckoutSession, checkoutPagePath } from "../../core/checkout-sessions/checkout-sessions.types.js";
-import { decimalToNumber } from "../../core/money.js";
+import { decimalToNumber } from "../../core/money/money.js";
 import { formatNullableTimestamp, formatTimestamp } from "../../core/time.js";
 import { amountKg } from "./cnaught.schemas.js";
 
@@ -55,21 +55,39 @@ export type CheckoutSessionWire = z.infer<typeof CheckoutSessionBody>;
 
 export const checkoutUrl = (publicUrl: string, id: string) => publicUrl + checkoutPagePath(id);
 
+/** The CNaught API's name for its sessions (`api`) and its idempotency key space. */
+export const CNAUGHT_API = "cnaught";
+
+/** What CNaught keeps of a session beyond the core's fields (`apiData`). */
+interface CnaughtSessionData {
+  notification_url?: string | null;
+}
+
+/** A CNaught session is one line item: the portfolio's credits, by the kilogram. */
+export const cnaughtPurchase = (s: CheckoutSession) => {
+  const item = s.lineItems[0];
+  if (!item?.productRef) throw new Error(`checkout session ${s.id} is not a CNaught purchase`);
+  return { amountKg: item.quantity, portfolioId: item.productRef };
+};
+
+export const notificationUrlOf = (s: CheckoutSession) => (s.apiData as CnaughtSessionData).notification_url ?? null;
+
 export function toWireCheckoutSession(s: CheckoutSession, publicUrl: string): CheckoutSessionWire {
+  const purchase = cnaughtPurchase(s);
   return {
     id: s.id,
-    amount_kg: decimalToNumber(s.amountKg),
-    price_usd_cents: s.priceUsdCents,
+    amount_kg: decimalToNumber(purchase.amountKg),
+    price_usd_cents: s.amountTotal.toNumber(),
     success_url: s.successUrl,
-    cancel_url: s.cancelUrl,
+    cancel_url: s.cancelUrl ?? "",
     checkout_url: checkoutUrl(publicUrl, s.id),
     state: s.state,
     created_on: formatTimestamp(s.createdAt),
     expires_on: formatTimestamp(s.expiresAt),
     completed_on: formatNullableTimestamp(s.completedAt),
-    portfolio_id: s.portfolioId,
+    portfolio_id: purchase.portfolioId,
     subaccount_id: s.subaccountId,
     order_description: s.description,
-    order_webhook_url: s.notificationUrl,
+    order_webhook_url: notificationUrlOf(s),
   };
 }

@@ -1,6 +1,6 @@
 import { STATUS_CODES } from "node:http";
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
-import { type AppError, type ErrorCode, isAppError } from "../../core/errors.js";
+import { type AppError, type ErrorCode, type FieldErrors, isAppError } from "../../core/errors.js";
 import { HTTP_CLIENT_ERRORS, type Problem, sendProblem } from "../problem.js";
 import { fieldErrorsFrom } from "../validation.js";
 
@@ -45,12 +45,30 @@ const CODES: Record<ErrorCode, { status: number; slug: string; title: (e: AppErr
   rate_limited: { status: 429, slug: "rate-limited", title: () => "Too many requests" },
 };
 
+/** Core field paths whose CNaught name is not simply their snake_case. */
+const WIRE_FIELDS: Readonly<Record<string, string>> = { notificationUrl: "notification_config.url" };
+
+const wireField = (path: string) => WIRE_FIELDS[path] ?? path.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+
+/**
+ * The core's field errors in CNaught's words: keyed by the wire field, each reason a sentence
+ * naming it ("'amount_kg' must be greater than 0"); a reason that is already a sentence stays.
+ */
+export function wordFields(fields: FieldErrors): FieldErrors {
+  const worded: FieldErrors = Object.create(null); // field names may be any text a client sent
+  for (const [path, reasons] of Object.entries(fields)) {
+    const field = wireField(path);
+    (worded[field] ??= []).push(...reasons.map((r) => (/^[a-z]/.test(r) ? `'${field}' ${r}` : r)));
+  }
+  return worded;
+}
+
 export function problemFromAppError(error: AppError): Problem {
   const mapping = CODES[error.code];
   if (error.code === "unauthenticated") return { ...UNAUTHORIZED_BODY };
   const problem: Problem = { type: problemType(mapping.slug), title: mapping.title(error), status: mapping.status };
   if (error.code !== "invalid_parameters") problem.detail = error.message;
-  if (error.details.fields) problem.errors = error.details.fields;
+  if (error.details.fields) problem.errors = wordFields(error.details.fields);
   return problem;
 }
 

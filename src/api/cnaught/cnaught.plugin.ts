@@ -2,11 +2,13 @@ import "../request-context.js";
 import type { FastifyPluginAsync } from "fastify";
 import { type FieldErrors, invalidParameters, rateLimited, unauthenticated } from "../../core/errors.js";
 import type { Services } from "../../core/services.js";
-import { createHttpIdempotency, type HttpIdempotency, type IdempotencyPolicy } from "../idempotency.js";
+import { createHttpIdempotency, type HttpIdempotency, type IdempotencyPolicy } from "../idempotency/hooks.js";
 import { limitSurface, type RateLimitBackend } from "../rate-limit.js";
 import { methodNotAllowed, notFoundAsError, trackRoutes } from "../routing.js";
 import { nulFieldErrors } from "../validation.js";
+import { type ApiSurface, pathOf } from "../surfaces.js";
 import { checkoutSessionsRoutes } from "./checkout-sessions.routes.js";
+import { CNAUGHT_API } from "./checkout-sessions.schemas.js";
 import { cnaughtErrorHandler } from "./cnaught.errors.js";
 import { ordersRoutes } from "./orders.routes.js";
 import { portfoliosRoutes } from "./portfolios.routes.js";
@@ -21,7 +23,7 @@ export interface CnaughtRouteOptions {
 }
 
 /** CNaught's Idempotency-Key: optional, up to 512 characters; a failed request does not use up its key. */
-const CNAUGHT_IDEMPOTENCY: IdempotencyPolicy = { api: "cnaught", maxKeyLength: 512, required: false };
+const CNAUGHT_IDEMPOTENCY: IdempotencyPolicy = { api: CNAUGHT_API, maxKeyLength: 512, required: false };
 
 declare module "fastify" {
   interface FastifyContextConfig {
@@ -97,3 +99,13 @@ export const cnaughtApi: FastifyPluginAsync<
   await app.register(subaccountsRoutes, routeOptions);
   await app.register(methodNotAllowed(routes));
 };
+
+/** The CNaught API as one of the app's surfaces: everything under /v1 (LeanRails' dialect aside). */
+export const cnaughtSurface = (options: Omit<CnaughtRouteOptions, "idempotency">): ApiSurface => ({
+  name: CNAUGHT_API,
+  owns: (request) => pathOf(request.url).startsWith("/v1/"),
+  frameworkError: cnaughtErrorHandler,
+  async register(app, { rateLimits }) {
+    await app.register(cnaughtApi, { prefix: "/v1", ...options, rateLimits });
+  },
+});

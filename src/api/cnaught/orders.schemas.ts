@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { decimalToNumber } from "../../core/money.js";
+import { decimalToNumber } from "../../core/money/money.js";
 import { DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT } from "../../core/orders/orders.service.js";
 import type { Order } from "../../core/orders/orders.types.js";
 import { formatTimestamp } from "../../core/time.js";

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { decimalToNumber } from "../../core/money.js";
+import { decimalToNumber } from "../../core/money/money.js";
 import type { Portfolio } from "../../core/portfolios/portfolios.repository.js";
 
 export const PortfolioSummary = z

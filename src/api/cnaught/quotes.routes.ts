@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
-import { decimalFromJsonNumber, decimalToNumber } from "../../core/money.js";
+import { decimalFromJsonNumber, decimalToNumber } from "../../core/money/money.js";
 import type { CnaughtRouteOptions } from "./cnaught.plugin.js";
 import { amountKg, errorResponses, idempotencyErrorResponses, subaccountHeader } from "./cnaught.schemas.js";
 

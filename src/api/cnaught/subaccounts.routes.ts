@@ -1,7 +1,6 @@
 import { z } from "zod";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import type { Subaccount } from "../../core/subaccounts/subaccounts.repository.js";
-import { sendResponse } from "../idempotency.js";
 import type { CnaughtRouteOptions } from "./cnaught.plugin.js";
 import { errorResponses, idempotencyErrorResponses, idParams } from "./cnaught.schemas.js";
 import {
@@ -46,12 +45,12 @@ export const subaccountsRoutes: FastifyPluginAsyncZod<CnaughtRouteOptions> = asy
       },
     },
     async (request, reply) => {
-      const subaccount = await services.subaccounts.create(
+      const written = await services.subaccounts.create(
         request.principal.accountId,
         fromWireSubaccount(request.body),
         idempotency.within(request, reply, created),
       );
-      return sendResponse(reply, created(subaccount));
+      return idempotency.send(request, reply, written, created);
     },
   );
 
@@ -97,14 +96,17 @@ export const subaccountsRoutes: FastifyPluginAsyncZod<CnaughtRouteOptions> = asy
         response: { 200: SubaccountBody, ...errorResponses },
       },
     },
-    async (request) =>
-      toWireSubaccount(
-        await services.subaccounts.update(
-          request.principal.accountId,
-          request.params.id,
-          fromWireSubaccount(request.body),
-        ),
-      ),
+    async (request, reply) => {
+      const written = await services.subaccounts.update(
+        request.principal.accountId,
+        request.params.id,
+        fromWireSubaccount(request.body),
+      );
+      return idempotency.send(request, reply, written, (subaccount) => ({
+        status: 200,
+        body: toWireSubaccount(subaccount),
+      }));
+    },
   );
 
   app.delete(

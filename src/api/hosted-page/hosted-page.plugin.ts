@@ -6,7 +6,8 @@ import { limitPerAddress, type RateLimitBackend } from "../rate-limit.js";
 import { methodNotAllowed, notFoundAsError, trackRoutes } from "../routing.js";
 import { STYLESHEET } from "./assets.js";
 import { createCsrf } from "./csrf.js";
-import { hostedPageErrorHandler } from "./hosted-page.errors.js";
+import { type ApiSurface, pathOf } from "../surfaces.js";
+import { hostedPageErrorHandler, hostedPageFrameworkError } from "./hosted-page.errors.js";
 import { hostedPageRoutes } from "./hosted-page.routes.js";
 import { applySecurityHeaders, securityHeaders, servedOverHttps } from "./security-headers.js";
 
@@ -81,3 +82,13 @@ export const hostedPage: FastifyPluginAsync<HostedPageOptions> = async (app, opt
   await app.register(hostedPageRoutes, { services, csrf, limitPayments });
   await app.register(methodNotAllowed(routes));
 };
+
+/** The hosted page as one of the app's surfaces: /pay, HTML for people. */
+export const hostedPageSurface = (options: Omit<HostedPageOptions, "rateLimits">): ApiSurface => ({
+  name: "hosted-page",
+  owns: (request) => pathOf(request.url).startsWith("/pay/"),
+  frameworkError: (error, request, reply) => hostedPageFrameworkError(error, request, reply, options.publicUrl),
+  async register(app, { rateLimits }) {
+    await app.register(hostedPage, { prefix: "/pay", ...options, rateLimits });
+  },
+});

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync, FastifyReply } from "fastify";
-import type { CheckoutSession } from "../../core/checkout-sessions/checkout-sessions.types.js";
+import type { CheckoutSession, CustomerDetails } from "../../core/checkout-sessions/checkout-sessions.types.js";
 import { checkoutPagePath, successRedirectUrl } from "../../core/checkout-sessions/checkout-sessions.types.js";
 import { isAppError, notFound } from "../../core/errors.js";
 import { type CardErrors, MAX_CARDHOLDER_NAME, validateCard } from "../../core/payments/card.js";
@@ -7,6 +7,7 @@ import type { CardDetails } from "../../core/payments/payment-provider.js";
 import type { Services } from "../../core/services.js";
 import type { RequestLimiter } from "../rate-limit.js";
 import { CSRF_FIELD, type Csrf, csrfCookieValues } from "./csrf.js";
+import { type CustomerErrors, customerDetails, customerErrors, customerValues } from "./customer.js";
 import { sendPage } from "./hosted-page.errors.js";
 import {
   checkoutPage,
@@ -58,7 +59,7 @@ export const hostedPageRoutes: FastifyPluginAsync<HostedPageRouteOptions> = asyn
   const allowFormTargets = (reply: FastifyReply, session: CheckoutSession) =>
     reply.header(
       "content-security-policy",
-      contentSecurityPolicy(originsOf([successRedirectUrl(session), session.cancelUrl])),
+      contentSecurityPolicy(originsOf([successRedirectUrl(session), session.cancelUrl ?? ""].filter(Boolean))),
     );
 
   /** 303 to success_url with the id put in; the paid page if the stored URL cannot be followed. */
@@ -118,8 +119,12 @@ export const hostedPageRoutes: FastifyPluginAsync<HostedPageRouteOptions> = asyn
       expiry: retyped(form[FIELDS.expiry], 16),
       name: retyped(form[FIELDS.name], MAX_CARDHOLDER_NAME),
     };
-    const rerender = (status: number, extra: { errors?: CardErrors; decline?: string }) => {
-      const state: FormView = { csrfToken: token!, values, ...extra };
+    const customer = customerValues(form, session);
+    const rerender = (
+      status: number,
+      extra: { errors?: CardErrors; customerErrors?: CustomerErrors; decline?: string },
+    ) => {
+      const state: FormView = { csrfToken: token!, values, customer, ...extra };
       return sendPage(reply, status, checkoutPage(view, state));
     };
 
@@ -127,9 +132,12 @@ export const hostedPageRoutes: FastifyPluginAsync<HostedPageRouteOptions> = asyn
       { number: values.number, expiry: values.expiry, cvc: retyped(form[FIELDS.cvc], 16), name: values.name },
       services.clock(),
     );
-    if ("errors" in checked) return rerender(422, { errors: checked.errors });
+    const invalidCustomer = customerErrors(customer, session);
+    if ("errors" in checked || Object.keys(invalidCustomer).length) {
+      return rerender(422, { errors: "errors" in checked ? checked.errors : {}, customerErrors: invalidCustomer });
+    }
 
-    const outcome = await payOrExpired(session.id, checked.card);
+    const outcome = await payOrExpired(session.id, checked.card, customerDetails(customer, session, values.name));
     if (outcome === "expired") return statePage(reply, await loadView(session.id), 409);
     if (outcome.outcome === "declined") {
       request.log.info({ checkout_session_id: session.id, decline_code: outcome.code }, "hosted page: card declined");
@@ -139,9 +147,9 @@ export const hostedPageRoutes: FastifyPluginAsync<HostedPageRouteOptions> = asyn
   });
 
   /** Pays; a session that expired between reading and paying comes back as "expired". */
-  async function payOrExpired(id: string, card: CardDetails) {
+  async function payOrExpired(id: string, card: CardDetails, customer: CustomerDetails) {
     try {
-      return await services.checkoutSessions.pay(id, card);
+      return await services.checkoutSessions.pay(id, card, customer);
     } catch (error) {
       if (isAppError(error) && error.code === "invalid_state") return "expired" as const;
       throw error;

@@ -1,15 +1,23 @@
 import type { Merchant } from "../../core/checkout-sessions/checkout-sessions.repository.js";
 import {
   type CheckoutSession,
+  type LineItem,
   checkoutPagePath,
   successRedirectUrl,
 } from "../../core/checkout-sessions/checkout-sessions.types.js";
-import { type CardErrors, type CardField, MAX_CARDHOLDER_NAME } from "../../core/payments/card.js";
+import { type CardErrors, MAX_CARDHOLDER_NAME } from "../../core/payments/card.js";
 import { TEST_CARDS } from "../../core/payments/test-provider.js";
 import { httpsUrlProblem } from "../../core/urls.js";
 import { STYLESHEET } from "./assets.js";
 import { CSRF_FIELD } from "./csrf.js";
-import { formatKg, formatUsd, formatUtc } from "./format.js";
+import {
+  CUSTOMER_FIELDS,
+  type CustomerErrors,
+  type CustomerField,
+  type CustomerValues,
+  initialCustomerValues,
+} from "./customer.js";
+import { formatMoney, formatQuantity, formatUtc } from "./format.js";
 import { html, type SafeHtml } from "./html.js";
 
 /** What every page about one session shows. */
@@ -25,6 +33,9 @@ export interface FormView {
   csrfToken: string;
   values?: { number: string; expiry: string; name: string };
   errors?: CardErrors;
+  /** The email and billing address as typed, and what is wrong with them (sessions that ask for them). */
+  customer?: CustomerValues;
+  customerErrors?: CustomerErrors;
   decline?: string;
 }
 
@@ -86,12 +97,24 @@ ${logo ? html`<img class="logo" src="${logo}" alt="" width="48" height="48">` : 
 </header>`;
 }
 
+const total = (session: CheckoutSession) => formatMoney(session.amountTotal, session.currency);
+
+/**
+ * One line of the summary. A line sold by a unit ("kg") shows its quantity, as one buys so many
+ * kilograms; a line of things shows "× 2" beside its name and what it costs.
+ */
+function lineItem(session: CheckoutSession, item: LineItem): SafeHtml {
+  return item.unitLabel
+    ? html`<div><dt>${item.description}</dt><dd>${formatQuantity(item.quantity, item.unitLabel)}</dd></div>`
+    : html`<div><dt>${item.description} <span class="quantity">${formatQuantity(item.quantity, null)}</span></dt><dd>${formatMoney(item.amount, session.currency)}</dd></div>`;
+}
+
 function summary(session: CheckoutSession, withExpiry: boolean): SafeHtml {
   return html`<section class="panel" aria-label="Order summary">
 ${session.description ? html`<p class="description">${session.description}</p>` : ""}
 <dl class="summary">
-<div><dt>Carbon credits</dt><dd>${formatKg(session.amountKg)}</dd></div>
-<div class="total"><dt>Total</dt><dd>${formatUsd(session.priceUsdCents)}</dd></div>
+${session.lineItems.map((item) => lineItem(session, item))}
+<div class="total"><dt>Total</dt><dd>${total(session)}</dd></div>
 </dl>
 ${
   withExpiry
@@ -102,7 +125,8 @@ ${
 }
 
 interface FieldSpec {
-  field: CardField | "name";
+  /** The form field's name (and the input's id). */
+  name: string;
   label: string;
   autocomplete: string;
   numeric: boolean;
@@ -112,16 +136,57 @@ interface FieldSpec {
   error?: string;
   autofocus: boolean;
   required: boolean;
+  capitalize?: boolean;
+  type?: "text" | "email";
 }
 
 function input(spec: FieldSpec): SafeHtml {
-  const name = FIELDS[spec.field];
+  const name = spec.name;
   const errorId = `${name}-error`;
   return html`<div class="field">
 <label for="${name}">${spec.label}${spec.required ? "" : html` <span class="optional">(optional)</span>`}</label>
-<input id="${name}" name="${name}" type="text" autocomplete="${spec.autocomplete}"${spec.numeric ? html` inputmode="numeric"` : ""} maxlength="${spec.maxlength}"${spec.placeholder ? html` placeholder="${spec.placeholder}"` : ""} value="${spec.value}" spellcheck="false" autocapitalize="${spec.field === "name" ? "words" : "off"}"${spec.required ? html` required` : ""}${spec.error ? html` aria-invalid="true" aria-describedby="${errorId}"` : ""}${spec.autofocus ? html` autofocus` : ""}>
+<input id="${name}" name="${name}" type="${spec.type ?? "text"}" autocomplete="${spec.autocomplete}"${spec.numeric ? html` inputmode="numeric"` : ""} maxlength="${spec.maxlength}"${spec.placeholder ? html` placeholder="${spec.placeholder}"` : ""} value="${spec.value}" spellcheck="false" autocapitalize="${spec.capitalize ? "words" : "off"}"${spec.required ? html` required` : ""}${spec.error ? html` aria-invalid="true" aria-describedby="${errorId}"` : ""}${spec.autofocus ? html` autofocus` : ""}>
 ${spec.error ? html`<p class="field-error" id="${errorId}">${spec.error}</p>` : ""}
 </div>`;
+}
+
+/** The email and billing-address fields, for sessions that ask for them; the first in error takes the focus. */
+function customerInputs(view: SessionView, form: FormView, focus: CustomerField | undefined): SafeHtml {
+  const { session } = view;
+  if (!session.collectEmail && !session.collectBillingAddress) return html``;
+  const values = form.customer ?? initialCustomerValues(session);
+  const errors = form.customerErrors ?? {};
+  const field = (f: CustomerField, label: string, autocomplete: string, maxlength: number, required: boolean) =>
+    input({
+      name: CUSTOMER_FIELDS[f],
+      label,
+      autocomplete,
+      numeric: false,
+      maxlength,
+      value: values[f],
+      error: errors[f],
+      autofocus: focus === f,
+      required,
+      type: f === "email" ? "email" : "text",
+      capitalize: f === "city" || f === "line1" || f === "line2",
+    });
+  return html`${session.collectEmail ? field("email", "Email", "email", 254, true) : ""}
+${
+  session.collectBillingAddress
+    ? html`<fieldset class="address"><legend>Billing address</legend>
+${field("line1", "Address line 1", "address-line1", 200, true)}
+${field("line2", "Address line 2", "address-line2", 200, false)}
+<div class="row">
+${field("city", "City", "address-level2", 100, true)}
+${field("postalCode", "Postal code", "postal-code", 20, true)}
+</div>
+<div class="row">
+${field("state", "State or region", "address-level1", 100, false)}
+${field("country", "Country code", "country", 2, true)}
+</div>
+</fieldset>`
+    : ""
+}`;
 }
 
 function cardForm(view: SessionView, form: FormView): SafeHtml {
@@ -130,22 +195,25 @@ function cardForm(view: SessionView, form: FormView): SafeHtml {
   const values = form.values ?? { number: "", expiry: "", name: "" };
   // The first field in error takes the focus; after a decline, the card number (the customer
   // tries another card, or the same one again: the CVC is never kept).
-  const firstError = (["number", "expiry", "cvc"] as const).find((f) => errors[f]);
-  const focus = firstError ?? (form.decline ? "number" : undefined);
-  const cancel = safeHref(session.cancelUrl);
+  const customerError = (Object.keys(CUSTOMER_FIELDS) as CustomerField[]).find((f) => form.customerErrors?.[f]);
+  const cardError = (["number", "expiry", "cvc"] as const).find((f) => errors[f]);
+  const firstError = customerError ?? cardError;
+  const focus = customerError ? undefined : (cardError ?? (form.decline ? "number" : undefined));
+  const cancel = session.cancelUrl ? safeHref(session.cancelUrl) : null;
   return html`<section class="panel" aria-labelledby="pay-title">
 <h2 class="form-title" id="pay-title">Pay with card</h2>
 ${form.decline ? html`<div class="alert" role="alert"><strong>Payment declined.</strong> ${form.decline}</div>` : ""}
 ${firstError ? html`<div class="alert" role="alert">Please correct the highlighted fields.</div>` : ""}
 <form method="post" action="${checkoutPagePath(session.id)}" accept-charset="utf-8" novalidate>
 <input type="hidden" name="${CSRF_FIELD}" value="${form.csrfToken}">
-${input({ field: "number", label: "Card number", autocomplete: "cc-number", numeric: true, maxlength: 23, placeholder: "1234 1234 1234 1234", value: values.number, error: errors.number, autofocus: focus === "number", required: true })}
+${customerInputs(view, form, customerError)}
+${input({ name: FIELDS.number, label: "Card number", autocomplete: "cc-number", numeric: true, maxlength: 23, placeholder: "1234 1234 1234 1234", value: values.number, error: errors.number, autofocus: focus === "number", required: true })}
 <div class="row">
-${input({ field: "expiry", label: "Expiry date", autocomplete: "cc-exp", numeric: true, maxlength: 9, placeholder: "MM / YY", value: values.expiry, error: errors.expiry, autofocus: focus === "expiry", required: true })}
-${input({ field: "cvc", label: "CVC", autocomplete: "cc-csc", numeric: true, maxlength: 4, placeholder: "123", value: "", error: errors.cvc, autofocus: focus === "cvc", required: true })}
+${input({ name: FIELDS.expiry, label: "Expiry date", autocomplete: "cc-exp", numeric: true, maxlength: 9, placeholder: "MM / YY", value: values.expiry, error: errors.expiry, autofocus: focus === "expiry", required: true })}
+${input({ name: FIELDS.cvc, label: "CVC", autocomplete: "cc-csc", numeric: true, maxlength: 4, placeholder: "123", value: "", error: errors.cvc, autofocus: focus === "cvc", required: true })}
 </div>
-${input({ field: "name", label: "Name on card", autocomplete: "cc-name", numeric: false, maxlength: MAX_CARDHOLDER_NAME, value: values.name, autofocus: false, required: false })}
-<button type="submit">Pay ${formatUsd(session.priceUsdCents)}</button>
+${input({ name: FIELDS.name, label: "Name on card", autocomplete: "cc-name", numeric: false, maxlength: MAX_CARDHOLDER_NAME, value: values.name, autofocus: false, required: false, capitalize: true })}
+<button type="submit">Pay ${total(session)}</button>
 </form>
 ${cancel ? html`<a class="cancel" href="${cancel}">Cancel and return to ${merchant.name}</a>` : ""}
 </section>`;
@@ -154,7 +222,7 @@ ${cancel ? html`<a class="cancel" href="${cancel}">Cancel and return to ${mercha
 /** The open session: summary and card form. */
 export function checkoutPage(view: SessionView, form: FormView): string {
   return layout(
-    `Pay ${formatUsd(view.session.priceUsdCents)} to ${view.merchant.name}`,
+    `Pay ${total(view.session)} to ${view.merchant.name}`,
     html`${view.testMode ? testModeBanner() : ""}
 ${merchantHeader(view.merchant)}
 ${summary(view.session, true)}
@@ -178,7 +246,7 @@ ${summary(view.session, false)}`,
 
 /** An expired session: no form, a way back. */
 export function expiredPage(view: SessionView): string {
-  const back = safeHref(view.session.cancelUrl);
+  const back = view.session.cancelUrl ? safeHref(view.session.cancelUrl) : null;
   return layout(
     `Expired: ${view.merchant.name}`,
     html`${merchantHeader(view.merchant)}

@@ -21,7 +21,7 @@ export function createAccountsService(deps: {
       const name = input.name.trim();
       if (!name) throw invalidParameter("name", "must not be empty");
       if (input.defaultPortfolioId && !(await portfolios.findById(input.defaultPortfolioId, tx))) {
-        throw invalidParameter("default_portfolio_id", `portfolio '${input.defaultPortfolioId}' does not exist`);
+        throw invalidParameter("defaultPortfolioId", `portfolio '${input.defaultPortfolioId}' does not exist`);
       }
       return accounts.create({ id: newId.account(), name, defaultPortfolioId: input.defaultPortfolioId ?? null }, tx);
     },

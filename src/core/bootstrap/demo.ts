@@ -1,4 +1,4 @@
-import { Decimal } from "../money.js";
+import { Decimal } from "../money/money.js";
 import type { Services } from "../services.js";
 
 export interface DemoSeed {

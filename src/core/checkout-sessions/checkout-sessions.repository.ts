@@ -1,63 +1,61 @@
 import { type Db, Prisma, type Sql } from "../../db/database.js";
-import { Decimal } from "../money.js";
-import type { CheckoutSession, SessionState } from "./checkout-sessions.types.js";
+import { SESSION_COLUMNS, type SessionRecord, sessionFromRecord, sessionRecord } from "./checkout-sessions.record.js";
+import type { CheckoutSession, CustomerDetails } from "./checkout-sessions.types.js";
 
-type Row = NonNullable<Awaited<ReturnType<Db["checkoutSession"]["findUnique"]>>>;
+const COLUMNS = SESSION_COLUMNS.join(", ");
 
-const toSession = (row: Row): CheckoutSession => ({
-  ...row,
-  amountKg: new Decimal(row.amountKg.toString()),
-  state: row.state as SessionState,
-});
+/** How each column's value is typed in a statement (the driver sends every parameter as text). */
+const CASTS: Record<(typeof SESSION_COLUMNS)[number], string> = {
+  id: "text",
+  account_id: "text",
+  subaccount_id: "text",
+  api: "text",
+  currency: "text",
+  line_items: "jsonb",
+  amount_subtotal: "numeric",
+  amount_total: "numeric",
+  success_url: "text",
+  cancel_url: "text",
+  description: "text",
+  metadata: "jsonb",
+  client_reference_id: "text",
+  customer_ref: "text",
+  customer_email: "text",
+  customer_details: "jsonb",
+  collect_email: "boolean",
+  collect_billing_address: "boolean",
+  payment_id: "text",
+  state: "text",
+  created_at: "timestamptz",
+  expires_at: "timestamptz",
+  completed_at: "timestamptz",
+  api_data: "jsonb",
+};
 
-/** A session row as the driver returns it (see Sql). */
-interface SessionRow {
-  id: string;
-  account_id: string;
-  subaccount_id: string | null;
-  portfolio_id: string;
-  amount_kg: string;
-  price_usd_cents: number;
-  currency: string;
-  success_url: string;
-  cancel_url: string;
-  description: string | null;
-  notification_url: string | null;
-  state: string;
-  created_at: Date;
-  expires_at: Date;
-  completed_at: Date | null;
-  api: string;
+const JSON_COLUMNS = new Set(["line_items", "metadata", "customer_details", "api_data"]);
+
+/** The row's values as statement parameters, each cast to its column's type. */
+function rowValues(session: CheckoutSession): Prisma.Sql {
+  const record = sessionRecord(session) as unknown as Record<string, unknown>;
+  return Prisma.join(
+    SESSION_COLUMNS.map((column) => {
+      const value = record[column];
+      const param = JSON_COLUMNS.has(column) && value !== null ? JSON.stringify(value) : value;
+      return Prisma.sql`${param}::${Prisma.raw(CASTS[column])}`;
+    }),
+  );
 }
 
-const SESSION_COLUMNS =
-  "id, account_id, subaccount_id, portfolio_id, amount_kg, price_usd_cents, currency, success_url, cancel_url, " +
-  "description, notification_url, state, created_at, expires_at, completed_at, api";
-
-const fromRow = (row: SessionRow): CheckoutSession => ({
-  id: row.id,
-  accountId: row.account_id,
-  subaccountId: row.subaccount_id,
-  portfolioId: row.portfolio_id,
-  amountKg: new Decimal(row.amount_kg),
-  priceUsdCents: row.price_usd_cents,
-  currency: row.currency,
-  successUrl: row.success_url,
-  cancelUrl: row.cancel_url,
-  description: row.description,
-  notificationUrl: row.notification_url,
-  state: row.state as SessionState,
-  createdAt: row.created_at,
-  expiresAt: row.expires_at,
-  completedAt: row.completed_at,
-  api: row.api,
-});
+const fromRow = (row: SessionRecord) => sessionFromRecord(row);
 
 /** Who sells, as the hosted page shows it: the subaccount when the session has one, else the account. */
 export interface Merchant {
   name: string;
   logoUrl: string | null;
 }
+
+/** Rows in `tx` through Prisma's raw query (the same columns, so one mapping serves both paths). */
+const rowsIn = (tx: Db, statement: Prisma.Sql) => tx.$queryRaw<SessionRecord[]>(statement);
 
 export function createCheckoutSessionsRepository(db: Db, sql: Sql) {
   return {
@@ -72,19 +70,14 @@ export function createCheckoutSessionsRepository(db: Db, sql: Sql) {
       then: (source: string) => Prisma.Sql[],
       guard?: Prisma.Sql,
     ): Promise<boolean> {
-      const s = session;
-      const values = Prisma.sql`${s.id}::text, ${s.accountId}::text, ${s.subaccountId}::text, ${s.portfolioId}::text,
-        ${s.amountKg.toFixed()}::numeric, ${s.priceUsdCents}::int, ${s.currency}::text, ${s.successUrl}::text,
-        ${s.cancelUrl}::text, ${s.description}::text, ${s.notificationUrl}::text, ${s.state}::text,
-        ${s.createdAt}::timestamptz, ${s.expiresAt}::timestamptz, ${s.completedAt}::timestamptz, ${s.api}::text`;
       const followers = then("inserted").map(
         (statement, i) => Prisma.sql`, ${Prisma.raw(`then_${i}`)} AS (${statement})`,
       );
       const statement = Prisma.sql`
         WITH guard AS (${guard ?? Prisma.sql`SELECT 1`}),
         inserted AS (
-          INSERT INTO checkout_sessions (${Prisma.raw(SESSION_COLUMNS)})
-          SELECT ${values} WHERE EXISTS (SELECT 1 FROM guard)
+          INSERT INTO checkout_sessions (${Prisma.raw(COLUMNS)})
+          SELECT ${rowValues(session)} WHERE EXISTS (SELECT 1 FROM guard)
           RETURNING id
         )${Prisma.join(followers, "")}
         SELECT count(*)::int AS inserted FROM inserted`;
@@ -93,22 +86,56 @@ export function createCheckoutSessionsRepository(db: Db, sql: Sql) {
     },
     /** Tenant-checked lookup: the session only if it belongs to the account. */
     async findForAccount(accountId: string, id: string, tx?: Db): Promise<CheckoutSession | null> {
-      if (tx) {
-        const row = await tx.checkoutSession.findFirst({ where: { id, accountId } });
-        return row ? toSession(row) : null;
-      }
-      const [row] = await sql.query<SessionRow>({
-        text: `SELECT ${SESSION_COLUMNS} FROM checkout_sessions WHERE id = $1 AND account_id = $2`,
-        values: [id, accountId],
-      });
+      const [row] = tx
+        ? await rowsIn(
+            tx,
+            Prisma.sql`SELECT ${Prisma.raw(COLUMNS)} FROM checkout_sessions WHERE id = ${id} AND account_id = ${accountId}`,
+          )
+        : await sql.query<SessionRecord>({
+            text: `SELECT ${COLUMNS} FROM checkout_sessions WHERE id = $1 AND account_id = $2`,
+            values: [id, accountId],
+          });
       return row ? fromRow(row) : null;
+    },
+    /**
+     * One page of the scope's sessions of one API, newest first (ties by id), after or before a
+     * cursor session; null when the cursor is not a session of that scope and API.
+     */
+    async page(
+      scope: { accountId: string; subaccountId: string | null; api: string },
+      page: { limit: number; startingAfter?: string | null; endingBefore?: string | null },
+    ): Promise<{ sessions: CheckoutSession[]; hasMore: boolean } | null> {
+      const cursorId = page.startingAfter ?? page.endingBefore ?? null;
+      const where = Prisma.sql`account_id = ${scope.accountId} AND api = ${scope.api}
+        AND (${scope.subaccountId}::text IS NULL OR subaccount_id = ${scope.subaccountId})`;
+      let cursor: { created_at: Date; id: string } | undefined;
+      if (cursorId) {
+        [cursor] = await db.$queryRaw<{ created_at: Date; id: string }[]>`
+          SELECT created_at, id FROM checkout_sessions WHERE id = ${cursorId} AND ${where}`;
+        if (!cursor) return null;
+      }
+      const before = page.endingBefore != null;
+      const condition = cursor
+        ? before
+          ? Prisma.sql`AND (created_at, id) > (${cursor.created_at}, ${cursor.id})`
+          : Prisma.sql`AND (created_at, id) < (${cursor.created_at}, ${cursor.id})`
+        : Prisma.empty;
+      const order = before ? Prisma.sql`created_at ASC, id ASC` : Prisma.sql`created_at DESC, id DESC`;
+      const rows = await rowsIn(
+        db,
+        Prisma.sql`SELECT ${Prisma.raw(COLUMNS)} FROM checkout_sessions WHERE ${where} ${condition}
+          ORDER BY ${order} LIMIT ${page.limit + 1}`,
+      );
+      const hasMore = rows.length > page.limit;
+      const sessions = rows.slice(0, page.limit).map(fromRow);
+      return { sessions: before ? sessions.reverse() : sessions, hasMore };
     },
     /** The session and who sells it, for the public hosted page (no tenant: the id is the capability). */
     async findWithMerchant(id: string): Promise<{ session: CheckoutSession; merchant: Merchant } | null> {
       const [row] = await sql.query<
-        SessionRow & { account_name: string; subaccount_name: string | null; subaccount_logo_url: string | null }
+        SessionRecord & { account_name: string; subaccount_name: string | null; subaccount_logo_url: string | null }
       >({
-        text: `SELECT ${SESSION_COLUMNS.replace(/(^|, )/g, "$1s.")}, a.name AS account_name,
+        text: `SELECT ${SESSION_COLUMNS.map((c) => `s.${c}`).join(", ")}, a.name AS account_name,
             sub.name AS subaccount_name, sub.logo_url AS subaccount_logo_url
           FROM checkout_sessions s
           JOIN accounts a ON a.id = s.account_id
@@ -127,22 +154,42 @@ export function createCheckoutSessionsRepository(db: Db, sql: Sql) {
     },
     /** Reads the session and locks its row until `tx` ends: payments of one session run one at a time. */
     async lockById(id: string, tx: Db): Promise<CheckoutSession | null> {
-      const locked = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM checkout_sessions WHERE id = ${id} FOR UPDATE`;
-      if (locked.length === 0) return null;
-      const row = await tx.checkoutSession.findUnique({ where: { id } });
-      return row ? toSession(row) : null;
+      const [row] = await rowsIn(
+        tx,
+        Prisma.sql`SELECT ${Prisma.raw(COLUMNS)} FROM checkout_sessions WHERE id = ${id} FOR UPDATE`,
+      );
+      return row ? fromRow(row) : null;
     },
     async apiOf(id: string, tx: Db = db): Promise<string | null> {
       const row = await tx.checkoutSession.findUnique({ where: { id }, select: { api: true } });
       return row?.api ?? null;
     },
-    /** open -> complete; null when the session was not open (already paid, or expired). */
-    async complete(id: string, at: Date, tx: Db): Promise<CheckoutSession | null> {
-      const [row] = await tx.checkoutSession.updateManyAndReturn({
-        where: { id, state: "open", expiresAt: { gt: at } },
-        data: { state: "complete", completedAt: at },
-      });
-      return row ? toSession(row) : null;
+    /** open -> complete, with the payment and what the customer entered; null when it was not open. */
+    async complete(
+      id: string,
+      completion: { at: Date; paymentId: string; customerDetails: CustomerDetails | null },
+      tx: Db,
+    ): Promise<CheckoutSession | null> {
+      const details = completion.customerDetails === null ? null : JSON.stringify(completion.customerDetails);
+      const [row] = await rowsIn(
+        tx,
+        Prisma.sql`UPDATE checkout_sessions
+          SET state = 'complete', completed_at = ${completion.at}, payment_id = ${completion.paymentId},
+            customer_details = ${details}::jsonb
+          WHERE id = ${id} AND state = 'open' AND expires_at > ${completion.at}
+          RETURNING ${Prisma.raw(COLUMNS)}`,
+      );
+      return row ? fromRow(row) : null;
+    },
+    /** open -> expired now (an API's explicit expiry); null when the session was not open. */
+    async expireNow(id: string, accountId: string, at: Date, tx: Db): Promise<CheckoutSession | null> {
+      const [row] = await rowsIn(
+        tx,
+        Prisma.sql`UPDATE checkout_sessions SET state = 'expired'
+          WHERE id = ${id} AND account_id = ${accountId} AND state = 'open' AND expires_at > ${at}
+          RETURNING ${Prisma.raw(COLUMNS)}`,
+      );
+      return row ? fromRow(row) : null;
     },
     /**
      * Marks up to `limit` open sessions past their expiry as expired and returns them. Rows another
@@ -150,19 +197,19 @@ export function createCheckoutSessionsRepository(db: Db, sql: Sql) {
      * several sweepers never expire one session twice.
      */
     async expireDue(now: Date, limit: number, tx: Db): Promise<CheckoutSession[]> {
-      const ids = await tx.$queryRaw<{ id: string }[]>`
-        UPDATE checkout_sessions SET state = 'expired'
-        WHERE id IN (
-          SELECT id FROM checkout_sessions
-          WHERE state = 'open' AND expires_at <= ${now}
-          ORDER BY expires_at
-          LIMIT ${limit}
-          FOR UPDATE SKIP LOCKED
-        )
-        RETURNING id`;
-      if (ids.length === 0) return [];
-      const rows = await tx.checkoutSession.findMany({ where: { id: { in: ids.map((r) => r.id) } } });
-      return rows.map(toSession);
+      const rows = await rowsIn(
+        tx,
+        Prisma.sql`UPDATE checkout_sessions SET state = 'expired'
+          WHERE id IN (
+            SELECT id FROM checkout_sessions
+            WHERE state = 'open' AND expires_at <= ${now}
+            ORDER BY expires_at
+            LIMIT ${limit}
+            FOR UPDATE SKIP LOCKED
+          )
+          RETURNING ${Prisma.raw(COLUMNS)}`,
+      );
+      return rows.map(fromRow);
     },
   };
 }

@@ -1,36 +1,31 @@
-import type { Db, Transactor, WithinWrite } from "../../db/database.js";
+import type { Db, Transactor } from "../../db/database.js";
 import {
+  type FieldErrors,
   idempotencyConcurrentRequests,
-  invalidParameter,
   invalidParameters,
+  invalidPagination,
   invalidState,
   notFound,
-  type FieldErrors,
 } from "../errors.js";
 import type { EventsRepository } from "../events/events.repository.js";
+import type { WithinWrite, Written } from "../idempotency/idempotency.types.js";
 import { newId } from "../ids.js";
-import {
-  amountKgProblem,
-  MAXIMUM_CHECKOUT_TOTAL_USD_CENTS,
-  MINIMUM_CHECKOUT_TOTAL_USD_CENTS,
-  priceInCents,
-} from "../money.js";
-import type { Order } from "../orders/orders.types.js";
-import type { OrdersService } from "../orders/orders.service.js";
+import { amountProblem, Decimal, isIsoCurrency } from "../money/money.js";
 import type { CardDetails, DeclineCode, PaymentProvider } from "../payments/payment-provider.js";
 import type { PaymentsRepository } from "../payments/payments.repository.js";
-import type { PortfoliosService } from "../portfolios/portfolios.service.js";
-import { unitPrice } from "../portfolios/portfolios.service.js";
 import { inScope, type Scope } from "../scope.js";
 import { addHours, type Clock } from "../time.js";
-import { httpUrlProblem, privateHostProblem, redirectUrlProblem } from "../urls.js";
+import { redirectUrlProblem } from "../urls.js";
 import type { CheckoutSessionsRepository, Merchant } from "./checkout-sessions.repository.js";
+import { sessionSnapshot } from "./checkout-sessions.record.js";
 import {
   type CheckoutSession,
+  type CustomerDetails,
   DEFAULT_SESSION_LIFETIME_HOURS,
   effectiveState,
   type NewCheckoutSession,
 } from "./checkout-sessions.types.js";
+import type { SessionLifecycles } from "./lifecycle.js";
 
 export const CHECKOUT_SESSION_EVENTS = {
   created: "checkout_session.created",
@@ -40,7 +35,7 @@ export const CHECKOUT_SESSION_EVENTS = {
 
 /** What paying a session came to. A decline leaves the session open; paying twice pays once. */
 export type PayOutcome =
-  | { outcome: "paid"; session: CheckoutSession; order: Order }
+  | { outcome: "paid"; session: CheckoutSession }
   | { outcome: "already_paid"; session: CheckoutSession }
   | { outcome: "declined"; session: CheckoutSession; code: DeclineCode; message: string };
 
@@ -53,118 +48,132 @@ export const MAX_PAYMENT_ATTEMPTS = 10;
 /** How many expired sessions one sweep records per transaction. */
 const EXPIRY_BATCH = 100;
 
-/** The session as events record it: plain JSON, decimals as strings. */
-const eventSnapshot = (s: CheckoutSession) => ({
-  id: s.id,
-  subaccount_id: s.subaccountId,
-  portfolio_id: s.portfolioId,
-  amount_kg: s.amountKg.toFixed(),
-  price_usd_cents: s.priceUsdCents,
-  currency: s.currency,
-  state: s.state,
-  expires_at: s.expiresAt.toISOString(),
-});
+/** Asset codes accepted for currencies without an ISO exponent (a protocol's tokens). */
+const ASSET_CODE = /^[A-Z][A-Z0-9]{1,11}$/;
+
+export const DEFAULT_PAGE_LIMIT = 10;
+export const MAX_PAGE_LIMIT = 100;
+
+export interface SessionPage {
+  limit?: number | null;
+  startingAfter?: string | null;
+  endingBefore?: string | null;
+}
 
 export function createCheckoutSessionsService(deps: {
   sessions: CheckoutSessionsRepository;
   events: Pick<EventsRepository, "record" | "insertAfter">;
-  portfolios: Pick<PortfoliosService, "resolveFor">;
-  orders: Pick<OrdersService, "placeForSession">;
   payments: PaymentsRepository;
   paymentProvider: PaymentProvider;
-  /** Notification URLs may name localhost or a private IP (config WEBHOOK_ALLOW_PRIVATE_URLS); default no. */
-  allowPrivateNotificationUrls?: boolean;
+  /** What each API does when one of its sessions completes or expires, in the same transaction. */
+  lifecycles: SessionLifecycles;
   transaction: Transactor;
   clock: Clock;
 }) {
-  const { sessions, events, portfolios, orders, payments, paymentProvider, transaction, clock } = deps;
+  const { sessions, events, payments, paymentProvider, lifecycles, transaction, clock } = deps;
 
   const sessionEvent = (session: CheckoutSession, type: string) => ({
     accountId: session.accountId,
     type,
     subjectType: "checkout_session",
     subjectId: session.id,
-    data: eventSnapshot(session),
+    data: sessionSnapshot(session) as unknown as Record<string, unknown>,
   });
-  const recordEvent = (session: CheckoutSession, type: string, tx: Db) =>
-    events.record(sessionEvent(session, type), tx);
+
+  /** The state change's event, then what the session's API does about it, in `tx`. */
+  async function recordTransition(session: CheckoutSession, to: "completed" | "expired", tx: Db) {
+    const eventId = await events.record(sessionEvent(session, CHECKOUT_SESSION_EVENTS[to]), tx);
+    await lifecycles[session.api]?.[to]?.(session, { tx, eventId });
+  }
 
   /** How many times create() makes its statement when what stood in its way (an abandoned key) is cleared. */
   const CREATE_ATTEMPTS = 2;
 
-  /** Rules every API shares, whatever its wire format already checked. */
-  function validate(input: NewCheckoutSession) {
+  /** Rules every API shares, whatever its wire format already checked. Field paths are the core's. */
+  function validate(input: NewCheckoutSession, now: Date) {
     const fields: FieldErrors = {};
-    const amount = amountKgProblem(input.amountKg);
-    if (amount) fields.amount_kg = [`'amount_kg' ${amount}`];
+    const currency = input.currency.toUpperCase();
+    if (!isIsoCurrency(currency) && !ASSET_CODE.test(input.currency)) {
+      fields.currency = ["must be an ISO 4217 currency code or an upper-case asset code"];
+    }
+    if (input.lineItems.length === 0) fields.lineItems = ["must have at least 1 item"];
+    input.lineItems.forEach((item, i) => {
+      if (!item.quantity.isFinite() || item.quantity.lte(0))
+        fields[`lineItems.${i}.quantity`] = ["must be greater than 0"];
+      const problem = amountProblem(item.amount, currency);
+      if (problem) fields[`lineItems.${i}.amount`] = [problem];
+    });
     for (const [key, url] of [
-      ["success_url", input.successUrl],
-      ["cancel_url", input.cancelUrl],
+      ["successUrl", input.successUrl],
+      ["cancelUrl", input.cancelUrl],
     ] as const) {
-      const problem = redirectUrlProblem(url);
-      if (problem) fields[key] = [`'${key}' ${problem}`];
+      const problem = url == null ? null : redirectUrlProblem(url);
+      if (problem) fields[key] = [problem];
     }
-    if (input.notificationUrl != null) {
-      const problem =
-        httpUrlProblem(input.notificationUrl) ??
-        (deps.allowPrivateNotificationUrls ? null : privateHostProblem(input.notificationUrl));
-      if (problem) fields["notification_config.url"] = [`'notification_config.url' ${problem}`];
-    }
+    if (input.expiresAt && input.expiresAt.getTime() <= now.getTime()) fields.expiresAt = ["must be in the future"];
     if (Object.keys(fields).length) throw invalidParameters(fields);
+  }
+
+  function newSession(scope: Scope, input: NewCheckoutSession, now: Date): CheckoutSession {
+    const currency = input.currency.toUpperCase();
+    const lineItemPrefix = input.idPrefixes?.lineItem ?? "li_";
+    const lineItems = input.lineItems.map((item) => ({ ...item, id: `${lineItemPrefix}${newId.lineItem()}` }));
+    const subtotal = lineItems.reduce((sum, item) => sum.plus(item.amount), new Decimal(0));
+    const fields: FieldErrors = {};
+    const problem = amountProblem(subtotal, currency);
+    if (problem) fields.amountTotal = [problem];
+    if (Object.keys(fields).length) throw invalidParameters(fields);
+    return {
+      id: `${input.idPrefixes?.session ?? ""}${newId.checkoutSession()}`,
+      accountId: scope.accountId,
+      subaccountId: scope.subaccountId,
+      api: input.api,
+      currency: isIsoCurrency(currency) ? currency : input.currency,
+      lineItems,
+      amountSubtotal: subtotal,
+      amountTotal: subtotal,
+      successUrl: input.successUrl,
+      cancelUrl: input.cancelUrl ?? null,
+      description: input.description ?? null,
+      metadata: input.metadata ?? null,
+      clientReferenceId: input.clientReferenceId ?? null,
+      customerRef: input.customerRef ?? null,
+      customerEmail: input.customerEmail ?? null,
+      customerDetails: null,
+      collectEmail: input.collectEmail ?? false,
+      collectBillingAddress: input.collectBillingAddress ?? false,
+      paymentId: null,
+      state: "open",
+      createdAt: now,
+      expiresAt: input.expiresAt ?? addHours(now, DEFAULT_SESSION_LIFETIME_HOURS),
+      completedAt: null,
+      apiData: input.apiData ?? {},
+    };
   }
 
   return {
     /**
      * Creates a session and records its checkout_session.created event, with `within` (the
-     * idempotent response) when given, in one statement: one round trip, all or nothing.
+     * idempotency record) when given, in one statement: one round trip, all or nothing. With a
+     * key that already holds a response, nothing is created and that response is the outcome.
      */
     async create(
       scope: Scope,
       input: NewCheckoutSession,
       within?: WithinWrite<CheckoutSession>,
-    ): Promise<CheckoutSession> {
-      validate(input);
-      const portfolio = await portfolios.resolveFor(scope, input.portfolioId);
-      const priceUsdCents = priceInCents(input.amountKg, unitPrice(portfolio, "checkout"));
-      if (priceUsdCents < MINIMUM_CHECKOUT_TOTAL_USD_CENTS) {
-        throw invalidParameter(
-          "amount_kg",
-          `'amount_kg' is too small: the total price (${priceUsdCents} cents) must be at least ${MINIMUM_CHECKOUT_TOTAL_USD_CENTS} cents`,
-        );
-      }
-      if (priceUsdCents > MAXIMUM_CHECKOUT_TOTAL_USD_CENTS) {
-        throw invalidParameter(
-          "amount_kg",
-          `'amount_kg' is too large: the total price (${priceUsdCents} cents) must be at most ${MAXIMUM_CHECKOUT_TOTAL_USD_CENTS} cents`,
-        );
-      }
+    ): Promise<Written<CheckoutSession>> {
       const now = clock();
-      const session: CheckoutSession = {
-        id: newId.checkoutSession(),
-        accountId: scope.accountId,
-        subaccountId: scope.subaccountId,
-        portfolioId: portfolio.id,
-        amountKg: input.amountKg,
-        priceUsdCents,
-        currency: "usd",
-        successUrl: input.successUrl,
-        cancelUrl: input.cancelUrl,
-        description: input.description ?? null,
-        notificationUrl: input.notificationUrl ?? null,
-        state: "open",
-        createdAt: now,
-        expiresAt: addHours(now, DEFAULT_SESSION_LIFETIME_HOURS),
-        completedAt: null,
-        api: input.api ?? "cnaught",
-      };
+      validate(input, now);
+      const session = newSession(scope, input, now);
       const created = (source: string) => [
         events.insertAfter(source, sessionEvent(session, CHECKOUT_SESSION_EVENTS.created)),
       ];
       for (let attempt = 0; attempt < CREATE_ATTEMPTS; attempt++) {
         const guard = within?.statement(session);
-        if (await sessions.insertWith(session, created, guard?.sql)) return session;
+        if (await sessions.insertWith(session, created, guard?.sql)) return { kind: "written", result: session };
         if (!guard) throw new Error(`checkout session ${session.id} was not inserted`);
-        await guard.refused(); // throws why, or returns when the way is clear
+        const verdict = await guard.refused(); // throws why, or says the way is clear, or gives the replay
+        if (verdict !== "retry") return { kind: "replay", response: verdict };
       }
       throw idempotencyConcurrentRequests();
     },
@@ -179,9 +188,10 @@ export function createCheckoutSessionsService(deps: {
     /**
      * Charges the card and, when the charge succeeds, completes the session: one transaction
      * holding the session's row lock, so concurrent submits (a double click, two tabs) charge
-     * and complete it once and place one order. A decline is recorded and leaves it open.
+     * and complete it once, and its API's completion (an order, an event) happens once. A
+     * decline is recorded and leaves it open.
      */
-    async pay(id: string, card: CardDetails): Promise<PayOutcome> {
+    async pay(id: string, card: CardDetails, customer: CustomerDetails | null = null): Promise<PayOutcome> {
       return transaction(
         async (tx) => {
           const session = await sessions.lockById(id, tx);
@@ -201,20 +211,21 @@ export function createCheckoutSessionsService(deps: {
             };
           }
           const charge = await paymentProvider.charge({
-            amountUsdCents: session.priceUsdCents,
+            amount: session.amountTotal,
             currency: session.currency,
             card,
             description: session.description,
             idempotencyKey: `${session.id}:${attempt}`,
           });
+          const paymentId = newId.payment();
           await payments.insert(
             {
-              id: newId.payment(),
+              id: paymentId,
               accountId: session.accountId,
               checkoutSessionId: session.id,
               provider: paymentProvider.name,
               status: charge.status,
-              amountUsdCents: session.priceUsdCents,
+              amount: session.amountTotal,
               currency: session.currency,
               providerReference: charge.status === "succeeded" ? charge.reference : null,
               declineCode: charge.status === "declined" ? charge.code : null,
@@ -227,12 +238,11 @@ export function createCheckoutSessionsService(deps: {
           if (charge.status === "declined") {
             return { outcome: "declined", session, code: charge.code, message: charge.message };
           }
-          const completed = await sessions.complete(id, now, tx);
+          const completed = await sessions.complete(id, { at: now, paymentId, customerDetails: customer }, tx);
           // Unreachable while the row is locked and was open; a broken invariant must not commit a charge.
           if (!completed) throw new Error(`checkout session ${id} could not be completed`);
-          await recordEvent(completed, CHECKOUT_SESSION_EVENTS.completed, tx);
-          const order = await orders.placeForSession(completed, tx);
-          return { outcome: "paid", session: completed, order };
+          await recordTransition(completed, "completed", tx);
+          return { outcome: "paid", session: completed };
         },
         // A provider's charge runs inside this transaction: give it longer than Prisma's 5 s default,
         // so a slow but successful charge is not rolled back (a retry would reuse its idempotency key).
@@ -241,15 +251,33 @@ export function createCheckoutSessionsService(deps: {
     },
 
     /**
-     * Records the expiry of sessions past expires_on (state and event, one transaction per
-     * batch). Safe to run on several instances at once. Returns how many it expired.
+     * Expires an open session now (an API's explicit expiry): state, event and the API's own
+     * handling in one transaction. A session that is not open is invalid_state.
+     */
+    async expire(scope: Scope, id: string): Promise<CheckoutSession> {
+      const current = await this.get(scope, id);
+      return transaction(async (tx) => {
+        const expired = await sessions.expireNow(current.id, scope.accountId, clock(), tx);
+        if (!expired) {
+          const now = await sessions.findForAccount(scope.accountId, id, tx);
+          const state = now ? effectiveState(now, clock()) : current.state;
+          throw invalidState(`Only an open checkout session can be expired; this one is ${state}`);
+        }
+        await recordTransition(expired, "expired", tx);
+        return expired;
+      });
+    },
+
+    /**
+     * Records the expiry of sessions past their expiry (state, event and each API's handling, one
+     * transaction per batch). Safe to run on several instances at once. Returns how many it expired.
      */
     async expireDue(): Promise<number> {
       let total = 0;
       for (;;) {
         const expired = await transaction(async (tx) => {
           const batch = await sessions.expireDue(clock(), EXPIRY_BATCH, tx);
-          for (const session of batch) await recordEvent(session, CHECKOUT_SESSION_EVENTS.expired, tx);
+          for (const session of batch) await recordTransition(session, "expired", tx);
           return batch.length;
         });
         total += expired;
@@ -262,6 +290,30 @@ export function createCheckoutSessionsService(deps: {
       const session = await sessions.findForAccount(scope.accountId, id);
       if (!session || !inScope(scope, session)) throw notFound("checkout_session", id);
       return { ...session, state: effectiveState(session, clock()) };
+    },
+
+    /** One page of the scope's sessions created through `api`, newest first. */
+    async list(scope: Scope, api: string, query: SessionPage = {}) {
+      const limit = query.limit ?? DEFAULT_PAGE_LIMIT;
+      if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_LIMIT) {
+        throw invalidPagination(`'limit' must be an integer between 1 and ${MAX_PAGE_LIMIT}`);
+      }
+      if (query.startingAfter && query.endingBefore) {
+        throw invalidPagination("Pass at most one of 'starting_after' and 'ending_before'");
+      }
+      const page = await sessions.page(
+        { accountId: scope.accountId, subaccountId: scope.subaccountId, api },
+        { limit, startingAfter: query.startingAfter, endingBefore: query.endingBefore },
+      );
+      if (!page) {
+        const cursor = query.startingAfter ? "starting_after" : "ending_before";
+        throw invalidPagination(`'${cursor}' is not the id of a checkout session in this scope`);
+      }
+      const now = clock();
+      return {
+        sessions: page.sessions.map((s) => ({ ...s, state: effectiveState(s, now) })),
+        hasMore: page.hasMore,
+      };
     },
   };
 }

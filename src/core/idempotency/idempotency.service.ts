@@ -113,15 +113,11 @@ export function createIdempotencyService(deps: {
       if (!(await keys.run(keys.completeStatement(record.id, response), tx))) throw idempotencyConcurrentRequests();
     },
 
-    /** complete() as SQL for a write made in one statement (see WithinWrite). */
-    completion(record: IdempotencyRecord, response: StoredResponse) {
-      return {
-        sql: keys.completeStatement(record.id, response),
-        refused: async (): Promise<never> => {
-          throw idempotencyConcurrentRequests();
-        },
-      };
-    },
+    /**
+     * complete() as SQL for a write made in one statement (see WithinWrite): it returns no row
+     * when the request no longer holds the key, and the write then does not happen.
+     */
+    completion: (record: IdempotencyRecord, response: StoredResponse) => keys.completeStatement(record.id, response),
 
     /**
      * The other way to use a key, for writes made in one statement: no claim beforehand; the

@@ -1,3 +1,5 @@
+import type { Db, Prisma } from "../../db/database.js";
+
 /** How long a key is remembered: a retry within this window replays, after it the key is free again. */
 export const IDEMPOTENCY_KEY_TTL_HOURS = 24;
 
@@ -46,3 +48,47 @@ export interface IdempotencyRecord extends IdempotencyClaim {
 export type BeginOutcome =
   | { kind: "replay"; response: StoredResponse }
   | { kind: "proceed"; record: IdempotencyRecord };
+
+/**
+ * How a write records its Idempotency-Key with what it creates, so the objects and the response
+ * that reports them commit together or not at all. An API adapter makes one for a request that
+ * brought a key (it knows how to render the response); the core's services take it as data.
+ */
+export interface WithinWrite<T> {
+  /**
+   * For a write made in a transaction: stores the response for `result` in `tx`. When the key
+   * turns out to hold another request's response already, it throws KeyAnswered, which rolls the
+   * transaction back; `writeInTransaction` turns that into a replay.
+   */
+  inTransaction(tx: Db, result: T): Promise<void>;
+  /**
+   * For a write made in one statement: SQL to run first as a CTE, the write going ahead only if
+   * it returns a row. When it returns none, `refused` says why: "retry" (the way is clear now),
+   * or the stored response to replay; or it throws (changed payload, concurrent request).
+   */
+  statement(result: T): { sql: Prisma.Sql; refused(): Promise<"retry" | StoredResponse> };
+}
+
+/** What a write with an idempotency record came to: its own result, or the stored response of the key's first request. */
+export type Written<T> = { kind: "written"; result: T } | { kind: "replay"; response: StoredResponse };
+
+/** Rolls back a write whose key was answered already; never leaves the core (see writeInTransaction). */
+export class KeyAnswered extends Error {
+  override name = "KeyAnswered";
+  constructor(readonly response: StoredResponse) {
+    super("idempotency key already answered");
+  }
+}
+
+/** Runs `write` in a transaction; a write whose key was answered already rolls back and replays. */
+export async function writeInTransaction<T>(
+  transaction: <R>(fn: (tx: Db) => Promise<R>) => Promise<R>,
+  write: (tx: Db) => Promise<T>,
+): Promise<Written<T>> {
+  try {
+    return { kind: "written", result: await transaction(write) };
+  } catch (error) {
+    if (error instanceof KeyAnswered) return { kind: "replay", response: error.response };
+    throw error;
+  }
+}

@@ -1,5 +1,5 @@
 import type { Db } from "../../db/database.js";
-import { Decimal } from "../money.js";
+import { Decimal } from "../money/money.js";
 import type { Order, OrderState } from "./orders.types.js";
 
 type Row = NonNullable<Awaited<ReturnType<Db["order"]["findUnique"]>>>;
@@ -31,6 +31,10 @@ export function createOrdersRepository(db: Db) {
     },
     async findById(id: string, tx: Db = db): Promise<Order | null> {
       const row = await tx.order.findUnique({ where: { id } });
+      return row ? toOrder(row) : null;
+    },
+    async findByCheckoutSession(checkoutSessionId: string, tx: Db = db): Promise<Order | null> {
+      const row = await tx.order.findUnique({ where: { checkoutSessionId } });
       return row ? toOrder(row) : null;
     },
     async findForAccount(accountId: string, id: string, tx: Db = db): Promise<Order | null> {

@@ -1,8 +1,8 @@
 import type { Db, Transactor } from "../../db/database.js";
-import type { CheckoutSession } from "../checkout-sessions/checkout-sessions.types.js";
 import { invalidPagination, invalidParameter, invalidState, notFound } from "../errors.js";
 import type { EventsRepository } from "../events/events.repository.js";
 import { newId } from "../ids.js";
+import type { Decimal } from "../money/money.js";
 import { inScope, type Scope } from "../scope.js";
 import type { Clock } from "../time.js";
 import { httpsUrlProblem } from "../urls.js";
@@ -23,6 +23,19 @@ const eventSnapshot = (o: Order) => ({
   price_usd_cents: o.priceUsdCents,
   state: o.state,
 });
+
+/** What placing an order needs; the rest (id, number, state, times) the order gets itself. */
+export interface NewOrder {
+  accountId: string;
+  subaccountId: string | null;
+  checkoutSessionId: string | null;
+  portfolioId: string;
+  amountKg: Decimal;
+  priceUsdCents: number;
+  description: string | null;
+  metadata: string | null;
+  callbackUrl: string | null;
+}
 
 export interface ListOrders {
   limit?: number | null;
@@ -93,26 +106,13 @@ export function createOrdersService(deps: {
   }
 
   return {
-    /** The order a completed session produces, inside the completing transaction. */
-    async placeForSession(session: CheckoutSession, tx: Db): Promise<Order> {
-      const order = await orders.insert(
-        {
-          id: newId.order(),
-          accountId: session.accountId,
-          subaccountId: session.subaccountId,
-          checkoutSessionId: session.id,
-          portfolioId: session.portfolioId,
-          amountKg: session.amountKg,
-          priceUsdCents: session.priceUsdCents,
-          description: session.description,
-          metadata: null,
-          state: "placed",
-          callbackUrl: session.notificationUrl,
-          createdAt: clock(),
-        },
-        tx,
-      );
-      await recordChange(order, ORDER_EVENTS.placed, session.api, tx);
+    /**
+     * Places an order inside the caller's transaction (a completing checkout's), with its event
+     * and, when it has a callback URL, its notification in the format of `api`.
+     */
+    async place(input: NewOrder, api: string, tx: Db): Promise<Order> {
+      const order = await orders.insert({ ...input, id: newId.order(), state: "placed", createdAt: clock() }, tx);
+      await recordChange(order, ORDER_EVENTS.placed, api, tx);
       return order;
     },
 
@@ -144,7 +144,7 @@ export function createOrdersService(deps: {
     async fulfill(id: string, opts: { certificateUrl?: string | null } = {}): Promise<Order> {
       if (opts.certificateUrl) {
         const problem = httpsUrlProblem(opts.certificateUrl);
-        if (problem) throw invalidParameter("certificate_url", `'certificate_url' ${problem}`);
+        if (problem) throw invalidParameter("certificateUrl", problem);
       }
       return move(id, "fulfilled", {
         fulfilledAt: clock(),

@@ -1,4 +1,4 @@
-import type { Decimal } from "../money.js";
+import type { Decimal } from "../money/money.js";
 
 export const ORDER_STATES = ["placed", "fulfilled", "cancelled"] as const;
 export type OrderState = (typeof ORDER_STATES)[number];

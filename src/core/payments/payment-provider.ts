@@ -1,3 +1,5 @@
+import type { Decimal } from "../money/money.js";
+
 /**
  * Where money moves. The lifecycle charges through this interface only, so a real provider can be
  * added beside the built-in test provider without touching sessions, orders or events.
@@ -14,7 +16,8 @@ export interface CardDetails {
 }
 
 export interface ChargeRequest {
-  amountUsdCents: number;
+  /** In the currency's minor unit (see src/core/money). */
+  amount: Decimal;
   currency: string;
   card: CardDetails;
   description: string | null;

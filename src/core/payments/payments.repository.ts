@@ -1,4 +1,5 @@
 import type { Db } from "../../db/database.js";
+import type { Decimal } from "../money/money.js";
 
 export interface PaymentRecord {
   id: string;
@@ -6,7 +7,8 @@ export interface PaymentRecord {
   checkoutSessionId: string;
   provider: string;
   status: "succeeded" | "declined";
-  amountUsdCents: number;
+  /** In the currency's minor unit. */
+  amount: Decimal;
   currency: string;
   providerReference: string | null;
   declineCode: string | null;
@@ -19,7 +21,7 @@ export interface PaymentRecord {
 export function createPaymentsRepository(db: Db) {
   return {
     insert: async (payment: PaymentRecord, tx: Db = db) => {
-      await tx.payment.create({ data: payment });
+      await tx.payment.create({ data: { ...payment, amount: payment.amount.toFixed() } });
     },
     countForSession: (checkoutSessionId: string, tx: Db = db) => tx.payment.count({ where: { checkoutSessionId } }),
     listForSession: (checkoutSessionId: string, tx: Db = db) =>

@@ -1,5 +1,5 @@
 import type { Db, Sql } from "../../db/database.js";
-import { Decimal } from "../money.js";
+import { Decimal } from "../money/money.js";
 
 export interface CategoryAllocation {
   allocated_fraction: number;

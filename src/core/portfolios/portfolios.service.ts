@@ -1,7 +1,8 @@
 import { type ChangeFeed, type Db, isUniqueViolation, type Transactor } from "../../db/database.js";
 import { conflict, notFound, invalidParameter, invalidParameters, type FieldErrors } from "../errors.js";
 import { newId } from "../ids.js";
-import { amountKgProblem, type Decimal, priceInCents } from "../money.js";
+import type { Decimal } from "../money/money.js";
+import { amountKgProblem, priceInCents } from "./pricing.js";
 import { createNotifiedCache } from "../notified-cache.js";
 import type { Scope } from "../scope.js";
 import type { Portfolio, PortfoliosRepository } from "./portfolios.repository.js";
@@ -59,13 +60,13 @@ export function createPortfoliosService(deps: {
   async function resolveFor(scope: Scope, requestedId: string | null | undefined): Promise<Portfolio> {
     if (requestedId) {
       const portfolio = await resolved.remember(`id:${requestedId}`, () => portfolios.findById(requestedId));
-      if (!portfolio) throw invalidParameter("portfolio_id", `Portfolio '${requestedId}' does not exist`);
+      if (!portfolio) throw invalidParameter("portfolioId", `Portfolio '${requestedId}' does not exist`);
       return portfolio;
     }
     const portfolio = await resolved.remember(`scope:${scope.accountId}:${scope.subaccountId ?? ""}`, () =>
       portfolios.findDefaultFor(scope.accountId, scope.subaccountId),
     );
-    if (!portfolio) throw invalidParameter("portfolio_id", "No portfolio given and no default portfolio is configured");
+    if (!portfolio) throw invalidParameter("portfolioId", "No portfolio given and no default portfolio is configured");
     return portfolio;
   }
 
@@ -87,7 +88,7 @@ export function createPortfoliosService(deps: {
     /** Prices an amount without creating anything (POST /quotes). */
     async quote(scope: Scope, input: { amountKg: Decimal; portfolioId?: string | null; source: PriceSource }) {
       const problem = amountKgProblem(input.amountKg);
-      if (problem) throw invalidParameter("amount_kg", `'amount_kg' ${problem}`);
+      if (problem) throw invalidParameter("amountKg", problem);
       const portfolio = await resolveFor(scope, input.portfolioId);
       return { portfolio, priceUsdCents: priceInCents(input.amountKg, unitPrice(portfolio, input.source)) };
     },

@@ -1,4 +1,5 @@
-import type { Transactor, WithinWrite } from "../../db/database.js";
+import type { Transactor } from "../../db/database.js";
+import { type WithinWrite, type Written, writeInTransaction } from "../idempotency/idempotency.types.js";
 import { invalidParameter, invalidSubaccount, notFound } from "../errors.js";
 import { newId } from "../ids.js";
 import type { PortfoliosRepository } from "../portfolios/portfolios.repository.js";
@@ -18,7 +19,7 @@ export function createSubaccountsService(deps: {
 
   async function checkPortfolio(fields: SubaccountFields) {
     if (fields.defaultPortfolioId && !(await portfolios.findById(fields.defaultPortfolioId))) {
-      throw invalidParameter("default_portfolio_id", `Portfolio '${fields.defaultPortfolioId}' does not exist`);
+      throw invalidParameter("defaultPortfolioId", `Portfolio '${fields.defaultPortfolioId}' does not exist`);
     }
   }
 
@@ -35,9 +36,13 @@ export function createSubaccountsService(deps: {
     },
 
     /** `within` runs in the creating transaction (an adapter storing its idempotent response). */
-    async create(accountId: string, fields: SubaccountFields, within?: WithinWrite<Subaccount>): Promise<Subaccount> {
+    async create(
+      accountId: string,
+      fields: SubaccountFields,
+      within?: WithinWrite<Subaccount>,
+    ): Promise<Written<Subaccount>> {
       await checkPortfolio(fields);
-      const created = await transaction(async (tx) => {
+      const created = await writeInTransaction(transaction, async (tx) => {
         const row = await subaccounts.create({ id: newId.subaccount(), accountId, ...fields }, tx);
         await within?.inTransaction(tx, row);
         return row;
@@ -59,9 +64,9 @@ export function createSubaccountsService(deps: {
       id: string,
       fields: SubaccountFields,
       within?: WithinWrite<Subaccount>,
-    ): Promise<Subaccount> {
+    ): Promise<Written<Subaccount>> {
       await checkPortfolio(fields);
-      const updated = await transaction(async (tx) => {
+      const updated = await writeInTransaction(transaction, async (tx) => {
         const row = await subaccounts.update(accountId, id, fields, tx);
         if (!row) throw notFound("subaccount", id);
         await within?.inTransaction(tx, row);

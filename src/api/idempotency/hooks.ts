@@ -1,5 +1,4 @@
-import "./request-context.js";
-import { createHash } from "node:crypto";
+import "../request-context.js";
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from "fastify";
 import { z } from "zod";
 import {
@@ -7,15 +6,20 @@ import {
   idempotencyKeyRequired,
   idempotencyKeyTooLong,
   invalidParameter,
-} from "../core/errors.js";
-import type { IdempotencyService } from "../core/idempotency/idempotency.service.js";
-import type { Db, WithinWrite } from "../db/database.js";
+} from "../../core/errors.js";
+import type { IdempotencyService } from "../../core/idempotency/idempotency.service.js";
 import {
   IDEMPOTENCY_KEY_TTL_HOURS,
   type IdempotencyClaim,
   type IdempotencyRecord,
+  KeyAnswered,
   type StoredResponse,
-} from "../core/idempotency/idempotency.types.js";
+  type WithinWrite,
+  type Written,
+} from "../../core/idempotency/idempotency.types.js";
+import type { Db } from "../../db/database.js";
+import { requestHash } from "./hashing.js";
+import { type RouteResponse, replayedHeaders, sendResponse, sendStored, storedResponse } from "./responses.js";
 
 /**
  * Idempotency-Key over HTTP, for any API surface: the surface gives its policy (key space, key
@@ -28,7 +32,9 @@ import {
  * - preHandler (after auth and scope): the key is claimed, or the stored response replayed with
  *   `X-Idempotent-Replay: true`, or the request refused (changed payload, concurrent request);
  * - the handler passes `idempotency.within(...)` to the service that writes, which stores the
- *   response inside the write's own transaction;
+ *   response inside the write's own transaction (or statement) and returns either its result or
+ *   the stored response of the key's first request; `idempotency.send` sends what it came to,
+ *   the stored bytes when there are some (rendered once);
  * - onSend, before the client sees anything: a success not stored that way (a request that
  *   writes nothing) is stored now, in its own statement; a failure releases the key, so the
  *   request can be fixed and retried with it. Doing this before the response leaves means a
@@ -47,12 +53,6 @@ import {
  */
 
 const IDEMPOTENCY_KEY_HEADER = "idempotency-key";
-const REPLAY_HEADER = "x-idempotent-replay";
-
-/** Response headers a replay sends again, besides the status and body. */
-const REPLAYED_HEADERS = ["content-type", "location"] as const;
-
-const JSON_CONTENT_TYPE = "application/json; charset=utf-8";
 
 export interface IdempotencyPolicy {
   /** The key space (each API has its own; the same key sent to two APIs is two keys). */
@@ -65,13 +65,6 @@ export interface IdempotencyPolicy {
    * instead of releasing the key so the fixed request may reuse it (CNaught, Stripe).
    */
   replayClientErrors?: boolean;
-}
-
-/** What a route answers: rendered once for storing (inside the write's transaction) and once for sending. */
-export interface RouteResponse {
-  status: number;
-  headers?: Record<string, string>;
-  body: unknown;
 }
 
 declare module "fastify" {
@@ -87,77 +80,9 @@ declare module "fastify" {
 
 type RequestState =
   | { step: "keyed"; key: string; body: unknown }
-  | { step: "running"; record: IdempotencyRecord; storedWithin: boolean }
-  | { step: "with-write"; claim: IdempotencyClaim; storedWithin: boolean }
+  | { step: "running"; record: IdempotencyRecord; stored: StoredResponse | null }
+  | { step: "with-write"; claim: IdempotencyClaim; stored: StoredResponse | null }
   | { step: "settled" };
-
-/** Thrown through the write when its key turns out to hold a response already: sent as the replay. */
-class StoredReplay extends Error {
-  constructor(readonly response: StoredResponse) {
-    super("idempotent replay");
-  }
-}
-
-/**
- * JSON with object keys sorted at every level, so key order and whitespace do not make a request
- * "different". Written with an explicit stack, not recursion: a body within the size limit can
- * nest tens of thousands of levels (in a field the schema then drops), which would overflow the
- * call stack (a 500) in a recursive walk or in JSON.stringify of the whole value. The text is
- * what JSON.stringify gives for the value with its keys sorted.
- */
-export function canonicalJson(value: unknown): string {
-  const out: string[] = [];
-  // Pieces still to write, last first: literal text, or a value to expand.
-  const todo: ({ text: string } | { value: unknown })[] = [{ value: value ?? null }];
-  for (let item = todo.pop(); item; item = todo.pop()) {
-    if ("text" in item) {
-      out.push(item.text);
-      continue;
-    }
-    const v = item.value;
-    const pieces: ({ text: string } | { value: unknown })[] = [];
-    if (Array.isArray(v)) {
-      pieces.push({ text: "[" });
-      v.forEach((element, i) => {
-        if (i) pieces.push({ text: "," });
-        pieces.push({ value: element === undefined ? null : element });
-      });
-      pieces.push({ text: "]" });
-    } else if (v !== null && typeof v === "object") {
-      const o = v as Record<string, unknown>;
-      // Rebuilt with sorted insertion, then read back: the key order JSON.stringify would give it.
-      const sorted = Object.fromEntries(
-        Object.keys(o)
-          .sort()
-          .map((k) => [k, o[k]]),
-      );
-      pieces.push({ text: "{" });
-      let first = true;
-      for (const k of Object.keys(sorted)) {
-        if (sorted[k] === undefined) continue;
-        pieces.push({ text: `${first ? "" : ","}${JSON.stringify(k)}:` }, { value: sorted[k] });
-        first = false;
-      }
-      pieces.push({ text: "}" });
-    } else {
-      out.push(JSON.stringify(v) ?? "null");
-      continue;
-    }
-    for (let i = pieces.length - 1; i >= 0; i--) todo.push(pieces[i]!);
-  }
-  return out.join("");
-}
-
-/**
- * What makes two requests "the same request" for one key: method, path and query as sent, the
- * scope (subaccount or "") and the body as the client sent it (before any schema defaults or
- * trimming), canonicalised.
- */
-export function requestHash(parts: { method: string; url: string; scope: string; body: unknown }): string {
-  return createHash("sha256")
-    .update(canonicalJson([parts.method, parts.url, parts.scope, parts.body ?? null]))
-    .digest("hex");
-}
 
 export function createHttpIdempotency(
   service: Pick<IdempotencyService, "begin" | "complete" | "completion" | "release" | "claimWithWrite" | "replayFor">,
@@ -199,7 +124,7 @@ export function createHttpIdempotency(
 
   const replay = (request: FastifyRequest, reply: FastifyReply, response: StoredResponse) => {
     states.set(request, { step: "settled" });
-    return reply.code(response.status).headers(response.headers).header(REPLAY_HEADER, "true").send(response.body);
+    return sendStored(reply, response, true);
   };
 
   async function claimKey(request: FastifyRequest, reply: FastifyReply) {
@@ -214,12 +139,12 @@ export function createHttpIdempotency(
       requestHash: requestHash({ method: request.method, url: request.url, scope, body: state.body }),
     };
     if (request.routeOptions.config.claimKeyWithWrite) {
-      states.set(request, { step: "with-write", claim, storedWithin: false });
+      states.set(request, { step: "with-write", claim, stored: null });
       return;
     }
     const outcome = await service.begin(claim);
     if (outcome.kind === "replay") return replay(request, reply, outcome.response);
-    states.set(request, { step: "running", record: outcome.record, storedWithin: false });
+    states.set(request, { step: "running", record: outcome.record, stored: null });
   }
 
   /** Runs the key's record statement on its own (or in `tx`); a key already there is answered by `refused`. */
@@ -229,7 +154,7 @@ export function createHttpIdempotency(
     const verdict = await write.refused(tx);
     // In a transaction the write cannot be run again: the client may retry (409).
     if (verdict === "retry") throw idempotencyConcurrentRequests();
-    throw new StoredReplay(verdict.response);
+    throw new KeyAnswered(verdict.response); // rolls the write back; the service returns the replay
   }
 
   const shouldStore = (status: number) => status < 400 || (policy.replayClientErrors === true && status < 500);
@@ -244,9 +169,9 @@ export function createHttpIdempotency(
     try {
       if (state.step === "with-write") {
         // Nothing was claimed: a success the write did not record is recorded now (if still absent).
-        if (store && !state.storedWithin) await service.claimWithWrite(state.claim, response()).run();
+        if (store && !state.stored) await service.claimWithWrite(state.claim, response()).run();
       } else if (store) {
-        if (!state.storedWithin) await service.complete(state.record, response());
+        if (!state.stored) await service.complete(state.record, response());
       } else {
         await service.release(state.record);
       }
@@ -273,15 +198,14 @@ export function createHttpIdempotency(
     },
 
     /**
-     * Wraps the surface's error handler: a replay found by the write is sent as the replay, and a
-     * request whose key is claimed with its write, failing before the write, is answered with the
-     * key's stored response when it has one (the retry of a request that succeeded).
+     * Wraps the surface's error handler: a request whose key is claimed with its write, failing
+     * before the write, is answered with the key's stored response when it has one (the retry of
+     * a request that succeeded).
      */
     errorHandler<E extends FastifyError>(
       handler: (error: E, request: FastifyRequest, reply: FastifyReply) => unknown,
     ): (error: E, request: FastifyRequest, reply: FastifyReply) => Promise<unknown> {
       return async (error, request, reply) => {
-        if (error instanceof StoredReplay) return replay(request, reply, error.response);
         const state = states.get(request);
         if (state?.step === "with-write") {
           try {
@@ -297,9 +221,9 @@ export function createHttpIdempotency(
     },
 
     /**
-     * For the write: stores `render(result)`, the response the route is about to send, with the
-     * objects the write creates (in its transaction, or in its one statement; see WithinWrite).
-     * Undefined when the request has no key.
+     * For the write: the idempotency record the service stores with the objects it creates (in
+     * its transaction, or in its one statement; see WithinWrite): `render(result)`, the response,
+     * rendered once and kept for `send`. Undefined when the request has no key.
      */
     within<T>(
       request: FastifyRequest,
@@ -307,78 +231,60 @@ export function createHttpIdempotency(
       render: (result: T) => RouteResponse,
     ): WithinWrite<T> | undefined {
       const state = states.get(request);
-      if (state?.step === "running") {
+      if (state?.step !== "running" && state?.step !== "with-write") return undefined;
+      const rendered = (result: T) => {
+        state.stored = storedResponse(reply, render(result));
+        return state.stored;
+      };
+      if (state.step === "running") {
+        const record = state.record;
         return {
           async inTransaction(tx, result) {
-            await service.complete(state.record, storedResponse(reply, render(result)), tx);
-            state.storedWithin = true;
+            await service.complete(record, rendered(result), tx);
           },
           statement(result) {
-            state.storedWithin = true; // if the statement fails, the error path releases the key
-            return service.completion(state.record, storedResponse(reply, render(result)));
-          },
-        };
-      }
-      if (state?.step === "with-write") {
-        return {
-          async inTransaction(tx, result) {
-            await recordWithWrite(state.claim, storedResponse(reply, render(result)), tx);
-            state.storedWithin = true;
-          },
-          statement(result) {
-            state.storedWithin = true;
-            const write = service.claimWithWrite(state.claim, storedResponse(reply, render(result)));
             return {
-              sql: write.sql,
-              async refused() {
-                const verdict = await write.refused();
-                if (verdict !== "retry") throw new StoredReplay(verdict.response);
+              sql: service.completion(record, rendered(result)),
+              // The key was taken over by a retry (this request's lease passed): only the retry's write stands.
+              refused: async () => {
+                throw idempotencyConcurrentRequests();
               },
             };
           },
         };
       }
-      return undefined;
+      const claim = state.claim;
+      return {
+        async inTransaction(tx, result) {
+          await recordWithWrite(claim, rendered(result), tx);
+        },
+        statement(result) {
+          const write = service.claimWithWrite(claim, rendered(result));
+          return {
+            sql: write.sql,
+            async refused() {
+              const verdict = await write.refused();
+              return verdict === "retry" ? "retry" : verdict.response;
+            },
+          };
+        },
+      };
+    },
+
+    /**
+     * Sends what a write came to: the stored response of the key's first request (a replay), the
+     * response stored with this write (the same bytes), or, without a key, `render(result)`.
+     */
+    send<T>(request: FastifyRequest, reply: FastifyReply, written: Written<T>, render: (result: T) => RouteResponse) {
+      if (written.kind === "replay") return replay(request, reply, written.response);
+      const state = states.get(request);
+      const stored = state?.step === "running" || state?.step === "with-write" ? state.stored : null;
+      return stored ? sendStored(reply, stored, false) : sendResponse(reply, render(written.result));
     },
   };
 }
 
 export type HttpIdempotency = ReturnType<typeof createHttpIdempotency>;
-
-/** Sends a RouteResponse through the route's own serializer. */
-export const sendResponse = (reply: FastifyReply, response: RouteResponse) =>
-  reply
-    .code(response.status)
-    .headers(response.headers ?? {})
-    .send(response.body);
-
-/**
- * The response exactly as sendResponse will send it: the body through the route's serializer
- * for that status (the same function Fastify applies), so a replay is byte for byte the original.
- */
-function storedResponse(reply: FastifyReply, response: RouteResponse): StoredResponse {
-  const previous = reply.statusCode;
-  let body: string;
-  try {
-    reply.code(response.status);
-    const serialized = reply.serialize(response.body);
-    body = typeof serialized === "string" ? serialized : Buffer.from(serialized as Uint8Array).toString("utf8");
-  } finally {
-    reply.code(previous);
-  }
-  const headers: Record<string, string> = { "content-type": JSON_CONTENT_TYPE };
-  for (const [name, value] of Object.entries(response.headers ?? {})) headers[name.toLowerCase()] = value;
-  return { status: response.status, headers, body };
-}
-
-function replayedHeaders(reply: FastifyReply): Record<string, string> {
-  const headers: Record<string, string> = {};
-  for (const name of REPLAYED_HEADERS) {
-    const value = reply.getHeader(name);
-    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(", ") : String(value);
-  }
-  return headers;
-}
 
 function declaresKeyHeader(route: RouteOptions): boolean {
   const headers = route.schema?.headers as { shape?: Record<string, unknown> } | undefined;
