@@ -1,8 +1,14 @@
-// Writes the OpenAPI document to openapi/openapi.json (`npm run openapi`).
-// test/api/openapi.test.ts fails when the checked-in copy is stale.
+// Writes the OpenAPI documents to openapi/ (`npm run openapi`): openapi.json (the main one,
+// CNaught's) and leanrails.json. test/api/openapi.test.ts and test/api/leanrails/openapi.test.ts
+// fail when a checked-in copy is stale.
 import { writeFile } from "node:fs/promises";
 import { buildOpenApiDocument, serializeDocument } from "../src/api/openapi-document.js";
 
-const target = new URL("../openapi/openapi.json", import.meta.url);
-await writeFile(target, serializeDocument(await buildOpenApiDocument()));
-process.stdout.write(`wrote ${target.pathname}\n`);
+for (const [surface, file] of [
+  ["main", "openapi.json"],
+  ["leanrails", "leanrails.json"],
+] as const) {
+  const target = new URL(`../openapi/${file}`, import.meta.url);
+  await writeFile(target, serializeDocument(await buildOpenApiDocument(surface)));
+  process.stdout.write(`wrote ${target.pathname}\n`);
+}

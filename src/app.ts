@@ -4,6 +4,7 @@ import { adminApi } from "./api/admin/admin.plugin.js";
 import { cnaughtSurface } from "./api/cnaught/cnaught.plugin.js";
 import { registerDocs } from "./api/docs.js";
 import { hostedPageSurface } from "./api/hosted-page/hosted-page.plugin.js";
+import { leanRailsSurface } from "./api/leanrails/leanrails.plugin.js";
 import { opsRoutes } from "./api/ops/ops.routes.js";
 import { HTTP_CLIENT_ERRORS, sendProblem } from "./api/problem.js";
 import { compiledSerializerCompiler } from "./api/serialization.js";
@@ -64,6 +65,8 @@ function echoRequestId(app: FastifyInstance) {
 
 /** The public surfaces, in the order a request is matched against them before routing. */
 export const publicSurfaces = (config: Config, services: Services): ApiSurface[] => [
+  // Before CNaught's: on /v1 it owns its own paths and every Basic-authenticated request.
+  leanRailsSurface({ services, publicUrl: config.publicUrl, defaultApiVersion: config.leanrails.defaultApiVersion }),
   cnaughtSurface({ services, publicUrl: config.publicUrl }),
   hostedPageSurface({ services, publicUrl: config.publicUrl, secret: config.checkoutPage.secret }),
 ];
@@ -90,7 +93,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     return sendProblem(reply, { type: "about:blank", title, status, request_id: request.id });
   });
 
-  await registerDocs(app, config.publicUrl);
+  await registerDocs(app, config.publicUrl, surfaces);
   await app.register(opsRoutes, { db });
   const rateLimits = await openRateLimitBackend(config.limits, app.log);
   app.addHook("onClose", async () => {

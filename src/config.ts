@@ -1,6 +1,7 @@
 import { isIP } from "node:net";
 import path from "node:path";
 import { z } from "zod";
+import { LATEST_LEANRAILS_API_VERSION, LEANRAILS_API_VERSIONS } from "./api/leanrails/api-versions.js";
 
 /** Variables whose values are never echoed in an error message. */
 const SECRET_VARIABLES = new Set(["DATABASE_URL", "ADMIN_TOKEN", "REDIS_URL", "CHECKOUT_PAGE_SECRET"]);
@@ -87,6 +88,9 @@ export const configSchema = z
     // (0 = off): each session already stops after 10 attempts, this bounds card testing over many.
     PAY_LIMIT_MAX: z.coerce.number().int().min(0).default(20),
     PAY_LIMIT_WINDOW_MS: z.coerce.number().int().min(100).default(600_000),
+
+    // LeanRails: the API version a request gets when it sends no X-API-Version header.
+    LEANRAILS_API_VERSION: z.enum(LEANRAILS_API_VERSIONS).default(LATEST_LEANRAILS_API_VERSION),
   })
   .superRefine((env, ctx) => {
     // The admin port defaults to PORT+1, which is no port when PORT is the last one.
@@ -149,6 +153,7 @@ export const configSchema = z
         authFailures: { max: env.AUTH_FAILURE_LIMIT_MAX, windowMs: env.AUTH_FAILURE_WINDOW_MS },
         pay: { max: env.PAY_LIMIT_MAX, windowMs: env.PAY_LIMIT_WINDOW_MS },
       },
+      leanrails: { defaultApiVersion: env.LEANRAILS_API_VERSION },
     };
   });
 

@@ -130,6 +130,9 @@ function storeFor(backend: RateLimitBackend, namespace: string) {
 
 const retryAfterSeconds = (ttlMs: number) => Math.max(1, Math.ceil(ttlMs / 1000));
 
+/** RateLimit-Limit/-Remaining/-Reset (IETF draft) or X-RateLimit-Limit/-Remaining/-Reset. */
+export type RateLimitHeaders = "draft" | "x-ratelimit";
+
 export type RequestLimiter = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
 
 /**
@@ -149,7 +152,8 @@ async function counter(
     timeWindow: options.windowMs,
     store: storeFor(backend, options.namespace),
     keyGenerator: options.keyGenerator,
-    enableDraftSpec: true,
+    // RateLimit-* (the IETF draft's names) unless the surface documents X-RateLimit-*.
+    enableDraftSpec: options.headers !== "x-ratelimit",
     errorResponseBuilder: (_request, context) => options.limited(retryAfterSeconds(context.ttl)),
   });
   const handler = app.rateLimit();
@@ -166,6 +170,8 @@ export interface SurfaceLimitOptions {
   namespace: string;
   /** The surface's own "too many requests" error, thrown to its error handler. */
   limited: (retryAfterSeconds: number) => Error;
+  /** Which names the counts go out under: RateLimit-* (default) or X-RateLimit-*. */
+  headers?: RateLimitHeaders;
 }
 
 /** Called by a surface's authentication hook around its key look-up. */
@@ -248,6 +254,7 @@ export interface AddressLimitOptions {
   windowMs: number;
   /** The surface's own "too many requests" error, thrown to its error handler. */
   limited: (retryAfterSeconds: number) => Error;
+  headers?: RateLimitHeaders;
 }
 
 /**

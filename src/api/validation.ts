@@ -2,7 +2,7 @@ import type { FastifyError } from "fastify";
 import { hasZodFastifySchemaValidationErrors } from "fastify-type-provider-zod";
 import type { FieldErrors } from "../core/errors.js";
 
-interface IssueLike {
+export interface IssueLike {
   keyword: string;
   instancePath: string;
   message: string;
@@ -10,7 +10,7 @@ interface IssueLike {
 }
 
 /** A zod issue as a short phrase that reads after a field name: "'amount_kg' must be a number". */
-function phrase(issue: IssueLike): string {
+export function phrase(issue: IssueLike): string {
   const p = issue.params;
   switch (issue.keyword) {
     case "invalid_type":

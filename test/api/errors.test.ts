@@ -28,7 +28,6 @@ describe(`401 (${storeKind})`, () => {
   it.each([
     ["no Authorization header", undefined],
     ["an empty Authorization header", ""],
-    ["the Basic scheme", "Basic c2tfdGVzdF94eHg6"],
     ["Bearer with no token", "Bearer "],
     ["an unknown key", "Bearer sk_test_0123456789abcdefghijklmnopqrstuv"],
     ["a token that is not a secret key", "Bearer not-a-key"],
@@ -49,6 +48,15 @@ describe(`401 (${storeKind})`, () => {
         body: JSON.stringify(sessionParams()),
       }),
     );
+  });
+
+  it("the Basic scheme is CNaught's 401 on CNaught's own paths (on /v1/checkout/sessions it picks LeanRails)", async () => {
+    const headers = { authorization: "Basic c2tfdGVzdF94eHg6" };
+    expectUnauthorized(await raw("/v1/portfolios", { headers }));
+    expectUnauthorized(await raw("/v1/subaccounts", { headers }));
+    const shared = await raw("/v1/checkout/sessions/abc", { headers });
+    expect(shared.status).toBe(401);
+    expect(shared.body.error.code).toBe("authentication_failed");
   });
 
   it("a real key under another scheme is 401", async () => {
