@@ -164,8 +164,24 @@ function fromAppError(error: AppError): { status: number; detail: LeanRailsError
   };
 }
 
+/** The value at `segments` in the part of the request that failed validation (undefined when absent). */
+function valueAt(request: FastifyRequest, context: string | undefined, segments: string[]): unknown {
+  const parts: Record<string, unknown> = {
+    body: request.body,
+    querystring: request.query,
+    params: request.params,
+    headers: request.headers,
+  };
+  let value = parts[context ?? ""];
+  for (const segment of segments) {
+    if (value === null || typeof value !== "object") return undefined;
+    value = (value as Record<string, unknown>)[segment];
+  }
+  return value;
+}
+
 /** The schema's first complaint about a request, as LeanRails words it. */
-function fromValidation(error: FastifyError): LeanRailsError | null {
+function fromValidation(error: FastifyError, request: FastifyRequest): LeanRailsError | null {
   if (!hasZodFastifySchemaValidationErrors(error)) return null;
   const issue = (error.validation as unknown as IssueLike[])[0];
   if (!issue) return null;
@@ -174,7 +190,9 @@ function fromValidation(error: FastifyError): LeanRailsError | null {
   const path = segments.join(".") || (error.validationContext === "body" ? "body" : (error.validationContext ?? ""));
   const param = wireParam(path);
   const reason = phrase(issue);
-  if (reason === "is required") return parameterMissing(param);
+  const absent =
+    issue.keyword !== "unrecognized_keys" && valueAt(request, error.validationContext, segments) === undefined;
+  if (reason === "is required" || absent) return parameterMissing(param);
   if (issue.keyword === "unrecognized_keys") return parameterInvalid(param, `Received unknown parameter: ${param}.`);
   return parameterInvalid(param, sentence(param, reason));
 }
@@ -242,7 +260,7 @@ export function leanRailsErrorHandler(error: FastifyError, request: FastifyReque
     if (status === 401) headers["www-authenticate"] = 'Basic realm="LeanRails"';
     return sendLeanRailsError(reply, status, detail, headers);
   }
-  const known = fromValidation(error) ?? fromHttpError(error, request);
+  const known = fromValidation(error, request) ?? fromHttpError(error, request);
   if (known) return sendLeanRailsError(reply, known.status, detailOf(known));
 
   request.log.error({ err: error }, "unhandled error");
