@@ -176,10 +176,13 @@ export interface SurfaceLimitOptions {
 
 /** Called by a surface's authentication hook around its key look-up. */
 export interface AuthenticationLimiter {
-  /** Throws the surface's 429 when this client address has failed authentication too often. */
-  beforeAuthentication(request: FastifyRequest): void;
-  /** Counts one failed authentication against the client address. */
-  authenticationFailed(request: FastifyRequest): void;
+  /**
+   * Throws the surface's 429 when this client address has failed authentication too often. With
+   * `reply` and X-RateLimit-* headers, the address's budget goes out in them.
+   */
+  beforeAuthentication(request: FastifyRequest, reply?: FastifyReply): void;
+  /** Counts one failed authentication against the client address (and, as above, says what is left). */
+  authenticationFailed(request: FastifyRequest, reply?: FastifyReply): void;
   /**
    * Counts the request against its key (`request.principal`, just set) and sets the RateLimit
    * headers; throws the surface's 429 past the limit. Called from the authentication hook itself,
@@ -222,8 +225,13 @@ export async function limitSurface(
   const failures = new LocalStore(false, false, LOCAL_CACHE_SIZE);
   const addressOf = (request: FastifyRequest) => normalizeIP(request.ip ?? "");
   const { max, windowMs } = authFailures;
+  // A surface that documents X-RateLimit-* on every answer gets the address's budget on failed ones.
+  const budget = (reply: FastifyReply | undefined, used: number) => {
+    if (options.headers !== "x-ratelimit" || !reply) return;
+    reply.header("x-ratelimit-limit", String(max)).header("x-ratelimit-remaining", String(Math.max(0, max - used)));
+  };
   return {
-    beforeAuthentication(request) {
+    beforeAuthentication(request, reply) {
       let blockedForMs: number | null = null;
       // The in-memory store answers synchronously.
       failures.read(
@@ -234,10 +242,13 @@ export async function limitSurface(
         windowMs,
         max,
       );
-      if (blockedForMs !== null) throw options.limited(retryAfterSeconds(blockedForMs));
+      if (blockedForMs !== null) {
+        budget(reply, max);
+        throw options.limited(retryAfterSeconds(blockedForMs));
+      }
     },
-    authenticationFailed(request) {
-      failures.incr(addressOf(request), () => {}, windowMs, max);
+    authenticationFailed(request, reply) {
+      failures.incr(addressOf(request), (_error, result) => budget(reply, result?.current ?? 0), windowMs, max);
     },
     authenticated: countKey,
   };

@@ -186,3 +186,14 @@ describe("ADMIN_TOKEN", () => {
     expect(message).not.toContain("short-secret");
   });
 });
+
+describe("LEANRAILS_API_VERSION", () => {
+  it("defaults to the latest LeanRails version and takes a known one", () => {
+    expect(loadConfig({}).leanrails.defaultApiVersion).toBe("2026-03-09");
+    expect(loadConfig({ LEANRAILS_API_VERSION: "2026-03-09" }).leanrails.defaultApiVersion).toBe("2026-03-09");
+  });
+
+  it("refuses a version LeanRails does not have, naming the variable", () => {
+    expect(configError({ LEANRAILS_API_VERSION: "2025-01-01" }).message).toContain("LEANRAILS_API_VERSION");
+  });
+});

@@ -161,13 +161,13 @@ export const leanRailsApi: FastifyPluginAsync<LeanRailsSurfaceOptions & { rateLi
     const version = requested !== undefined && isLeanRailsApiVersion(requested) ? requested : defaultApiVersion;
     reply.header(API_VERSION_HEADER, version);
 
-    limiter.beforeAuthentication(request);
+    limiter.beforeAuthentication(request, reply);
     const key = basicUser(request.headers.authorization);
     const principal = key
       ? await services.apiKeys.authenticate(key, (err) => request.log.warn({ err }, "recording key use failed"))
       : null;
     if (!principal) {
-      limiter.authenticationFailed(request);
+      limiter.authenticationFailed(request, reply);
       throw unauthenticated();
     }
     request.principal = principal;

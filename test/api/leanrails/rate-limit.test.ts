@@ -30,12 +30,20 @@ describe(`LeanRails rate limits (${storeKind})`, () => {
     expect((await other.lr("GET", "/v1/checkout_sessions")).status).toBe(200);
   });
 
-  it("an address that keeps failing authentication gets LeanRails' 429", async () => {
+  it("failed authentications carry the address's budget; past it, LeanRails' 429", async () => {
     const anonymous = leanRailsClient(t.url, "sk_test_0123456789abcdefghijklmnopqrstuv");
-    expect((await anonymous("GET", "/v1/checkout_sessions")).status).toBe(401);
-    expect((await anonymous("GET", "/v1/checkout_sessions")).status).toBe(401);
+    const first = await anonymous("GET", "/v1/checkout_sessions");
+    expect(first.status).toBe(401);
+    expect([first.headers.get("x-ratelimit-limit"), first.headers.get("x-ratelimit-remaining")]).toEqual(["2", "1"]);
+    const second = await anonymous("GET", "/v1/checkout_sessions");
+    expect(second.status).toBe(401);
+    expect(second.headers.get("x-ratelimit-remaining")).toBe("0");
     const limited = await anonymous("GET", "/v1/checkout_sessions");
     expectError(limited, 429, { type: "rate_limit_error", code: "rate_limit_exceeded" });
     expect(Number(limited.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect([limited.headers.get("x-ratelimit-limit"), limited.headers.get("x-ratelimit-remaining")]).toEqual([
+      "2",
+      "0",
+    ]);
   });
 });
