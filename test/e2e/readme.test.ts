@@ -209,7 +209,13 @@ describe("README.md, run verbatim against a real server on the embedded store", 
   let curlEnv: NodeJS.ProcessEnv;
   let cliEnv: NodeJS.ProcessEnv;
   /** Values the README tells the reader to substitute, filled by the commands that return them. */
-  const ids: { SUBACCOUNT_ID?: string; SESSION_ID?: string; ACCOUNT_ID?: string; KEY_ID?: string } = {};
+  const ids: {
+    SUBACCOUNT_ID?: string;
+    SESSION_ID?: string;
+    ACCOUNT_ID?: string;
+    KEY_ID?: string;
+    LEANRAILS_SESSION_ID?: string;
+  } = {};
   let createdSession: Record<string, unknown> | undefined;
   let newKey: string | undefined;
 
@@ -251,6 +257,8 @@ describe("README.md, run verbatim against a real server on the embedded store", 
         "POST /v1/quotes",
         "POST /v1/subaccounts",
         "DELETE /v1/subaccounts/SUBACCOUNT_ID",
+        "POST /v1/checkout_sessions",
+        "GET /v1/checkout_sessions",
       ]),
     );
     for (const c of curlCommands) expect(c.text, "every example uses the README's base URL").toContain(README_BASE);
@@ -296,6 +304,28 @@ describe("README.md, run verbatim against a real server on the embedded store", 
         }
 
         switch (label) {
+          case "POST /v1/checkout_sessions":
+            expect(result.status, context).toBe(200);
+            expect(result.json, context).toMatchObject({
+              object: "checkout.session",
+              status: "open",
+              payment_status: "unpaid",
+              currency: "eur",
+              amount_total: 4850,
+              customer_email: "jane@example.com",
+              livemode: false,
+            });
+            expect(result.json.id, context).toMatch(/^cs_/);
+            ids.LEANRAILS_SESSION_ID = result.json.id;
+            break;
+          case "GET /v1/checkout_sessions":
+            expect(result.status, context).toBe(200);
+            expect(result.json, context).toMatchObject({ object: "list", url: "/v1/checkout_sessions" });
+            expect(
+              result.json.data.map((s: { id: string }) => s.id),
+              context,
+            ).toEqual([ids.LEANRAILS_SESSION_ID]);
+            break;
           case "GET /v1/orders":
             expect(result.status, context).toBe(200);
             expect(result.json, context).toEqual({ data: [] });
