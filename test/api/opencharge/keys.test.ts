@@ -10,12 +10,11 @@ import {
   parsePublicKey,
   publicKeyHex,
 } from "../../../src/api/opencharge/keys.js";
+import { VECTOR } from "./fixtures.js";
 import { hasPointWithX, N, referenceKey } from "./reference-signer.js";
 
-// The known-answer vector of shared/design/opencharge.md.
-const VECTOR_PRIVATE = "4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318";
-const VECTOR_PUBLIC =
-  "4e3b81af9c2234cad09d679ce6035ed1392347ce64ce405f5dcd36228a25de6e47fd35c4215d1edf53e6f83de344615ce719bdb0fd878f6ed76f06dd277956de";
+const VECTOR_PRIVATE = VECTOR.privateKey;
+const VECTOR_PUBLIC = VECTOR.publicKey;
 
 /** OpenSSL's compressed form of a 128-hex key. */
 const compressed = (publicHex: string) =>
