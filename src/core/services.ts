@@ -1,4 +1,5 @@
 import { type Database, transactorFor } from "../db/database.js";
+import type { Metrics } from "../metrics/metrics.js";
 import { createAccountsRepository } from "./accounts/accounts.repository.js";
 import { createAccountsService } from "./accounts/accounts.service.js";
 import { createApiKeysRepository } from "./api-keys/api-keys.repository.js";
@@ -24,10 +25,12 @@ import { createWebhooksRepository } from "./webhooks/webhooks.repository.js";
 import { createHttpTransport } from "./webhooks/transport.js";
 import { createWebhooksService, type WebhookSettings } from "./webhooks/webhooks.service.js";
 
-/** What the core is given from outside: how each API renders notifications, who moves money. */
+/** What the core is given from outside: how each API renders notifications, who moves money, what counts. */
 export interface CoreAdapters {
   notificationFormats: OrderNotificationFormats;
   paymentProvider: PaymentProvider;
+  /** Told of each committed change worth counting (src/metrics); none by default. */
+  metrics?: Metrics;
 }
 
 /** The configuration the core reads (config.webhooks: receivers' addresses, timeouts, retries, rotation). */
@@ -94,6 +97,7 @@ export function createServices(db: Database, clock: Clock, adapters: CoreAdapter
       allowPrivateNotificationUrls: options.webhooks.allowPrivateUrls,
       transaction,
       clock,
+      metrics: adapters.metrics,
     }),
     orders,
     webhooks: createWebhooksService({
@@ -102,6 +106,7 @@ export function createServices(db: Database, clock: Clock, adapters: CoreAdapter
       clock,
       transport: createHttpTransport(options.webhooks),
       settings: options.webhooks,
+      metrics: adapters.metrics,
     }),
     settings: createSettingsService({ settings: repos.settings }),
     idempotency: createIdempotencyService({ keys: repos.idempotency, clock }),

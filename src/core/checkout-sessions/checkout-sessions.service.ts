@@ -1,4 +1,5 @@
 import type { Db, Transactor, WithinWrite } from "../../db/database.js";
+import { countCreated, countExpired, countPayment, noMetrics, type SessionMetrics } from "../../metrics/metrics.js"; // metrics
 import {
   idempotencyConcurrentRequests,
   invalidParameter,
@@ -76,8 +77,10 @@ export function createCheckoutSessionsService(deps: {
   allowPrivateNotificationUrls?: boolean;
   transaction: Transactor;
   clock: Clock;
+  metrics?: SessionMetrics; // metrics: counted once committed (src/metrics/metrics.ts)
 }) {
   const { sessions, events, portfolios, orders, payments, paymentProvider, transaction, clock } = deps;
+  const metrics = deps.metrics ?? noMetrics; // metrics
 
   const sessionEvent = (session: CheckoutSession, type: string) => ({
     accountId: session.accountId,
@@ -162,7 +165,7 @@ export function createCheckoutSessionsService(deps: {
       ];
       for (let attempt = 0; attempt < CREATE_ATTEMPTS; attempt++) {
         const guard = within?.statement(session);
-        if (await sessions.insertWith(session, created, guard?.sql)) return session;
+        if (await sessions.insertWith(session, created, guard?.sql)) return countCreated(metrics, session); // metrics
         if (!guard) throw new Error(`checkout session ${session.id} was not inserted`);
         await guard.refused(); // throws why, or returns when the way is clear
       }
@@ -182,7 +185,7 @@ export function createCheckoutSessionsService(deps: {
      * and complete it once and place one order. A decline is recorded and leaves it open.
      */
     async pay(id: string, card: CardDetails): Promise<PayOutcome> {
-      return transaction(
+      return transaction<PayOutcome>(
         async (tx) => {
           const session = await sessions.lockById(id, tx);
           if (!session) throw notFound("checkout_session", id);
@@ -237,7 +240,7 @@ export function createCheckoutSessionsService(deps: {
         // A provider's charge runs inside this transaction: give it longer than Prisma's 5 s default,
         // so a slow but successful charge is not rolled back (a retry would reuse its idempotency key).
         { timeoutMs: PAYMENT_TRANSACTION_TIMEOUT_MS },
-      );
+      ).then((outcome) => countPayment(metrics, outcome)); // metrics: once committed (and transaction<PayOutcome> above)
     },
 
     /**
@@ -250,8 +253,8 @@ export function createCheckoutSessionsService(deps: {
         const expired = await transaction(async (tx) => {
           const batch = await sessions.expireDue(clock(), EXPIRY_BATCH, tx);
           for (const session of batch) await recordEvent(session, CHECKOUT_SESSION_EVENTS.expired, tx);
-          return batch.length;
-        });
+          return batch; // metrics (was batch.length)
+        }).then((batch) => countExpired(metrics, batch)); // metrics: once committed
         total += expired;
         if (expired < EXPIRY_BATCH) return total;
       }
