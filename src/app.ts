@@ -15,12 +15,15 @@ import { createKassaServices } from "./composition.js";
 import type { Services } from "./core/services.js";
 import type { Database } from "./db/database.js";
 import { AccessLogController, genReqId } from "./logger.js";
+import { countRequests } from "./metrics/http.js"; // metrics
+import type { PrometheusMetrics } from "./metrics/prometheus.js"; // metrics
 
 export interface AppOptions {
   config: Config;
   db: Database;
   services?: Services;
   logger?: FastifyServerOptions["logger"];
+  metrics?: PrometheusMetrics; // metrics: counted by services and the public app, served by the admin app
 }
 
 function baseOptions(
@@ -74,12 +77,13 @@ export const publicSurfaces = (config: Config, services: Services): ApiSurface[]
  */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const { config, db } = options;
-  const services = options.services ?? createKassaServices(db, undefined, config);
+  const services = options.services ?? createKassaServices(db, undefined, config, options.metrics);
   const surfaces = publicSurfaces(config, services);
   const app = Fastify(baseOptions(config, options.logger, surfaces));
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(compiledSerializerCompiler);
   echoRequestId(app);
+  if (options.metrics) countRequests(app, options.metrics, { "/v1/": "cnaught", "/pay/": "hosted_page" }); // metrics
 
   // Outside any API surface (docs, health, unknown paths): plain problem+json.
   app.setNotFoundHandler(notFoundAsError);
@@ -107,9 +111,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
  */
 export async function buildAdminApp(options: AppOptions): Promise<FastifyInstance> {
   const { config, db } = options;
-  const services = options.services ?? createKassaServices(db);
+  const services = options.services ?? createKassaServices(db, undefined, undefined, options.metrics); // metrics
   const app = Fastify(baseOptions(config, options.logger));
   echoRequestId(app);
-  await app.register(adminApi, { services, db, token: config.admin.token });
+  await app.register(adminApi, { services, db, token: config.admin.token, metrics: options.metrics }); // metrics
   return app;
 }

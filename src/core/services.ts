@@ -1,4 +1,5 @@
 import { type Database, transactorFor } from "../db/database.js";
+import type { Metrics } from "../metrics/metrics.js";
 import { createAccountsRepository } from "./accounts/accounts.repository.js";
 import { createAccountsService } from "./accounts/accounts.service.js";
 import { createApiKeysRepository } from "./api-keys/api-keys.repository.js";
@@ -36,12 +37,14 @@ export interface LifecycleCore {
 
 /**
  * What the core is given from outside: what each API does when its sessions complete or expire,
- * how each API renders order notifications, who moves money.
+ * how each API renders order notifications, who moves money, what counts.
  */
 export interface CoreAdapters {
   lifecycles: (core: LifecycleCore) => SessionLifecycles;
   notificationFormats: OrderNotificationFormats;
   paymentProvider: PaymentProvider;
+  /** Told of each committed change worth counting (src/metrics); none by default. */
+  metrics?: Metrics;
 }
 
 /** The configuration the core reads (config.webhooks: receivers' addresses, timeouts, retries, rotation). */
@@ -109,6 +112,7 @@ export function createServices(db: Database, clock: Clock, adapters: CoreAdapter
       lifecycles: adapters.lifecycles({ orders, events: repos.events, webhooks: repos.webhooks, clock }),
       transaction,
       clock,
+      metrics: adapters.metrics,
     }),
     orders,
     webhooks: createWebhooksService({
@@ -117,6 +121,7 @@ export function createServices(db: Database, clock: Clock, adapters: CoreAdapter
       clock,
       transport: createHttpTransport(options.webhooks),
       settings: options.webhooks,
+      metrics: adapters.metrics,
     }),
     settings: createSettingsService({ settings: repos.settings }),
     idempotency: createIdempotencyService({ keys: repos.idempotency, clock }),

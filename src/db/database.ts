@@ -51,6 +51,7 @@ export interface Database {
   readonly prisma: PrismaClient;
   readonly sql: Sql;
   readonly changes: ChangeFeed;
+  readonly pool?: Pick<pg.Pool, "totalCount" | "idleCount" | "waitingCount" | "options">; // metrics: PostgreSQL only
   /**
    * Runs `fn` while holding the cluster-wide migration lock (a PostgreSQL advisory lock), so
    * that several instances starting at once migrate and seed one after another.
@@ -115,6 +116,7 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
   return {
     kind: "postgres",
     prisma,
+    pool, // metrics
     sql: {
       query: async <R>({ text, values }: SqlStatement) =>
         (await pool.query({ name: preparedName(text), text, values })).rows as R[],

@@ -5,6 +5,8 @@ import { isOperationName, runOperation } from "../../admin/admin.operations.js";
 import { isAppError } from "../../core/errors.js";
 import type { Services } from "../../core/services.js";
 import type { Database } from "../../db/database.js";
+import type { PrometheusMetrics } from "../../metrics/prometheus.js";
+import { metricsRoutes } from "./metrics.routes.js";
 
 /** The error body of the admin API, which the CLI prints as-is. */
 export interface AdminError {
@@ -32,13 +34,16 @@ export function adminErrorFrom(error: unknown): { status: number; body: AdminErr
 }
 
 /**
- * POST /admin/operations/:name runs one operator command. Served only on the loopback admin
- * listener: whoever can reach it is an operator on this host (and holds ADMIN_TOKEN when set).
+ * POST /admin/operations/:name runs one operator command, and GET /metrics (with `metrics`) is
+ * Prometheus' scrape. Served only on the loopback admin listener: whoever can reach it is an
+ * operator on this host (and holds ADMIN_TOKEN when set).
  */
-export const adminApi: FastifyPluginAsync<{ services: Services; db: Database; token: string | null }> = async (
-  app,
-  { services, db, token },
-) => {
+export const adminApi: FastifyPluginAsync<{
+  services: Services;
+  db: Database;
+  token: string | null;
+  metrics?: Pick<PrometheusMetrics, "scrape">;
+}> = async (app, { services, db, token, metrics }) => {
   // Loopback alone does not stop a web page in the operator's browser: refuse any Host but a
   // loopback one (DNS rebinding), any request a browser marks with Origin, and any non-JSON POST
   // (a "simple" cross-site form post needs no preflight).
@@ -76,4 +81,5 @@ export const adminApi: FastifyPluginAsync<{ services: Services; db: Database; to
     }
   });
   app.get("/admin/healthz", async () => ({ status: "ok" }));
+  if (metrics) await app.register(metricsRoutes, { metrics });
 };

@@ -1,4 +1,5 @@
 import type { Db, Transactor } from "../../db/database.js";
+import { countCreated, countExpired, countPayment, noMetrics, type SessionMetrics } from "../../metrics/metrics.js";
 import {
   type FieldErrors,
   idempotencyConcurrentRequests,
@@ -69,8 +70,10 @@ export function createCheckoutSessionsService(deps: {
   lifecycles: SessionLifecycles;
   transaction: Transactor;
   clock: Clock;
+  metrics?: SessionMetrics; // metrics: counted once committed (src/metrics/metrics.ts)
 }) {
   const { sessions, events, payments, paymentProvider, lifecycles, transaction, clock } = deps;
+  const metrics = deps.metrics ?? noMetrics;
 
   const sessionEvent = (session: CheckoutSession, type: string) => ({
     accountId: session.accountId,
@@ -170,7 +173,9 @@ export function createCheckoutSessionsService(deps: {
       ];
       for (let attempt = 0; attempt < CREATE_ATTEMPTS; attempt++) {
         const guard = within?.statement(session);
-        if (await sessions.insertWith(session, created, guard?.sql)) return { kind: "written", result: session };
+        if (await sessions.insertWith(session, created, guard?.sql)) {
+          return { kind: "written", result: countCreated(metrics, session) };
+        }
         if (!guard) throw new Error(`checkout session ${session.id} was not inserted`);
         const verdict = await guard.refused(); // throws why, or says the way is clear, or gives the replay
         if (verdict !== "retry") return { kind: "replay", response: verdict };
@@ -192,7 +197,7 @@ export function createCheckoutSessionsService(deps: {
      * decline is recorded and leaves it open.
      */
     async pay(id: string, card: CardDetails, customer: CustomerDetails | null = null): Promise<PayOutcome> {
-      return transaction(
+      return transaction<PayOutcome>(
         async (tx) => {
           const session = await sessions.lockById(id, tx);
           if (!session) throw notFound("checkout_session", id);
@@ -247,7 +252,7 @@ export function createCheckoutSessionsService(deps: {
         // A provider's charge runs inside this transaction: give it longer than Prisma's 5 s default,
         // so a slow but successful charge is not rolled back (a retry would reuse its idempotency key).
         { timeoutMs: PAYMENT_TRANSACTION_TIMEOUT_MS },
-      );
+      ).then((outcome) => countPayment(metrics, outcome)); // metrics: once committed (and transaction<PayOutcome> above)
     },
 
     /**
@@ -278,8 +283,8 @@ export function createCheckoutSessionsService(deps: {
         const expired = await transaction(async (tx) => {
           const batch = await sessions.expireDue(clock(), EXPIRY_BATCH, tx);
           for (const session of batch) await recordTransition(session, "expired", tx);
-          return batch.length;
-        });
+          return batch;
+        }).then((batch) => countExpired(metrics, batch)); // counted once committed
         total += expired;
         if (expired < EXPIRY_BATCH) return total;
       }

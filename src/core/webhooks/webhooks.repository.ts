@@ -132,6 +132,20 @@ export function createWebhooksRepository(db: Db) {
       return true;
     },
 
+    /**
+     * How many deliveries are pending (not yet delivered, nor given up) and when the oldest of
+     * them was written; read on every metrics scrape. Both go through the (status, next_attempt_at)
+     * index, so they read the pending rows only: the backlog, not the table.
+     */
+    async backlog(tx: Db = db): Promise<{ pending: number; oldestCreatedAt: Date | null }> {
+      const found = await tx.webhookDelivery.aggregate({
+        where: { status: "pending" },
+        _count: { _all: true },
+        _min: { createdAt: true },
+      });
+      return { pending: found._count._all, oldestCreatedAt: found._min.createdAt };
+    },
+
     /** Deliveries with their attempts and event type, newest first. */
     list(filter: { accountId?: string; subjectType?: string; subjectId?: string }, limit: number, tx: Db = db) {
       return tx.webhookDelivery.findMany({

@@ -1,4 +1,5 @@
 import type { Transactor } from "../../db/database.js";
+import { type Metrics, noMetrics } from "../../metrics/metrics.js";
 import { notFound } from "../errors.js";
 import { addHours, type Clock } from "../time.js";
 import { newWebhookSecret, webhookHeaders } from "./signing.js";
@@ -80,8 +81,10 @@ export function createWebhooksService(deps: {
   transport: WebhookTransport;
   settings: Omit<WebhookSettings, "allowPrivateUrls">;
   random?: () => number;
+  /** Counts each attempt's outcome once it is recorded. */
+  metrics?: Pick<Metrics, "deliveryAttempt">;
 }) {
-  const { webhooks, transaction, clock, transport, settings, random = Math.random } = deps;
+  const { webhooks, transaction, clock, transport, settings, random = Math.random, metrics = noMetrics } = deps;
   const leaseMs = settings.timeoutMs + LEASE_MARGIN_MS;
 
   /** The secret before the last rotation while it still signs (until it expires), else null. */
@@ -208,6 +211,7 @@ export function createWebhooksService(deps: {
         }),
       );
       for (const outcome of outcomes) {
+        metrics.deliveryAttempt(outcome);
         if (outcome === "succeeded") summary.succeeded += 1;
         else if (outcome === "gave_up") summary.gaveUp += 1;
         else if (outcome === "lost") summary.lost += 1;
