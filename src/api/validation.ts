@@ -43,12 +43,18 @@ function phrase(issue: IssueLike): string {
 const article = (type: string) => (/^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`);
 
 /**
+ * An empty field map. Field names come from requests, and a key such as "constructor" or
+ * "__proto__" must be a new entry, not one Object.prototype already has: the map has no prototype.
+ */
+export const emptyFieldErrors = (): FieldErrors => Object.create(null);
+
+/**
  * Schema validation errors as a field -> reasons map. Fields are dotted paths into the part of
  * the request that failed (body fields bare, headers and query parameters by their own names).
  */
 export function fieldErrorsFrom(error: FastifyError): FieldErrors | null {
   if (!hasZodFastifySchemaValidationErrors(error)) return null;
-  const fields: FieldErrors = {};
+  const fields = emptyFieldErrors();
   for (const issue of error.validation as unknown as IssueLike[]) {
     const segments = issue.instancePath.split("/").filter(Boolean);
     if (issue.keyword === "unrecognized_keys") segments.push(...((issue.params.keys as string[]) ?? []).slice(0, 1));
@@ -88,7 +94,7 @@ export function nulFieldErrors(value: unknown, rootName: string): FieldErrors | 
       if (current.includes("\u0000")) {
         found += 1;
         const field = pathOf(path) || rootName;
-        ((fields ??= {})[field] ??= []).push(`'${field}' must not contain NUL (\\u0000) characters`);
+        ((fields ??= emptyFieldErrors())[field] ??= []).push(`'${field}' must not contain NUL (\\u0000) characters`);
       }
     } else if (current !== null && typeof current === "object") {
       for (const [key, child] of Object.entries(current)) stack.push([child, { key, parent: path }]);

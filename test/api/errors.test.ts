@@ -244,6 +244,34 @@ describe(`validation errors (${storeKind})`, () => {
     }
     expectInvalid(await api("DELETE", "/v1/subaccounts/%00"), "id");
   });
+
+  // Keys an object literal already has through Object.prototype: a field map built on `{}` took
+  // them for existing entries.
+  const PROTOTYPE_KEYS = ["constructor", "toString", "hasOwnProperty", "valueOf", "__defineGetter__", "isPrototypeOf"];
+
+  it.each(PROTOTYPE_KEYS)("a query or body key named %s is answered 400, with or without a NUL", async (key) => {
+    const { api } = await merchantApi();
+    expectInvalid(await api("GET", `/v1/portfolios?${key}=%00`), key);
+    expectInvalid(await api("GET", `/v1/checkout/sessions/abc?${key}=a%00`), key);
+    expectInvalid(await api("POST", "/v1/checkout/sessions", sessionParams({ [key]: "\u0000" })), key);
+    expectInvalid(await api("POST", "/v1/subaccounts", { name: "Acme", nested: { [key]: "\u0000" } }), `nested.${key}`);
+    const unknown = await api("POST", "/v1/subaccounts", { name: "Acme", [key]: 1 });
+    expect(unknown.status, unknown.text).toBeLessThan(500);
+    if (unknown.status >= 400) expectProblem(unknown, unknown.status, "invalid-parameters");
+  });
+
+  it("__proto__ as a query or body key is never a 500 (dropped by the query parser, refused in JSON)", async () => {
+    const { api } = await merchantApi();
+    for (const res of [
+      await api("GET", "/v1/portfolios?__proto__=%00"),
+      await api("GET", "/v1/portfolios?__proto__[x]=1"),
+      await api("POST", "/v1/checkout/sessions", `{"amount_kg":1,"__proto__":"\\u0000"}`),
+      await api("POST", "/v1/subaccounts", `{"name":"Acme","nested":{"__proto__":{"x":"\\u0000"}}}`),
+    ]) {
+      expect(res.status, res.text).toBeLessThan(500);
+      if (res.status >= 400) expect(res.headers.get("content-type")).toMatch(/^application\/problem\+json/);
+    }
+  });
 });
 
 describe(`X-Request-Id (${storeKind})`, () => {

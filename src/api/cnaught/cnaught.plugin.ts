@@ -5,7 +5,7 @@ import type { Services } from "../../core/services.js";
 import { createHttpIdempotency, type HttpIdempotency, type IdempotencyPolicy } from "../idempotency.js";
 import { limitSurface, type RateLimitBackend } from "../rate-limit.js";
 import { methodNotAllowed, notFoundAsError, trackRoutes } from "../routing.js";
-import { nulFieldErrors } from "../validation.js";
+import { emptyFieldErrors, nulFieldErrors } from "../validation.js";
 import { checkoutSessionsRoutes } from "./checkout-sessions.routes.js";
 import { cnaughtErrorHandler } from "./cnaught.errors.js";
 import { ordersRoutes } from "./orders.routes.js";
@@ -67,11 +67,12 @@ export const cnaughtApi: FastifyPluginAsync<
 
   // No text column can store U+0000: refuse it as invalid input rather than fail in the store.
   app.addHook("preValidation", async (request) => {
-    const fields: FieldErrors = {
-      ...nulFieldErrors(request.params, "params"),
-      ...nulFieldErrors(request.query, "query"),
-      ...nulFieldErrors(request.body, "body"),
-    };
+    const fields: FieldErrors = Object.assign(
+      emptyFieldErrors(),
+      nulFieldErrors(request.params, "params"),
+      nulFieldErrors(request.query, "query"),
+      nulFieldErrors(request.body, "body"),
+    );
     if (Object.keys(fields).length) throw invalidParameters(fields);
   });
 
