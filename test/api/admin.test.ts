@@ -38,6 +38,23 @@ describe("admin API", () => {
     await admin.close();
   });
 
+  it("refuses a default portfolio that does not exist, an empty id too, as 400", async () => {
+    const admin = await adminApp({});
+    for (const id of ["", "nope1234"]) {
+      const res = await admin.inject({
+        method: "POST",
+        url: "/admin/operations/accounts.create",
+        payload: { name: "Ops", default_portfolio_id: id },
+      });
+      expect(res.statusCode, res.body).toBe(400);
+      expect(res.json().error).toMatchObject({
+        code: "invalid_parameters",
+        fields: { default_portfolio_id: [expect.any(String)] },
+      });
+    }
+    await admin.close();
+  });
+
   it("answers 409 for a portfolio id that exists, also when two creates race", async () => {
     const admin = await adminApp({});
     const create = () =>
