@@ -77,24 +77,38 @@ const pathOf = (node: PathNode | null) => {
   return keys.reverse().join(".");
 };
 
+/** A high surrogate not followed by a low one, or a low one not preceded by a high one. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** Why PostgreSQL could not keep a string as given, or null when it can. */
+function unstorableText(text: string): string | null {
+  if (text.includes("\u0000")) return "must not contain NUL (\\u0000) characters";
+  // A UTF-16 surrogate without its pair is no character: stored as UTF-8 it would become U+FFFD,
+  // and what was acknowledged would not be what was kept.
+  if (LONE_SURROGATE.test(text)) return "must not contain unpaired UTF-16 surrogates (\\ud800-\\udfff)";
+  return null;
+}
+
 /**
- * Every string in a parsed request part (body, params, query) that contains a NUL character, as
- * a field -> reasons map, or null when there is none. PostgreSQL text cannot hold U+0000, so such
- * a value must be refused as invalid input before it reaches the store. Walks iteratively with
- * parent-linked paths: a body within the size limit can still nest tens of thousands of levels.
- * Stops after a few fields, so a body full of such strings costs no more than one that has few.
+ * Every string in a parsed request part (body, params, query) that the store could not keep as
+ * given (a NUL character, which PostgreSQL text cannot hold; a lone surrogate, which it would
+ * replace), as a field -> reasons map, or null when there is none. Such a value is refused as
+ * invalid input before it reaches the store. Walks iteratively with parent-linked paths: a body
+ * within the size limit can still nest tens of thousands of levels. Stops after a few fields, so
+ * a body full of such strings costs no more than one that has few.
  */
-export function nulFieldErrors(value: unknown, rootName: string): FieldErrors | null {
+export function unstorableFieldErrors(value: unknown, rootName: string): FieldErrors | null {
   let fields: FieldErrors | null = null;
   let found = 0;
   const stack: Array<[unknown, PathNode | null]> = [[value, null]];
   while (stack.length && found < 10) {
     const [current, path] = stack.pop()!;
     if (typeof current === "string") {
-      if (current.includes("\u0000")) {
+      const problem = unstorableText(current);
+      if (problem) {
         found += 1;
         const field = pathOf(path) || rootName;
-        ((fields ??= emptyFieldErrors())[field] ??= []).push(`'${field}' must not contain NUL (\\u0000) characters`);
+        ((fields ??= emptyFieldErrors())[field] ??= []).push(`'${field}' ${problem}`);
       }
     } else if (current !== null && typeof current === "object") {
       for (const [key, child] of Object.entries(current)) stack.push([child, { key, parent: path }]);

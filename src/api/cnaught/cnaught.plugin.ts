@@ -5,7 +5,7 @@ import type { Services } from "../../core/services.js";
 import { createHttpIdempotency, type HttpIdempotency, type IdempotencyPolicy } from "../idempotency.js";
 import { limitSurface, type RateLimitBackend } from "../rate-limit.js";
 import { methodNotAllowed, notFoundAsError, trackRoutes } from "../routing.js";
-import { emptyFieldErrors, nulFieldErrors } from "../validation.js";
+import { emptyFieldErrors, unstorableFieldErrors } from "../validation.js";
 import { checkoutSessionsRoutes } from "./checkout-sessions.routes.js";
 import { cnaughtErrorHandler } from "./cnaught.errors.js";
 import { ordersRoutes } from "./orders.routes.js";
@@ -65,13 +65,14 @@ export const cnaughtApi: FastifyPluginAsync<
     await limiter.authenticated(request, reply);
   });
 
-  // No text column can store U+0000: refuse it as invalid input rather than fail in the store.
+  // No text column can store U+0000 or a lone surrogate: refuse them as invalid input rather than fail
+  // in the store or keep something else than was acknowledged.
   app.addHook("preValidation", async (request) => {
     const fields: FieldErrors = Object.assign(
       emptyFieldErrors(),
-      nulFieldErrors(request.params, "params"),
-      nulFieldErrors(request.query, "query"),
-      nulFieldErrors(request.body, "body"),
+      unstorableFieldErrors(request.params, "params"),
+      unstorableFieldErrors(request.query, "query"),
+      unstorableFieldErrors(request.body, "body"),
     );
     if (Object.keys(fields).length) throw invalidParameters(fields);
   });
