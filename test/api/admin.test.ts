@@ -1,3 +1,4 @@
+import type { LightMyRequestResponse } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildAdminApp } from "../../src/app.js";
 import { loadConfig } from "../../src/config.js";
@@ -13,6 +14,17 @@ afterAll(() => t.close());
 
 const adminApp = (env: Record<string, string>) =>
   buildAdminApp({ config: loadConfig({ LOG_LEVEL: "silent", ...env }), db: t.db, services: t.services });
+
+/** An answer in the admin API's one error format, `{ error: { code, message } }`, as JSON. */
+function expectAdminError(res: LightMyRequestResponse, status: number, code: string) {
+  expect(res.statusCode, res.body).toBe(status);
+  expect(res.headers["content-type"]).toMatch(/^application\/json/);
+  const body = res.json();
+  expect(Object.keys(body)).toEqual(["error"]);
+  expect(body.error).toMatchObject({ code, message: expect.any(String) });
+  expect(body.error.message.length).toBeGreaterThan(0);
+  return body.error as { code: string; message: string; fields?: Record<string, string[]> };
+}
 
 describe("admin API", () => {
   it("runs an operation and reports bad arguments and unknown operations", async () => {
@@ -98,6 +110,36 @@ describe("admin API", () => {
     const ok = await call(`Bearer ${TOKEN}`);
     expect(ok.statusCode).toBe(200);
     expect(Array.isArray(ok.json().result)).toBe(true);
+    await admin.close();
+  });
+
+  it("refuses NUL and lone surrogates in any argument as invalid parameters, writing nothing", async () => {
+    const admin = await adminApp({});
+    const call = (operation: string, payload: object) =>
+      admin.inject({ method: "POST", url: `/admin/operations/${operation}`, payload });
+    const cases: Array<[string, object, string]> = [
+      ["accounts.create", { name: "Unstorable\u0000" }, "name"],
+      ["accounts.create", { name: "Unstorable\ud800" }, "name"],
+      ["accounts.create", { name: "Unstorable", default_portfolio_id: "\u0000" }, "default_portfolio_id"],
+      ["keys.create", { account: "acct_\u0000" }, "account"],
+      ["keys.revoke", { id: "\u0000" }, "id"],
+      [
+        "portfolios.create",
+        { id: "p\u0000", name: "P", checkout_price_per_kg_usd_cents: "2", api_price_per_kg_usd_cents: "1" },
+        "id",
+      ],
+      ["orders.fulfill", { id: "\u0000" }, "id"],
+      ["orders.cancel", { id: "x\udc00" }, "id"],
+      ["orders.list", { account: "\u0000" }, "account"],
+      ["webhooks.secret", { account: "\u0000" }, "account"],
+      ["webhooks.deliveries", { order: "\u0000" }, "order"],
+    ];
+    for (const [operation, payload, field] of cases) {
+      const error = expectAdminError(await call(operation, payload), 400, "invalid_parameters");
+      expect(Object.keys(error.fields ?? {}), operation).toEqual([field]);
+    }
+    const names = (await call("accounts.list", {})).json().result.map((a: { name: string }) => a.name);
+    expect(names.filter((n: string) => n.startsWith("Unstorable"))).toEqual([]);
     await admin.close();
   });
 });

@@ -5,6 +5,7 @@ import { isOperationName, runOperation } from "../../admin/admin.operations.js";
 import { isAppError } from "../../core/errors.js";
 import type { Services } from "../../core/services.js";
 import type { Database } from "../../db/database.js";
+import { emptyFieldErrors } from "../validation.js";
 
 /** The error body of the admin API, which the CLI prints as-is. */
 export interface AdminError {
@@ -24,7 +25,7 @@ export function adminErrorFrom(error: unknown): { status: number; body: AdminErr
     };
   }
   if (error instanceof z.ZodError) {
-    const fields: Record<string, string[]> = {};
+    const fields = emptyFieldErrors();
     for (const issue of error.issues) (fields[issue.path.join(".") || "args"] ??= []).push(issue.message);
     return { status: 400, body: { error: { code: "invalid_parameters", message: "Invalid arguments", fields } } };
   }
