@@ -142,4 +142,49 @@ describe("admin API", () => {
     expect(names.filter((n: string) => n.startsWith("Unstorable"))).toEqual([]);
     await admin.close();
   });
+
+  it("answers every error in its one format: bad JSON, wrong method, unknown path, 415, 413, a bad URL", async () => {
+    const admin = await adminApp({ BODY_LIMIT_BYTES: "1024" });
+    const json = { "content-type": "application/json" };
+    expectAdminError(
+      await admin.inject({ method: "POST", url: "/admin/operations/accounts.list", payload: "{", headers: json }),
+      400,
+      "invalid_json",
+    );
+    const wrongMethod = await admin.inject({ method: "GET", url: "/admin/operations/accounts.list" });
+    expectAdminError(wrongMethod, 405, "method_not_allowed");
+    expect(wrongMethod.headers.allow).toBe("POST");
+    expectAdminError(await admin.inject({ method: "GET", url: "/admin/nope" }), 404, "not_found");
+    expectAdminError(await admin.inject({ method: "POST", url: "/admin", payload: {} }), 404, "not_found");
+    expectAdminError(
+      await admin.inject({
+        method: "POST",
+        url: "/admin/operations/accounts.list",
+        payload: "{}",
+        headers: { "content-type": "application/jsonx" },
+      }),
+      415,
+      "unsupported_media_type",
+    );
+    expectAdminError(
+      await admin.inject({
+        method: "POST",
+        url: "/admin/operations/accounts.create",
+        payload: { name: "x".repeat(2000) },
+      }),
+      413,
+      "payload_too_large",
+    );
+    expectAdminError(
+      await admin.inject({ method: "POST", url: "/admin/operations/%FF", payload: {} }),
+      400,
+      "invalid_request",
+    );
+    expectAdminError(
+      await admin.inject({ method: "POST", url: "/admin/operations/accounts.list", payload: "[1]", headers: json }),
+      400,
+      "invalid_parameters",
+    );
+    await admin.close();
+  });
 });
