@@ -14,12 +14,12 @@ import type { Database } from "./db/database.js";
 export function createKassaServices(
   db: Database,
   clock: Clock = systemClock,
-  config: Pick<Config, "webhooks"> = loadConfig({}),
+  config: Pick<Config, "webhooks"> & Partial<Pick<Config, "redirectUrls">> = loadConfig({}),
 ) {
   return createServices(
     db,
     clock,
     { notificationFormats: NOTIFICATION_FORMATS, paymentProvider: createTestPaymentProvider() },
-    { webhooks: config.webhooks },
+    { webhooks: config.webhooks, redirectUrls: config.redirectUrls },
   );
 }

@@ -90,6 +90,9 @@ export const configSchema = z
     // Hosted checkout page. The CSRF secret defaults to one generated once and kept in the store.
     CHECKOUT_PAGE_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
 
+    // Success and cancel URLs on localhost or a private IP (the customer's own machine or network).
+    REDIRECT_ALLOW_PRIVATE_URLS: flag.optional(),
+
     // Webhooks (order notifications).
     WEBHOOK_ALLOW_PRIVATE_URLS: flag.optional(),
     WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
@@ -160,6 +163,9 @@ export const configSchema = z
       trustProxy: env.TRUST_PROXY,
       workers: { enabled: env.WORKERS, intervalMs: env.WORKER_INTERVAL_MS },
       checkoutPage: { secret: env.CHECKOUT_PAGE_SECRET ?? null },
+      // Redirects to localhost are how a shop is developed, and in production send customers'
+      // browsers to whatever listens on their own machines.
+      redirectUrls: { allowPrivate: env.REDIRECT_ALLOW_PRIVATE_URLS ?? env.NODE_ENV !== "production" },
       webhooks: {
         // Receivers on loopback or private networks are normal in development and tests, and a
         // server-side request forgery risk in production.

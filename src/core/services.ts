@@ -30,9 +30,13 @@ export interface CoreAdapters {
   paymentProvider: PaymentProvider;
 }
 
-/** The configuration the core reads (config.webhooks: receivers' addresses, timeouts, retries, rotation). */
+/**
+ * The configuration the core reads (config.webhooks: receivers' addresses, timeouts, retries,
+ * rotation; config.redirectUrls: whether success and cancel URLs may name local hosts).
+ */
 export interface CoreOptions {
   webhooks: WebhookSettings;
+  redirectUrls?: { allowPrivate: boolean };
 }
 
 /**
@@ -92,6 +96,7 @@ export function createServices(db: Database, clock: Clock, adapters: CoreAdapter
       payments: repos.payments,
       paymentProvider: adapters.paymentProvider,
       allowPrivateNotificationUrls: options.webhooks.allowPrivateUrls,
+      allowPrivateRedirectUrls: options.redirectUrls?.allowPrivate,
       transaction,
       clock,
     }),

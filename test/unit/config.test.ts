@@ -82,6 +82,18 @@ describe("loadConfig defaults", () => {
   });
 });
 
+describe("REDIRECT_ALLOW_PRIVATE_URLS", () => {
+  it("allows local redirect URLs except in production, unless set", () => {
+    expect(loadConfig({}).redirectUrls).toEqual({ allowPrivate: true });
+    expect(loadConfig({ NODE_ENV: "production" }).redirectUrls).toEqual({ allowPrivate: false });
+    expect(loadConfig({ NODE_ENV: "production", REDIRECT_ALLOW_PRIVATE_URLS: "true" }).redirectUrls).toEqual({
+      allowPrivate: true,
+    });
+    expect(loadConfig({ REDIRECT_ALLOW_PRIVATE_URLS: "false" }).redirectUrls).toEqual({ allowPrivate: false });
+    expect(configError({ REDIRECT_ALLOW_PRIVATE_URLS: "maybe" }).message).toContain("REDIRECT_ALLOW_PRIVATE_URLS");
+  });
+});
+
 describe("TRUST_PROXY", () => {
   it("takes a list of proxy addresses and ranges (Fastify's trustProxy forms that check the proxy)", () => {
     expect(loadConfig({ TRUST_PROXY: "10.0.0.5" }).trustProxy).toEqual(["10.0.0.5"]);

@@ -74,6 +74,8 @@ export function createCheckoutSessionsService(deps: {
   paymentProvider: PaymentProvider;
   /** Notification URLs may name localhost or a private IP (config WEBHOOK_ALLOW_PRIVATE_URLS); default no. */
   allowPrivateNotificationUrls?: boolean;
+  /** Redirect URLs may name localhost or a private IP (config REDIRECT_ALLOW_PRIVATE_URLS); default yes. */
+  allowPrivateRedirectUrls?: boolean;
   transaction: Transactor;
   clock: Clock;
 }) {
@@ -101,7 +103,7 @@ export function createCheckoutSessionsService(deps: {
       ["success_url", input.successUrl],
       ["cancel_url", input.cancelUrl],
     ] as const) {
-      const problem = redirectUrlProblem(url);
+      const problem = redirectUrlProblem(url, { allowLocal: deps.allowPrivateRedirectUrls ?? true });
       if (problem) fields[key] = [`'${key}' ${problem}`];
     }
     if (input.notificationUrl != null) {
