@@ -1,6 +1,6 @@
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from "fastify";
 import { validatorCompiler } from "fastify-type-provider-zod";
-import { adminApi } from "./api/admin/admin.plugin.js";
+import { adminApi, adminHttpError } from "./api/admin/admin.plugin.js";
 import { cnaughtSurface } from "./api/cnaught/cnaught.plugin.js";
 import { registerDocs } from "./api/docs.js";
 import { hostedPageSurface } from "./api/hosted-page/hosted-page.plugin.js";
@@ -111,8 +111,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
  */
 export async function buildAdminApp(options: AppOptions): Promise<FastifyInstance> {
   const { config, db } = options;
-  const services = options.services ?? createKassaServices(db, undefined, undefined, options.metrics); // metrics
-  const app = Fastify(baseOptions(config, options.logger));
+  const services = options.services ?? createKassaServices(db, undefined, config, options.metrics);
+  const app = Fastify({ ...baseOptions(config, options.logger), frameworkErrors: adminHttpError });
   echoRequestId(app);
   await app.register(adminApi, { services, db, token: config.admin.token, metrics: options.metrics }); // metrics
   return app;

@@ -16,7 +16,7 @@ import { type Metrics, noMetrics } from "./metrics/metrics.js";
 export function createKassaServices(
   db: Database,
   clock: Clock = systemClock,
-  config: Pick<Config, "webhooks"> = loadConfig({}),
+  config: Pick<Config, "webhooks"> & Partial<Pick<Config, "redirectUrls">> = loadConfig({}),
   metrics: Metrics = noMetrics,
 ) {
   return createServices(
@@ -28,6 +28,6 @@ export function createKassaServices(
       paymentProvider: createTestPaymentProvider(),
       metrics,
     },
-    { webhooks: config.webhooks },
+    { webhooks: config.webhooks, redirectUrls: config.redirectUrls },
   );
 }

@@ -1,6 +1,8 @@
 import { z } from "zod";
 import { toWireOrder } from "../api/cnaught/orders.schemas.js";
 import type { ApiKeyView } from "../core/api-keys/api-keys.service.js";
+import { unstorableFieldErrors } from "../api/validation.js";
+import { invalidRequestFields } from "../core/errors.js";
 import { Decimal } from "../core/money/money.js";
 import type { Portfolio } from "../core/portfolios/portfolios.repository.js";
 import type { Services } from "../core/services.js";
@@ -170,8 +172,13 @@ export type OperationName = keyof typeof operations;
 
 export const isOperationName = (name: string): name is OperationName => Object.hasOwn(operations, name);
 
-/** Validates raw arguments and runs the operation; invalid arguments throw a ZodError. */
+/**
+ * Validates raw arguments and runs the operation; invalid arguments throw a ZodError, and a string
+ * the store could not keep (a NUL, a lone surrogate) an invalid_parameters AppError.
+ */
 export async function runOperation(ctx: OperationContext, name: OperationName, rawArgs: unknown): Promise<unknown> {
+  const unstorable = unstorableFieldErrors(rawArgs, "args");
+  if (unstorable) throw invalidRequestFields(unstorable, "Invalid arguments");
   const operation = operations[name];
   const args = operation.args.parse(rawArgs ?? {});
   return (operation.run as (ctx: OperationContext, args: unknown) => Promise<unknown>)(ctx, args);

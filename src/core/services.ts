@@ -22,7 +22,7 @@ import { createSettingsService } from "./settings/settings.service.js";
 import { createSubaccountsRepository } from "./subaccounts/subaccounts.repository.js";
 import { createSubaccountsService } from "./subaccounts/subaccounts.service.js";
 import type { Clock } from "./time.js";
-import { httpUrlProblem, privateHostProblem } from "./urls.js";
+import { httpUrlProblem, privateHostProblem, redirectUrlProblem } from "./urls.js";
 import { createWebhooksRepository, type WebhooksRepository } from "./webhooks/webhooks.repository.js";
 import { createHttpTransport } from "./webhooks/transport.js";
 import { createWebhooksService, type WebhookSettings } from "./webhooks/webhooks.service.js";
@@ -47,9 +47,13 @@ export interface CoreAdapters {
   metrics?: Metrics;
 }
 
-/** The configuration the core reads (config.webhooks: receivers' addresses, timeouts, retries, rotation). */
+/**
+ * The configuration the core reads (config.webhooks: receivers' addresses, timeouts, retries,
+ * rotation; config.redirectUrls: whether success and cancel URLs may name local hosts).
+ */
 export interface CoreOptions {
   webhooks: WebhookSettings;
+  redirectUrls?: { allowPrivate: boolean };
 }
 
 /**
@@ -89,6 +93,9 @@ export function createServices(db: Database, clock: Clock, adapters: CoreAdapter
   return {
     repos,
     adapters,
+    /** Why a customer-facing redirect URL is refused (local hosts only where the configuration allows them), or null. */
+    redirectUrlProblem: (url: string) =>
+      redirectUrlProblem(url, { allowLocal: options.redirectUrls?.allowPrivate ?? true }),
     /** Why a server-to-server callback URL is refused (not http(s), or private unless allowed), or null. */
     receiverUrlProblem: (url: string) =>
       httpUrlProblem(url) ?? (options.webhooks.allowPrivateUrls ? null : privateHostProblem(url)),
@@ -110,6 +117,7 @@ export function createServices(db: Database, clock: Clock, adapters: CoreAdapter
       payments: repos.payments,
       paymentProvider: adapters.paymentProvider,
       lifecycles: adapters.lifecycles({ orders, events: repos.events, webhooks: repos.webhooks, clock }),
+      allowPrivateRedirectUrls: options.redirectUrls?.allowPrivate,
       transaction,
       clock,
       metrics: adapters.metrics,

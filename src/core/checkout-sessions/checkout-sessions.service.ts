@@ -68,6 +68,8 @@ export function createCheckoutSessionsService(deps: {
   paymentProvider: PaymentProvider;
   /** What each API does when one of its sessions completes or expires, in the same transaction. */
   lifecycles: SessionLifecycles;
+  /** Redirect URLs may name localhost or a private IP (config REDIRECT_ALLOW_PRIVATE_URLS); default yes. */
+  allowPrivateRedirectUrls?: boolean;
   transaction: Transactor;
   clock: Clock;
   metrics?: SessionMetrics; // metrics: counted once committed (src/metrics/metrics.ts)
@@ -110,7 +112,8 @@ export function createCheckoutSessionsService(deps: {
       ["successUrl", input.successUrl],
       ["cancelUrl", input.cancelUrl],
     ] as const) {
-      const problem = url == null ? null : redirectUrlProblem(url);
+      const problem =
+        url == null ? null : redirectUrlProblem(url, { allowLocal: deps.allowPrivateRedirectUrls ?? true });
       if (problem) fields[key] = [problem];
     }
     if (input.expiresAt && input.expiresAt.getTime() <= now.getTime()) fields.expiresAt = ["must be in the future"];
