@@ -226,9 +226,10 @@ describe("README.md, run verbatim against a real server on the embedded store", 
     demoKey = banner[1]!;
     expect(demoKey).toMatch(/^sk_test_/);
     expect(server.stdout).toContain(`on the empty embedded store in ${dataDir}`);
-    expect(server.stdout).toMatch(
-      /"store":"pglite"[^\n]*"msg":"kassa is ready"|"msg":"kassa is ready"[^\n]*"store":"pglite"/,
-    );
+    // /readyz answers as soon as the port listens, a moment before the ready line is written.
+    await expect
+      .poll(() => server!.stdout)
+      .toMatch(/"store":"pglite"[^\n]*"msg":"kassa is ready"|"msg":"kassa is ready"[^\n]*"store":"pglite"/);
 
     curlEnv = cleanEnv({ KASSA_KEY: demoKey });
     cliEnv = cleanEnv({ PORT: String(port), DATA_DIR: dataDir });
