@@ -1,3 +1,4 @@
+import { getEventListeners } from "node:events";
 import { Webhook } from "standardwebhooks";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { GIVE_UP_AFTER_HOURS, retryDelayMs } from "../../src/core/webhooks/webhooks.service.js";
@@ -350,6 +351,27 @@ describe(`webhook delivery (${storeKind})`, () => {
     expect(delivery.nextAttemptAt.getTime()).toBe(delivery.attempts[0]!.nextAttemptAt!.getTime());
     expect(delivery.nextAttemptAt.getTime()).toBeLessThanOrEqual(Date.now());
     expect(workers.errors).toEqual([]);
+  });
+
+  it("many deliveries in flight on one stop signal: no MaxListenersExceededWarning, no listener left behind", async () => {
+    const r = await receiver({ delayMs: 100 });
+    const orders = [];
+    for (let i = 0; i < 25; i++) orders.push((await placeOrder(bed.services, r.url)).order);
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on("warning", onWarning);
+    const stop = new AbortController();
+    try {
+      const summary = await bed.services.webhooks.deliverDue({ limit: 25, signal: stop.signal });
+      expect(summary).toMatchObject({ claimed: 25, succeeded: 25 });
+      // Warnings are emitted on the next tick.
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      process.off("warning", onWarning);
+    }
+    expect(warnings.map((w) => `${w.name}: ${w.message}`)).toEqual([]);
+    expect(getEventListeners(stop.signal, "abort")).toHaveLength(0);
+    expect(r.requests).toHaveLength(25);
   });
 });
 
