@@ -190,9 +190,12 @@ describe(`webhook delivery (${storeKind})`, () => {
     bed.clock.set(new Date());
     const workers = startTestWorkers(bed);
     const first = await waitFor(
-      async () => (await deliveryOf(order.id)).attempts[0],
+      async () => {
+        const attempt = (await deliveryOf(order.id)).attempts[0];
+        return attempt?.outcome === "in_flight" ? null : attempt;
+      },
       30_000,
-      "the first (failing) attempt",
+      "the first (failing) attempt to be settled",
     );
     expect(first).toMatchObject({ attempt: 1, responseStatus: null, outcome: "failed" });
     expect(first.error).toMatch(/ECONNREFUSED/);
@@ -301,15 +304,16 @@ describe(`webhook delivery (${storeKind})`, () => {
     expect(r.requests).toHaveLength(1);
   });
 
-  it("a worker that dies holding a lease delays the delivery only until the lease ends; its late result is not recorded", async () => {
+  it("a worker that dies holding a lease delays the delivery only until the lease ends; its attempt stays on record as unknown, its late result is not recorded", async () => {
     const r = await receiver();
     const { order } = await placeOrder(bed.services, r.url);
     const now = new Date();
     bed.clock.set(now);
-    // A worker claims it and dies before sending.
+    // A worker claims it and dies while sending: its attempt is on record from the claim on.
     const lease = new Date(now.getTime() + 60_000);
     const [claimed] = await bed.services.repos.webhooks.claimDue(now, lease, 10);
     expect(claimed).toMatchObject({ attempt: 1 });
+    expect((await deliveryOf(order.id)).attempts.map((a) => [a.attempt, a.outcome])).toEqual([[1, "in_flight"]]);
     expect((await bed.services.webhooks.deliverDue()).claimed).toBe(0);
 
     bed.clock.set(new Date(lease.getTime() + 1));
@@ -334,7 +338,13 @@ describe(`webhook delivery (${storeKind})`, () => {
     expect(late).toBe(false);
     const delivery = await deliveryOf(order.id);
     expect(delivery.status).toBe("succeeded");
-    expect(delivery.attempts.map((a) => [a.attempt, a.outcome])).toEqual([[2, "succeeded"]]);
+    // Every attempt counted is on record; the one cut short has no known outcome.
+    expect(delivery.attemptCount).toBe(2);
+    expect(delivery.attempts.map((a) => [a.attempt, a.outcome, a.responseStatus])).toEqual([
+      [1, "unknown", null],
+      [2, "succeeded", 200],
+    ]);
+    expect(delivery.attempts[0]!.error).toMatch(/lease/);
     expect(r.requests).toHaveLength(1);
   });
 
