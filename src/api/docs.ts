@@ -3,6 +3,7 @@ import swaggerUi from "@fastify/swagger-ui";
 import type { FastifyInstance } from "fastify";
 import { isDeepStrictEqual } from "node:util";
 import { jsonSchemaTransform, jsonSchemaTransformObject } from "fastify-type-provider-zod";
+import { originsOf } from "./hosted-page/security-headers.js";
 
 /**
  * The OpenAPI 3.1 document, generated from the routes' zod schemas, at /openapi.json, with
@@ -32,9 +33,39 @@ export async function registerDocs(app: FastifyInstance, publicUrl: string) {
     transform: jsonSchemaTransform,
     transformObject: (doc) => mergeInputComponents(jsonSchemaTransformObject(doc) as Record<string, any>),
   });
-  await app.register(swaggerUi, { routePrefix: "/docs" });
+  await app.register(async (docs) => {
+    const headers = docsSecurityHeaders(publicUrl);
+    docs.addHook("onSend", async (_request, reply) => {
+      reply.headers(headers);
+    });
+    // The validator badge would fetch from validator.swagger.io; nothing on the page leaves this origin.
+    await docs.register(swaggerUi, { routePrefix: "/docs", uiConfig: { validatorUrl: null } });
+  });
   app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
 }
+
+/**
+ * The docs share the origin of the hosted checkout page, so they get the page's guards: a CSP
+ * that lets Swagger UI run its own scripts and styles from here and nothing else (its React
+ * styles set inline need 'unsafe-inline' for styles, never for scripts), "Try it out" calls only
+ * to this origin and the document's server (PUBLIC_URL), no framing, no sniffing, no referrer.
+ */
+const docsSecurityHeaders = (publicUrl: string) => ({
+  "content-security-policy": [
+    "default-src 'none'",
+    "script-src 'self'",
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data:",
+    "font-src 'self' data:",
+    `connect-src ${["'self'", ...originsOf([publicUrl])].join(" ")}`,
+    "form-action 'none'",
+    "frame-ancestors 'none'",
+    "base-uri 'none'",
+  ].join("; "),
+  "x-frame-options": "DENY",
+  "x-content-type-options": "nosniff",
+  "referrer-policy": "no-referrer",
+});
 
 const REF_PREFIX = "#/components/schemas/";
 
