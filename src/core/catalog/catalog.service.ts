@@ -181,7 +181,10 @@ export function createCatalogService(deps: { catalog: CatalogRepository; transac
     return catalog.createPrice(price, tx);
   }
 
-  /** Runs a write in a transaction; a lookup key taken by a concurrent write is refused like a taken one. */
+  /**
+   * Runs a write in a transaction; a lookup key taken by a concurrent write is refused like a taken
+   * one. (The only unique index these writes can meet besides the random primary keys.)
+   */
   async function write<T>(work: (tx: Db) => Promise<T>): Promise<Written<T>> {
     try {
       return await writeInTransaction(transaction, work);

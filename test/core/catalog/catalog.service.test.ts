@@ -306,3 +306,23 @@ describe(`catalogue service (${storeKind})`, () => {
     expect(Object.keys(single.details.fields ?? {})).toEqual(["price"]);
   });
 });
+
+describe(`catalogue service under concurrency (${storeKind})`, () => {
+  it("two creates racing for one lookup key: one price, the other a clear invalid parameter", async () => {
+    const account = await newAccount();
+    const product = written(await services.catalog.createProduct(account, { name: "Race" }));
+    const create = () =>
+      services.catalog.createPrice(account, { productId: product.id, ...eur("100"), lookupKey: "contested" }).then(
+        (w) => ({ ok: written(w).id }),
+        (e: unknown) => ({ error: e }),
+      );
+    const outcomes = await Promise.all([create(), create(), create()]);
+    const errors = outcomes.flatMap((o) => ("error" in o ? [o.error] : []));
+    expect(outcomes.filter((o) => "ok" in o)).toHaveLength(1);
+    expect(errors).toHaveLength(2);
+    for (const error of errors) {
+      expect(isAppError(error) && error.code).toBe("invalid_parameters");
+      expect(isAppError(error) && Object.keys(error.details.fields ?? {})).toEqual(["lookupKey"]);
+    }
+  });
+});
