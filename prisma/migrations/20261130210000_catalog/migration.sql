@@ -17,6 +17,9 @@ CREATE TABLE "products" (
     "statement_descriptor" TEXT,
     "unit_label" TEXT,
     "tax_code" TEXT,
+    "url" TEXT,
+    "marketing_features" JSONB NOT NULL DEFAULT '[]',
+    "package_dimensions" JSONB,
     "created_at" TIMESTAMPTZ(6) NOT NULL DEFAULT CURRENT_TIMESTAMP,
     "updated_at" TIMESTAMPTZ(6) NOT NULL DEFAULT CURRENT_TIMESTAMP,
 

@@ -111,6 +111,14 @@ export const DefaultPriceData = z
   })
   .superRefine(oneUnitAmount);
 
+const MarketingFeatures = z
+  .array(z.strictObject({ name: z.string().max(80) }))
+  .max(15)
+  .describe("Up to 15 features shown with the product");
+const PackageDimensions = z
+  .strictObject({ height: z.number(), length: z.number(), weight: z.number(), width: z.number() })
+  .describe("Inches and ounces, each greater than 0");
+
 const productFields = {
   active: z.boolean().optional(),
   description: z.string().max(40_000).optional(),
@@ -120,6 +128,9 @@ const productFields = {
   statement_descriptor: z.string().max(22).optional(),
   unit_label: z.string().max(12).optional(),
   tax_code: z.string().max(64).optional(),
+  url: z.string().max(2048).optional().describe("A public web page for the product"),
+  marketing_features: MarketingFeatures.optional(),
+  package_dimensions: PackageDimensions.optional(),
 };
 
 export const ProductCreateParams = z
@@ -152,6 +163,9 @@ export const ProductUpdateParams = z
     statement_descriptor: clearable(22),
     unit_label: clearable(12),
     tax_code: clearable(64),
+    url: clearable(2048),
+    marketing_features: z.union([MarketingFeatures, z.literal(""), z.null()]).optional(),
+    package_dimensions: z.union([PackageDimensions, z.literal(""), z.null()]).optional(),
   })
   .meta({ id: "LeanRailsProductUpdateParams" });
 
@@ -191,18 +205,18 @@ export const toWireProduct = (p: Product): z.infer<typeof ProductObject> => ({
   name: p.name,
   description: p.description,
   images: p.images,
-  marketing_features: [],
+  marketing_features: p.marketingFeatures,
   metadata: p.metadata,
   livemode: false,
   created: unixSeconds(p.createdAt),
   updated: unixSeconds(p.updatedAt),
-  url: null,
+  url: p.url,
   default_price: p.defaultPriceId,
   shippable: p.shippable,
   statement_descriptor: p.statementDescriptor,
   unit_label: p.unitLabel,
   tax_code: p.taxCode,
-  package_dimensions: null,
+  package_dimensions: p.packageDimensions,
 });
 
 type ProductDataWire = Omit<z.infer<typeof ProductCreateParams>, "default_price_data">;
@@ -217,6 +231,9 @@ export const fromWireProductFields = (p: Partial<ProductDataWire> & { name: stri
   statementDescriptor: p.statement_descriptor,
   unitLabel: p.unit_label,
   taxCode: p.tax_code,
+  url: p.url,
+  marketingFeatures: p.marketing_features,
+  packageDimensions: p.package_dimensions,
 });
 
 export const fromWireProductChanges = (p: z.infer<typeof ProductUpdateParams>): ProductChanges => ({
@@ -230,4 +247,12 @@ export const fromWireProductChanges = (p: z.infer<typeof ProductUpdateParams>): 
   statementDescriptor: cleared(p.statement_descriptor),
   unitLabel: cleared(p.unit_label),
   taxCode: cleared(p.tax_code),
+  url: cleared(p.url),
+  marketingFeatures:
+    p.marketing_features === undefined
+      ? undefined
+      : p.marketing_features === "" || p.marketing_features === null
+        ? []
+        : p.marketing_features,
+  packageDimensions: p.package_dimensions === undefined ? undefined : p.package_dimensions || null,
 });

@@ -1,6 +1,16 @@
-import type { Db } from "../../db/database.js";
+import { type Db, Prisma } from "../../db/database.js";
 import { Decimal } from "../money/money.js";
-import type { Metadata, Price, PriceFilter, PriceType, Product, ProductFilter, TaxBehavior } from "./catalog.types.js";
+import type {
+  MarketingFeature,
+  Metadata,
+  PackageDimensions,
+  Price,
+  PriceFilter,
+  PriceType,
+  Product,
+  ProductFilter,
+  TaxBehavior,
+} from "./catalog.types.js";
 
 type ProductRow = NonNullable<Awaited<ReturnType<Db["product"]["findUnique"]>>>;
 type PriceRow = NonNullable<Awaited<ReturnType<Db["price"]["findUnique"]>>>;
@@ -18,6 +28,9 @@ const toProduct = (row: ProductRow): Product => ({
   statementDescriptor: row.statementDescriptor,
   unitLabel: row.unitLabel,
   taxCode: row.taxCode,
+  url: row.url,
+  marketingFeatures: row.marketingFeatures as unknown as MarketingFeature[],
+  packageDimensions: row.packageDimensions as unknown as PackageDimensions | null,
   createdAt: row.createdAt,
   updatedAt: row.updatedAt,
 });
@@ -82,11 +95,25 @@ async function pageOf<R extends { id: string; createdAt: Date }>(
   return { rows: before ? kept.reverse() : kept, hasMore };
 }
 
+/** Product fields as Prisma writes them: a JSON column's null is the database's NULL. */
+const productData = <T extends Partial<Product>>({ packageDimensions, marketingFeatures, ...rest }: T) => ({
+  ...rest,
+  ...(marketingFeatures === undefined
+    ? {}
+    : { marketingFeatures: marketingFeatures as unknown as Prisma.InputJsonValue }),
+  ...(packageDimensions === undefined
+    ? {}
+    : {
+        packageDimensions:
+          packageDimensions === null ? Prisma.DbNull : (packageDimensions as unknown as Prisma.InputJsonValue),
+      }),
+});
+
 /** Every catalogue query. Each method takes an optional transaction client. */
 export function createCatalogRepository(db: Db) {
   return {
     async createProduct(product: ProductRecord, tx: Db = db): Promise<Product> {
-      return toProduct(await tx.product.create({ data: product }));
+      return toProduct(await tx.product.create({ data: productData(product) }));
     },
 
     async findProduct(accountId: string, id: string, tx: Db = db): Promise<Product | null> {
@@ -102,7 +129,7 @@ export function createCatalogRepository(db: Db) {
     },
 
     async updateProduct(id: string, changes: ProductUpdate, tx: Db = db): Promise<Product> {
-      return toProduct(await tx.product.update({ where: { id }, data: changes }));
+      return toProduct(await tx.product.update({ where: { id }, data: productData(changes) }));
     },
 
     async pageProducts(

@@ -7,7 +7,7 @@ import { amountProblem } from "../money/money.js";
 import { Decimal, isIsoCurrency, roundedUpProduct } from "../money/money.js";
 import type { Scope } from "../scope.js";
 import type { Clock } from "../time.js";
-import { httpsUrlProblem } from "../urls.js";
+import { httpsUrlProblem, httpUrlProblem } from "../urls.js";
 import type { CatalogRepository, ProductUpdate } from "./catalog.repository.js";
 import {
   type CatalogLineItem,
@@ -101,6 +101,30 @@ function checkProductFields(problems: Problems, prefix: string, p: Partial<Produ
   checkStatementDescriptor(problems, path(prefix, "statementDescriptor"), p.statementDescriptor);
   checkText(problems, path(prefix, "unitLabel"), p.unitLabel, LIMITS.unitLabelLength);
   checkText(problems, path(prefix, "taxCode"), p.taxCode, LIMITS.taxCodeLength);
+  if (p.url != null) {
+    const problem =
+      p.url.length > LIMITS.urlLength ? `must be at most ${LIMITS.urlLength} characters` : httpUrlProblem(p.url);
+    if (problem) problems.add(path(prefix, "url"), problem);
+  }
+  if (p.marketingFeatures) {
+    if (p.marketingFeatures.length > LIMITS.marketingFeatures) {
+      problems.add(path(prefix, "marketingFeatures"), `must have at most ${LIMITS.marketingFeatures} features`);
+    }
+    p.marketingFeatures.forEach((feature, i) => {
+      if (feature.name.trim() === "" || feature.name.length > LIMITS.marketingFeatureNameLength) {
+        problems.add(
+          path(prefix, `marketingFeatures.${i}.name`),
+          `must be 1 to ${LIMITS.marketingFeatureNameLength} characters`,
+        );
+      }
+    });
+  }
+  if (p.packageDimensions) {
+    for (const [side, value] of Object.entries(p.packageDimensions)) {
+      if (!Number.isFinite(value) || value <= 0)
+        problems.add(path(prefix, `packageDimensions.${side}`), "must be greater than 0");
+    }
+  }
 }
 
 /** The price's currency upper case, after checking the amount, currency, type and tax behaviour. */
@@ -168,6 +192,9 @@ export function createCatalogService(deps: { catalog: CatalogRepository; transac
     statementDescriptor: fields.statementDescriptor ?? null,
     unitLabel: fields.unitLabel ?? null,
     taxCode: fields.taxCode ?? null,
+    url: fields.url ?? null,
+    marketingFeatures: fields.marketingFeatures ?? [],
+    packageDimensions: fields.packageDimensions ?? null,
     createdAt: now,
     updatedAt: now,
   });
@@ -285,6 +312,9 @@ export function createCatalogService(deps: { catalog: CatalogRepository; transac
         if (changes.statementDescriptor !== undefined) update.statementDescriptor = changes.statementDescriptor;
         if (changes.unitLabel !== undefined) update.unitLabel = changes.unitLabel;
         if (changes.taxCode !== undefined) update.taxCode = changes.taxCode;
+        if (changes.url !== undefined) update.url = changes.url;
+        if (changes.marketingFeatures !== undefined) update.marketingFeatures = changes.marketingFeatures;
+        if (changes.packageDimensions !== undefined) update.packageDimensions = changes.packageDimensions;
         if (changes.metadata !== undefined) {
           update.metadata = mergeMetadata(current.metadata, changes.metadata);
           checkMetadata(problems, "metadata", update.metadata);

@@ -32,9 +32,24 @@ export const LIMITS = {
   statementDescriptorLength: 22,
   unitLabelLength: 12,
   taxCodeLength: 64,
+  urlLength: 2048,
+  marketingFeatures: 15,
+  marketingFeatureNameLength: 80,
   nicknameLength: 5000,
   lookupKeyLength: 200,
 } as const;
+
+export interface MarketingFeature {
+  name: string;
+}
+
+/** A shippable product's package: inches and ounces, as Stripe has them. */
+export interface PackageDimensions {
+  height: number;
+  length: number;
+  weight: number;
+  width: number;
+}
 
 export interface Product {
   id: string;
@@ -49,6 +64,9 @@ export interface Product {
   statementDescriptor: string | null;
   unitLabel: string | null;
   taxCode: string | null;
+  url: string | null;
+  marketingFeatures: MarketingFeature[];
+  packageDimensions: PackageDimensions | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -81,6 +99,9 @@ export interface ProductFields {
   statementDescriptor?: string | null;
   unitLabel?: string | null;
   taxCode?: string | null;
+  url?: string | null;
+  marketingFeatures?: MarketingFeature[];
+  packageDimensions?: PackageDimensions | null;
 }
 
 /** A price made together with something else (a product's default price, a price's product). */
@@ -109,6 +130,9 @@ export interface ProductChanges {
   statementDescriptor?: string | null;
   unitLabel?: string | null;
   taxCode?: string | null;
+  url?: string | null;
+  marketingFeatures?: MarketingFeature[];
+  packageDimensions?: PackageDimensions | null;
 }
 
 export interface NewPrice extends InlinePrice {

@@ -158,6 +158,9 @@ describe(`catalogue over HTTP (${storeKind})`, () => {
       images: ["https://shop.example/t.png"],
       metadata: { sku: "TS-1" },
       unit_label: "shirt",
+      url: "https://shop.example/t-shirt",
+      marketing_features: [{ name: "Organic" }],
+      package_dimensions: { height: 1, length: 10, weight: 5.5, width: 8 },
       default_price_data: { currency: "EUR", unit_amount: 2000, tax_behavior: "inclusive" },
     });
     expect(created.status).toBe(200);
@@ -173,6 +176,9 @@ describe(`catalogue over HTTP (${storeKind})`, () => {
       metadata: { sku: "TS-1" },
       livemode: false,
       unit_label: "shirt",
+      url: "https://shop.example/t-shirt",
+      marketing_features: [{ name: "Organic" }],
+      package_dimensions: { height: 1, length: 10, weight: 5.5, width: 8 },
       default_price: expect.stringMatching(/^price_/),
     });
     // Unix seconds from the app's clock (which starts at 2026-11-30T12:00:00Z).
@@ -245,7 +251,14 @@ describe(`catalogue over HTTP (${storeKind})`, () => {
 
   it("updates products and prices: metadata merged, default price, tax behaviour set once", async () => {
     const { api } = await newMerchant();
-    const product = (await api("POST", "/v1/products", { name: "Cap", metadata: { a: "1", b: "2" } })).body;
+    const product = (
+      await api("POST", "/v1/products", {
+        name: "Cap",
+        metadata: { a: "1", b: "2" },
+        marketing_features: [{ name: "Warm" }],
+        package_dimensions: { height: 2, length: 2, weight: 2, width: 2 },
+      })
+    ).body;
     const price = (await api("POST", "/v1/prices", { product: product.id, currency: "eur", unit_amount: 900 })).body;
     const updated = await api("POST", `/v1/products/${product.id}`, {
       name: "Cap v2",
@@ -260,8 +273,25 @@ describe(`catalogue over HTTP (${storeKind})`, () => {
       default_price: price.id,
       description: "Wool",
     });
-    const unset = await api("POST", `/v1/products/${product.id}`, { description: "", default_price: "" });
-    expect(unset.body).toMatchObject({ description: null, default_price: null });
+    const unset = await api("POST", `/v1/products/${product.id}`, {
+      description: "",
+      default_price: "",
+      marketing_features: "",
+      package_dimensions: "",
+    });
+    expect(unset.body).toMatchObject({
+      description: null,
+      default_price: null,
+      marketing_features: [],
+      package_dimensions: null,
+      metadata: { b: "2", c: "3" },
+    });
+    const badDimensions = await api("POST", `/v1/products/${product.id}`, {
+      package_dimensions: { height: 0, length: 1, weight: 1, width: 1 },
+      url: "ftp://shop.example/cap",
+    });
+    expect(badDimensions.status).toBe(400);
+    expect(Object.keys(badDimensions.body.error.fields).sort()).toEqual(["packageDimensions.height", "url"]);
 
     const priceUpdate = await api("POST", `/v1/prices/${price.id}`, {
       nickname: "Standard",
