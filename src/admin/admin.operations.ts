@@ -28,7 +28,10 @@ const decimalText = z
   .transform((v) => new Decimal(v));
 /** A whole number of minor units, as a flag's text or a JSON number. */
 const minorUnits = z
-  .union([z.number().int().min(0), z.string().regex(/^\d{1,20}$/, "must be a whole number of minor units")])
+  .union([
+    z.number().int().min(0),
+    z.string().regex(/^\d{1,15}$/, "must be a whole number of minor units (at most 15 digits)"),
+  ])
   .transform((v) => new Decimal(String(v)));
 const flag = z.union([z.boolean(), z.enum(["true", "false"]).transform((v) => v === "true")]);
 

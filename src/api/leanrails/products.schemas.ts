@@ -83,7 +83,7 @@ export const unitAmountFields = {
   unit_amount: z.number().int().min(0).optional().describe("In the currency's minor unit (cents, yen), >= 0"),
   unit_amount_decimal: z
     .string()
-    .regex(/^\d{1,20}(\.\d{1,12})?$/, "must be a decimal number")
+    .regex(/^\d{1,15}(\.\d{1,12})?$/, "must be a decimal number of at most 15 integer digits")
     .optional()
     .describe("The unit amount as a decimal string; for ISO currencies a whole number of minor units"),
 };

@@ -1,6 +1,7 @@
 import "../../../src/api/request-context.js";
+import swagger from "@fastify/swagger";
 import Fastify, { type FastifyError, type FastifyInstance } from "fastify";
-import { validatorCompiler } from "fastify-type-provider-zod";
+import { jsonSchemaTransform, jsonSchemaTransformObject, validatorCompiler } from "fastify-type-provider-zod";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHttpIdempotency } from "../../../src/api/idempotency/hooks.js";
 import { pricesRoutes } from "../../../src/api/leanrails/prices.routes.js";
@@ -41,6 +42,12 @@ beforeAll(async () => {
   app = Fastify();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(compiledSerializerCompiler);
+  // The OpenAPI generation the server uses (src/api/docs.ts), to check the schemas convert.
+  await app.register(swagger, {
+    openapi: { openapi: "3.1.0", info: { title: "catalogue", version: "1" } },
+    transform: jsonSchemaTransform,
+    transformObject: jsonSchemaTransformObject,
+  });
   const idempotency = createHttpIdempotency(services.idempotency, {
     api: "leanrails",
     maxKeyLength: 255,
@@ -380,5 +387,18 @@ describe(`catalogue over HTTP (${storeKind})`, () => {
     expect(again.headers["x-idempotent-replay"]).toBe("true");
     expect((await api("GET", "/v1/prices")).body.data).toHaveLength(1);
     expect((await api("POST", "/v1/prices", { ...body, unit_amount: 701 }, "same-key")).status).toBe(422);
+  });
+
+  it("documents every route in OpenAPI with the LeanRails component names", () => {
+    const doc = app.swagger() as { paths: Record<string, Record<string, unknown>>; components: { schemas: object } };
+    expect(Object.fromEntries(Object.entries(doc.paths).map(([p, ops]) => [p, Object.keys(ops).sort()]))).toEqual({
+      "/v1/products": ["get", "post"],
+      "/v1/products/{id}": ["get", "post"],
+      "/v1/prices": ["get", "post"],
+      "/v1/prices/{id}": ["get", "post"],
+    });
+    expect(Object.keys(doc.components.schemas)).toEqual(
+      expect.arrayContaining(["LeanRailsProduct", "LeanRailsPrice", "LeanRailsProductList", "LeanRailsPriceList"]),
+    );
   });
 });
