@@ -184,6 +184,11 @@ export function createCatalogRepository(db: Db) {
       return result && { prices: result.rows.map(toPrice), hasMore: result.hasMore };
     },
 
+    /** The account's products with these ids, in one query. */
+    async findProducts(accountId: string, ids: string[], tx: Db = db): Promise<Product[]> {
+      return (await tx.product.findMany({ where: { accountId, id: { in: ids } } })).map(toProduct);
+    },
+
     /** The account's prices with these ids and their products, in one query. */
     async pricesWithProducts(
       accountId: string,

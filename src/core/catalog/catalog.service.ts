@@ -491,12 +491,35 @@ export function createCatalogService(deps: { catalog: CatalogRepository; transac
           unitAmount: row.price.unitAmount,
           amount: roundedUpProduct(quantity, row.price.unitAmount),
           currency: row.price.currency,
+          taxBehavior: row.price.taxBehavior,
           productRef: row.product.id,
           priceRef: row.price.id,
         });
       });
       problems.throwIfAny();
       return items;
+    },
+
+    /**
+     * The account's prices (with their products) and products named by these ids, one query each;
+     * ids that name nothing of the account's are absent. For an adapter that words its own errors
+     * (an unknown price, a `price_data.product` that names a product by id).
+     */
+    async lookup(
+      owner: string | Pick<Scope, "accountId">,
+      ids: { priceIds?: string[]; productIds?: string[] },
+    ): Promise<{ prices: Map<string, { price: Price; product: Product }>; products: Map<string, Product> }> {
+      const accountId = ownerOf(owner);
+      const priceIds = [...new Set(ids.priceIds ?? [])];
+      const productIds = [...new Set(ids.productIds ?? [])];
+      const [prices, products] = await Promise.all([
+        priceIds.length ? catalog.pricesWithProducts(accountId, priceIds) : [],
+        productIds.length ? catalog.findProducts(accountId, productIds) : [],
+      ]);
+      return {
+        prices: new Map(prices.map((row) => [row.price.id, row])),
+        products: new Map(products.map((product) => [product.id, product])),
+      };
     },
 
     /** One line item made from a price (see lineItemsFor); errors name `price` and `quantity`, or `<at>.…`. */

@@ -183,6 +183,7 @@ export interface CatalogLineItem {
   amount: Decimal;
   /** ISO 4217, upper case. */
   currency: string;
+  taxBehavior: TaxBehavior;
   productRef: string;
   priceRef: string;
 }

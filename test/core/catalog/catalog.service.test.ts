@@ -278,7 +278,23 @@ describe(`catalogue service (${storeKind})`, () => {
       ["T-shirt", "2", "shirt", "2000", "4000"],
       ["Mug", "1", null, "1250", "1250"],
     ]);
-    expect(items[0]).toMatchObject({ currency: "EUR", productRef: shirt.id, priceRef: shirt.defaultPriceId });
+    expect(items[0]).toMatchObject({
+      currency: "EUR",
+      taxBehavior: "unspecified",
+      productRef: shirt.id,
+      priceRef: shirt.defaultPriceId,
+    });
+
+    // The same, looked up without judging (an adapter words its own errors).
+    const found = await services.catalog.lookup(account, {
+      priceIds: [mug.id, "price_unknown", mug.id],
+      productIds: [shirt.id, mug.productId, "prod_unknown"],
+    });
+    expect([...found.prices.keys()]).toEqual([mug.id]);
+    expect(found.prices.get(mug.id)?.product.name).toBe("Mug");
+    expect([...found.products.keys()].sort()).toEqual([shirt.id, mug.productId].sort());
+    const elsewhere = await services.catalog.lookup(await newAccount(), { priceIds: [mug.id], productIds: [shirt.id] });
+    expect([elsewhere.prices.size, elsewhere.products.size]).toEqual([0, 0]);
 
     const one = await services.catalog.lineItemFor({ accountId: account }, mug.id, 3);
     expect(one.amount.toFixed()).toBe("3750");
