@@ -62,6 +62,8 @@ function checkMetadata(problems: Problems, field: string, metadata: MetadataChan
     if (key.length === 0 || key.length > LIMITS.metadataKeyLength) {
       problems.add(field, `keys must be 1 to ${LIMITS.metadataKeyLength} characters ('${key.slice(0, 50)}' is not)`);
     }
+    // The store's client drops this key on write; refusing it beats losing it silently.
+    if (key === "__proto__") problems.add(field, "must not have the key '__proto__'");
     const value = metadata[key];
     if (value != null && value.length > LIMITS.metadataValueLength) {
       problems.add(
@@ -147,12 +149,12 @@ function checkInlinePrice(problems: Problems, prefix: string, p: InlinePrice & {
 /** `current` with `changes` applied: a string sets a key, null removes it; `null` as a whole clears all. */
 function mergeMetadata(current: Metadata, changes: MetadataChanges | null): Metadata {
   if (changes === null) return {};
-  const merged: Metadata = { ...current };
+  const merged = new Map(Object.entries(current));
   for (const [key, value] of Object.entries(changes)) {
-    if (value === null) delete merged[key];
-    else merged[key] = value;
+    if (value === null) merged.delete(key);
+    else merged.set(key, value);
   }
-  return merged;
+  return Object.fromEntries(merged);
 }
 
 const ownerOf = (owner: string | Pick<Scope, "accountId">) => (typeof owner === "string" ? owner : owner.accountId);

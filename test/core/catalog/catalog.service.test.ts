@@ -219,6 +219,10 @@ describe(`catalogue service (${storeKind})`, () => {
     const overLimit = await appError(services.catalog.updateProduct(account, product.id, { metadata: tooMany }));
     expect(overLimit.details.fields).toHaveProperty("metadata");
     expect((await services.catalog.getProduct(account, product.id)).metadata).toEqual({ a: "1", c: "3" });
+    const proto = await appError(
+      services.catalog.updateProduct(account, product.id, { metadata: JSON.parse('{"__proto__": "p"}') }),
+    );
+    expect(proto.details.fields).toEqual({ metadata: ["must not have the key '__proto__'"] });
     expect(written(await services.catalog.updateProduct(account, product.id, { metadata: null })).metadata).toEqual({});
   });
 
