@@ -346,3 +346,34 @@ describe(`catalogue service under concurrency (${storeKind})`, () => {
     }
   });
 });
+
+describe(`catalogue prices in a checkout session (${storeKind})`, () => {
+  it("line items made from prices make a session whose items keep the price and product ids", async () => {
+    const account = await newAccount();
+    const shirt = written(
+      await services.catalog.createProduct(account, { name: "T-shirt", defaultPriceData: eur("2000") }),
+    );
+    const mug = written(await services.catalog.createPrice(account, { productData: { name: "Mug" }, ...eur("1250") }));
+    const scope = { accountId: account, subaccountId: null };
+    const items = await services.catalog.lineItemsFor(scope, [
+      { priceId: shirt.defaultPriceId ?? "", quantity: 2 },
+      { priceId: mug.id, quantity: 1 },
+    ]);
+    const session = written(
+      await services.checkoutSessions.create(scope, {
+        api: "test-api",
+        currency: items[0]?.currency ?? "",
+        lineItems: items.map(({ currency: _c, taxBehavior: _t, ...item }) => item),
+        successUrl: "https://shop.example/ok",
+      }),
+    );
+    expect(session.amountTotal.toFixed()).toBe("5250");
+    expect(session.lineItems.map((i) => [i.description, i.productRef, i.priceRef])).toEqual([
+      ["T-shirt", shirt.id, shirt.defaultPriceId],
+      ["Mug", mug.productId, mug.id],
+    ]);
+    // A later price change does not touch the session.
+    written(await services.catalog.updatePrice(account, mug.id, { active: false }));
+    expect((await services.checkoutSessions.get(scope, session.id)).amountTotal.toFixed()).toBe("5250");
+  });
+});
