@@ -4,6 +4,8 @@ import { createAccountsRepository } from "./accounts/accounts.repository.js";
 import { createAccountsService } from "./accounts/accounts.service.js";
 import { createApiKeysRepository } from "./api-keys/api-keys.repository.js";
 import { createApiKeysService } from "./api-keys/api-keys.service.js";
+import { createCatalogRepository } from "./catalog/catalog.repository.js";
+import { createCatalogService } from "./catalog/catalog.service.js";
 import { createCheckoutSessionsRepository } from "./checkout-sessions/checkout-sessions.repository.js";
 import { createCheckoutSessionsService } from "./checkout-sessions/checkout-sessions.service.js";
 import type { SessionLifecycles } from "./checkout-sessions/lifecycle.js";
@@ -74,6 +76,7 @@ export function createServices(db: Database, clock: Clock, adapters: CoreAdapter
     webhooks: createWebhooksRepository(db.prisma),
     settings: createSettingsRepository(db.prisma),
     idempotency: createIdempotencyRepository(db.prisma),
+    catalog: createCatalogRepository(db.prisma),
   };
   const portfolios = createPortfoliosService({
     portfolios: repos.portfolios,
@@ -133,6 +136,8 @@ export function createServices(db: Database, clock: Clock, adapters: CoreAdapter
     }),
     settings: createSettingsService({ settings: repos.settings }),
     idempotency: createIdempotencyService({ keys: repos.idempotency, clock }),
+    /** Products and prices; `lineItemsFor` turns prices into a session's line items. */
+    catalog: createCatalogService({ catalog: repos.catalog, transaction, clock }),
   };
 }
 

@@ -509,6 +509,15 @@ describe("README.md, run verbatim against a real server on the embedded store", 
               context,
             ).toContain("demo");
             break;
+          case "prices create":
+            expect(json, context).toMatchObject({
+              id: expect.stringMatching(/^price_/),
+              object: "price",
+              product: expect.stringMatching(/^prod_/),
+              currency: "eur",
+              unit_amount: 2000,
+            });
+            break;
           case "migrate":
             expect(json, context).toEqual({ applied: [] });
             break;
