@@ -1,16 +1,18 @@
-# syntax=docker/dockerfile:1
 # Multi-stage build: compile TypeScript and generate the Prisma client in a build stage, then run
 # the compiled server as the unprivileged `node` user with production dependencies only.
 
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json prisma.config.ts tsconfig.json tsconfig.build.json ./
-COPY scripts ./scripts
+COPY scripts/prisma-generate.mjs ./scripts/
 COPY prisma ./prisma
 # postinstall runs `prisma generate` (offline; see scripts/prisma-generate.mjs)
 RUN npm ci --no-audit --no-fund
 COPY src ./src
-RUN npm run build && npm prune --omit=dev --no-audit --no-fund
+# --omit=optional too: @prisma/client names the Prisma CLI and TypeScript as optional peers, so a
+# plain --omit=dev keeps them (and Prisma Studio) and the image's node_modules triples (393 MB
+# against 143 MB). The generated client is compiled into dist; only the runtime stays.
+RUN npm run build && npm prune --omit=dev --omit=optional --no-audit --no-fund
 
 FROM node:20-bookworm-slim AS runtime
 ENV NODE_ENV=production \
@@ -23,7 +25,8 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY prisma ./prisma
 COPY bin ./bin
-RUN mkdir -p /data && chown node:node /data
+# `kassa` on the PATH, so `docker exec CONTAINER kassa accounts list` works.
+RUN ln -s /app/bin/kassa.js /usr/local/bin/kassa && mkdir -p /data && chown node:node /data
 USER node
 EXPOSE 3000
 # The embedded store lives here when DATABASE_URL is not set.

@@ -1,14 +1,16 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from "fastify";
 import { validatorCompiler } from "fastify-type-provider-zod";
-import { adminApi } from "./api/admin/admin.plugin.js";
+import { adminApi, adminHttpError } from "./api/admin/admin.plugin.js";
 import { cnaughtSurface } from "./api/cnaught/cnaught.plugin.js";
 import { registerDocs } from "./api/docs.js";
 import { hostedPageSurface } from "./api/hosted-page/hosted-page.plugin.js";
 import { leanRailsSurface } from "./api/leanrails/leanrails.plugin.js";
 import { opsRoutes } from "./api/ops/ops.routes.js";
-import { HTTP_CLIENT_ERRORS, sendProblem } from "./api/problem.js";
+import { HTTP_CLIENT_ERRORS, PROBLEM_CONTENT_TYPE, sendProblem } from "./api/problem.js";
 import { compiledSerializerCompiler } from "./api/serialization.js";
-import { openRateLimitBackend, serverLimitOptions } from "./api/rate-limit.js";
+import { openRateLimitBackend } from "./api/rate-limit.js";
+import { serverLimitOptions } from "./api/server-limits.js";
 import { notFoundAsError } from "./api/routing.js";
 import { type ApiSurface, surfaceOf } from "./api/surfaces.js";
 import type { Config } from "./config.js";
@@ -16,12 +18,15 @@ import { createKassaServices } from "./composition.js";
 import type { Services } from "./core/services.js";
 import type { Database } from "./db/database.js";
 import { AccessLogController, genReqId } from "./logger.js";
+import { countRequests } from "./metrics/http.js"; // metrics
+import type { PrometheusMetrics } from "./metrics/prometheus.js"; // metrics
 
 export interface AppOptions {
   config: Config;
   db: Database;
   services?: Services;
   logger?: FastifyServerOptions["logger"];
+  metrics?: PrometheusMetrics; // metrics: counted by services and the public app, served by the admin app
 }
 
 function baseOptions(
@@ -33,7 +38,7 @@ function baseOptions(
     logger: logger ?? false,
     genReqId,
     bodyLimit: config.bodyLimitBytes,
-    ...serverLimitOptions(config.limits),
+    ...serverLimitOptions(config.limits, surfaces),
     trustProxy: config.trustProxy,
     return503OnClosing: true,
     // One access line per request, not Fastify's two (src/logger.ts).
@@ -63,6 +68,33 @@ function echoRequestId(app: FastifyInstance) {
   });
 }
 
+/**
+ * What Node would answer bare (a body-less 417 for an unmet Expect, a body-less 400 for a request
+ * without Host) is answered in the format of the surface the request was meant for.
+ */
+function answerUnmetRequirements(app: FastifyInstance, surfaces: readonly ApiSurface[]) {
+  app.server.on("checkExpectation", (request: IncomingMessage, response: ServerResponse) => {
+    const detail = "Only 'Expect: 100-continue' is supported";
+    const surface = surfaceOf(surfaces, { url: request.url ?? "/", headers: request.headers });
+    const answer = surface?.rawError?.(417, detail) ?? {
+      contentType: PROBLEM_CONTENT_TYPE,
+      body: JSON.stringify({ type: "about:blank", title: "Expectation Failed", status: 417, detail }),
+    };
+    response
+      .writeHead(417, {
+        "content-type": answer.contentType,
+        "content-length": Buffer.byteLength(answer.body),
+        connection: "close",
+      })
+      .end(answer.body);
+  });
+  app.addHook("onRequest", async (request) => {
+    if (!request.headers.host) {
+      throw Object.assign(new Error("A Host header is required"), { statusCode: 400, code: "FST_ERR_MISSING_HOST" });
+    }
+  });
+}
+
 /** The public surfaces, in the order a request is matched against them before routing. */
 export const publicSurfaces = (config: Config, services: Services): ApiSurface[] => [
   // Before CNaught's: on /v1 it owns its own paths and every Basic-authenticated request.
@@ -77,12 +109,14 @@ export const publicSurfaces = (config: Config, services: Services): ApiSurface[]
  */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const { config, db } = options;
-  const services = options.services ?? createKassaServices(db, undefined, config);
+  const services = options.services ?? createKassaServices(db, undefined, config, options.metrics);
   const surfaces = publicSurfaces(config, services);
   const app = Fastify(baseOptions(config, options.logger, surfaces));
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(compiledSerializerCompiler);
   echoRequestId(app);
+  answerUnmetRequirements(app, surfaces);
+  if (options.metrics) countRequests(app, options.metrics, { "/v1/": "cnaught", "/pay/": "hosted_page" }); // metrics
 
   // Outside any API surface (docs, health, unknown paths): plain problem+json.
   app.setNotFoundHandler(notFoundAsError);
@@ -110,9 +144,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
  */
 export async function buildAdminApp(options: AppOptions): Promise<FastifyInstance> {
   const { config, db } = options;
-  const services = options.services ?? createKassaServices(db);
-  const app = Fastify(baseOptions(config, options.logger));
+  const services = options.services ?? createKassaServices(db, undefined, config, options.metrics);
+  const app = Fastify({ ...baseOptions(config, options.logger), frameworkErrors: adminHttpError });
   echoRequestId(app);
-  await app.register(adminApi, { services, db, token: config.admin.token });
+  await app.register(adminApi, { services, db, token: config.admin.token, metrics: options.metrics }); // metrics
   return app;
 }

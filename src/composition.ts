@@ -4,17 +4,20 @@ import { type Config, loadConfig } from "./config.js";
 import { createServices } from "./core/services.js";
 import { type Clock, systemClock } from "./core/time.js";
 import type { Database } from "./db/database.js";
+import { type Metrics, noMetrics } from "./metrics/metrics.js";
 
 /**
  * The core wired with what it is given from outside: each API's notification format and the
  * payment provider (test mode: the built-in test provider). The server, the CLI and the tests
  * all build their services here. Without `config`, the configuration's defaults outside
  * production apply (receivers on private addresses allowed): the server and CLI pass theirs.
+ * Without `metrics` (src/metrics), nothing is counted.
  */
 export function createKassaServices(
   db: Database,
   clock: Clock = systemClock,
-  config: Pick<Config, "webhooks"> = loadConfig({}),
+  config: Pick<Config, "webhooks"> & Partial<Pick<Config, "redirectUrls">> = loadConfig({}),
+  metrics: Metrics = noMetrics,
 ) {
   return createServices(
     db,
@@ -23,7 +26,8 @@ export function createKassaServices(
       lifecycles: apiLifecycles,
       notificationFormats: NOTIFICATION_FORMATS,
       paymentProvider: createTestPaymentProvider(),
+      metrics,
     },
-    { webhooks: config.webhooks },
+    { webhooks: config.webhooks, redirectUrls: config.redirectUrls },
   );
 }

@@ -13,6 +13,40 @@ const port = z
   .regex(/^\d{1,5}$/, "must be a port number (0-65535)")
   .transform(Number)
   .pipe(z.number().max(65535, "must be a port number (0-65535)"));
+/** proxy-addr's names for address ranges, usable in TRUST_PROXY's list. */
+const PROXY_RANGE_NAMES = new Set(["loopback", "linklocal", "uniquelocal"]);
+
+function isProxyAddress(entry: string): boolean {
+  if (PROXY_RANGE_NAMES.has(entry)) return true;
+  const [address = "", prefix, ...rest] = entry.split("/");
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+}
+
+/**
+ * Whom to believe about the client's address (X-Forwarded-For): nobody (`false`), or the proxies
+ * at these addresses (a comma-separated list of addresses, CIDR ranges and proxy-addr's range
+ * names), Fastify's trustProxy forms that check who is speaking. `true` is refused (Fastify would
+ * take the left-most X-Forwarded-For entry, which the client writes itself), and so is a hop count
+ * (Fastify 5.12 disabled them: they cannot tell a proxy from a client that reached Kassa directly).
+ */
+const trustProxy = z.string().transform((value, ctx): false | string[] => {
+  const text = value.trim().toLowerCase();
+  if (text === "false" || text === "no" || text === "0") return false;
+  const entries = text.split(",").map((entry) => entry.trim());
+  if (entries.every(isProxyAddress)) return entries;
+  ctx.addIssue({
+    code: "custom",
+    message:
+      "must be false or a comma-separated list of the reverse proxies' addresses or CIDR ranges " +
+      "(127.0.0.1 for a proxy on this machine); true and hop counts are not accepted, as they would " +
+      "believe an X-Forwarded-For address a client wrote itself",
+  });
+  return z.NEVER;
+});
+
 const flag = z
   .enum(["true", "false", "1", "0", "yes", "no"])
   .transform((v) => v === "true" || v === "1" || v === "yes");
@@ -48,7 +82,7 @@ export const configSchema = z
       .default(64 * 1024),
     SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
     DEMO_SEED: z.enum(["auto", "true", "false"]).default("auto"),
-    TRUST_PROXY: flag.default(false),
+    TRUST_PROXY: trustProxy.default(false),
 
     // Background work (session expiry, webhook delivery, pruning); off for an instance that should only serve.
     WORKERS: flag.default(true),
@@ -56,6 +90,9 @@ export const configSchema = z
 
     // Hosted checkout page. The CSRF secret defaults to one generated once and kept in the store.
     CHECKOUT_PAGE_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
+
+    // Success and cancel URLs on localhost or a private IP (the customer's own machine or network).
+    REDIRECT_ALLOW_PRIVATE_URLS: flag.optional(),
 
     // Webhooks (order notifications).
     WEBHOOK_ALLOW_PRIVATE_URLS: flag.optional(),
@@ -130,6 +167,9 @@ export const configSchema = z
       trustProxy: env.TRUST_PROXY,
       workers: { enabled: env.WORKERS, intervalMs: env.WORKER_INTERVAL_MS },
       checkoutPage: { secret: env.CHECKOUT_PAGE_SECRET ?? null },
+      // Redirects to localhost are how a shop is developed, and in production send customers'
+      // browsers to whatever listens on their own machines.
+      redirectUrls: { allowPrivate: env.REDIRECT_ALLOW_PRIVATE_URLS ?? env.NODE_ENV !== "production" },
       webhooks: {
         // Receivers on loopback or private networks are normal in development and tests, and a
         // server-side request forgery risk in production.

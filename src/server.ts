@@ -5,6 +5,7 @@ import { seedDemoIfEmpty } from "./core/bootstrap/demo.js";
 import { createKassaServices } from "./composition.js";
 import { type Database, openDatabase } from "./db/database.js";
 import { loggerOptions } from "./logger.js";
+import { createPrometheusMetrics } from "./metrics/prometheus.js";
 import { startWorkers, type Workers } from "./workers/workers.js";
 
 /**
@@ -30,7 +31,8 @@ async function main() {
 
   const db = await openDatabase(config.store);
   running.db = db;
-  const services = createKassaServices(db, undefined, config);
+  const metrics = createPrometheusMetrics({ db });
+  const services = createKassaServices(db, undefined, config, metrics);
   await db.migrate();
   if (config.seedDemo) {
     const demo = await db.withMigrationLock(() => seedDemoIfEmpty(services));
@@ -38,8 +40,8 @@ async function main() {
   }
 
   const logger = loggerOptions(config);
-  const app = await buildApp({ config, db, services, logger });
-  const admin = await buildAdminApp({ config, db, services, logger });
+  const app = await buildApp({ config, db, services, logger, metrics });
+  const admin = await buildAdminApp({ config, db, services, logger, metrics });
   running.servers = [admin, app];
 
   // The admin port first: once /healthz answers, the CLI can reach the server too.

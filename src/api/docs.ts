@@ -16,6 +16,7 @@ const transformOnly = (include: (url: string) => boolean) => (input: SwaggerTran
 
 const transformObject = (doc: Parameters<typeof jsonSchemaTransformObject>[0]) =>
   mergeInputComponents(jsonSchemaTransformObject(doc) as Record<string, any>);
+import { originsOf } from "./hosted-page/security-headers.js";
 
 /**
  * The OpenAPI 3.1 documents, generated from the routes' zod schemas: the main one (CNaught's) at
@@ -63,9 +64,17 @@ export async function registerDocs(app: FastifyInstance, publicUrl: string, surf
     { url: "/openapi.json", name: "CNaught" },
     ...documents.map(({ doc }) => ({ url: doc.path, name: doc.title })),
   ];
-  await app.register(swaggerUi, {
-    routePrefix: "/docs",
-    ...(documents.length ? { uiConfig: { urls } } : {}),
+  await app.register(async (docs) => {
+    const headers = docsSecurityHeaders(publicUrl);
+    docs.addHook("onSend", async (_request, reply) => {
+      reply.headers(headers);
+    });
+    // The validator badge would fetch from validator.swagger.io; nothing on the page leaves this origin.
+    // With several documents, a switcher in the top bar lists them.
+    await docs.register(swaggerUi, {
+      routePrefix: "/docs",
+      uiConfig: { validatorUrl: null, ...(documents.length ? { urls } : {}) },
+    });
   });
   app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
   for (const { name, doc } of documents) {
@@ -80,6 +89,29 @@ export function openApiDocumentOf(app: FastifyInstance, surface: string | "main"
   if (typeof document !== "function") throw new Error(`no OpenAPI document for ${surface}`);
   return document() as Record<string, unknown>;
 }
+
+/**
+ * The docs share the origin of the hosted checkout page, so they get the page's guards: a CSP
+ * that lets Swagger UI run its own scripts and styles from here and nothing else (its React
+ * styles set inline need 'unsafe-inline' for styles, never for scripts), "Try it out" calls only
+ * to this origin and the document's server (PUBLIC_URL), no framing, no sniffing, no referrer.
+ */
+const docsSecurityHeaders = (publicUrl: string) => ({
+  "content-security-policy": [
+    "default-src 'none'",
+    "script-src 'self'",
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data:",
+    "font-src 'self' data:",
+    `connect-src ${["'self'", ...originsOf([publicUrl])].join(" ")}`,
+    "form-action 'none'",
+    "frame-ancestors 'none'",
+    "base-uri 'none'",
+  ].join("; "),
+  "x-frame-options": "DENY",
+  "x-content-type-options": "nosniff",
+  "referrer-policy": "no-referrer",
+});
 
 const REF_PREFIX = "#/components/schemas/";
 

@@ -29,7 +29,13 @@ export class AppError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
-    readonly details: { fields?: FieldErrors; resource?: string; retryAfterSeconds?: number } = {},
+    readonly details: {
+      fields?: FieldErrors;
+      /** The fields are named as the request named them (an adapter's own checks), not by core paths. */
+      fieldsAsSent?: boolean;
+      resource?: string;
+      retryAfterSeconds?: number;
+    } = {},
   ) {
     super(message);
   }
@@ -41,6 +47,10 @@ export const invalidParameters = (fields: FieldErrors, message = "Your request p
   new AppError("invalid_parameters", message, { fields });
 
 export const invalidParameter = (field: string, reason: string) => invalidParameters({ [field]: [reason] });
+
+/** Invalid input found by an adapter, its fields named as the request named them (already in wire terms). */
+export const invalidRequestFields = (fields: FieldErrors, message = "Your request parameters didn't validate") =>
+  new AppError("invalid_parameters", message, { fields, fieldsAsSent: true });
 
 export const invalidPagination = (reason: string) => new AppError("invalid_pagination", reason);
 

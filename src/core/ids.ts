@@ -24,6 +24,9 @@ export const newId = {
   webhookDelivery: () => `msg_${id16()}`,
   webhookAttempt: () => `wha_${id16()}`,
   idempotencyKey: () => `idk_${id16()}`,
+  /** Catalogue ids carry Stripe's prefixes, which every API that names them shows as they are. */
+  product: () => `prod_${id16()}`,
+  price: () => `price_${id16()}`,
 };
 
 /** 32 alphanumeric chars from a CSPRNG: ~190 bits. */

@@ -1,8 +1,11 @@
 import { type Database, transactorFor } from "../db/database.js";
+import type { Metrics } from "../metrics/metrics.js";
 import { createAccountsRepository } from "./accounts/accounts.repository.js";
 import { createAccountsService } from "./accounts/accounts.service.js";
 import { createApiKeysRepository } from "./api-keys/api-keys.repository.js";
 import { createApiKeysService } from "./api-keys/api-keys.service.js";
+import { createCatalogRepository } from "./catalog/catalog.repository.js";
+import { createCatalogService } from "./catalog/catalog.service.js";
 import { createCheckoutSessionsRepository } from "./checkout-sessions/checkout-sessions.repository.js";
 import { createCheckoutSessionsService } from "./checkout-sessions/checkout-sessions.service.js";
 import type { SessionLifecycles } from "./checkout-sessions/lifecycle.js";
@@ -21,7 +24,7 @@ import { createSettingsService } from "./settings/settings.service.js";
 import { createSubaccountsRepository } from "./subaccounts/subaccounts.repository.js";
 import { createSubaccountsService } from "./subaccounts/subaccounts.service.js";
 import type { Clock } from "./time.js";
-import { httpUrlProblem, privateHostProblem } from "./urls.js";
+import { httpUrlProblem, privateHostProblem, redirectUrlProblem } from "./urls.js";
 import { createWebhooksRepository, type WebhooksRepository } from "./webhooks/webhooks.repository.js";
 import { createHttpTransport } from "./webhooks/transport.js";
 import { createWebhooksService, type WebhookSettings } from "./webhooks/webhooks.service.js";
@@ -36,17 +39,23 @@ export interface LifecycleCore {
 
 /**
  * What the core is given from outside: what each API does when its sessions complete or expire,
- * how each API renders order notifications, who moves money.
+ * how each API renders order notifications, who moves money, what counts.
  */
 export interface CoreAdapters {
   lifecycles: (core: LifecycleCore) => SessionLifecycles;
   notificationFormats: OrderNotificationFormats;
   paymentProvider: PaymentProvider;
+  /** Told of each committed change worth counting (src/metrics); none by default. */
+  metrics?: Metrics;
 }
 
-/** The configuration the core reads (config.webhooks: receivers' addresses, timeouts, retries, rotation). */
+/**
+ * The configuration the core reads (config.webhooks: receivers' addresses, timeouts, retries,
+ * rotation; config.redirectUrls: whether success and cancel URLs may name local hosts).
+ */
 export interface CoreOptions {
   webhooks: WebhookSettings;
+  redirectUrls?: { allowPrivate: boolean };
 }
 
 /**
@@ -67,6 +76,7 @@ export function createServices(db: Database, clock: Clock, adapters: CoreAdapter
     webhooks: createWebhooksRepository(db.prisma),
     settings: createSettingsRepository(db.prisma),
     idempotency: createIdempotencyRepository(db.prisma),
+    catalog: createCatalogRepository(db.prisma),
   };
   const portfolios = createPortfoliosService({
     portfolios: repos.portfolios,
@@ -86,6 +96,9 @@ export function createServices(db: Database, clock: Clock, adapters: CoreAdapter
   return {
     repos,
     adapters,
+    /** Why a customer-facing redirect URL is refused (local hosts only where the configuration allows them), or null. */
+    redirectUrlProblem: (url: string) =>
+      redirectUrlProblem(url, { allowLocal: options.redirectUrls?.allowPrivate ?? true }),
     /** Why a server-to-server callback URL is refused (not http(s), or private unless allowed), or null. */
     receiverUrlProblem: (url: string) =>
       httpUrlProblem(url) ?? (options.webhooks.allowPrivateUrls ? null : privateHostProblem(url)),
@@ -107,8 +120,10 @@ export function createServices(db: Database, clock: Clock, adapters: CoreAdapter
       payments: repos.payments,
       paymentProvider: adapters.paymentProvider,
       lifecycles: adapters.lifecycles({ orders, events: repos.events, webhooks: repos.webhooks, clock }),
+      allowPrivateRedirectUrls: options.redirectUrls?.allowPrivate,
       transaction,
       clock,
+      metrics: adapters.metrics,
     }),
     orders,
     webhooks: createWebhooksService({
@@ -117,9 +132,12 @@ export function createServices(db: Database, clock: Clock, adapters: CoreAdapter
       clock,
       transport: createHttpTransport(options.webhooks),
       settings: options.webhooks,
+      metrics: adapters.metrics,
     }),
     settings: createSettingsService({ settings: repos.settings }),
     idempotency: createIdempotencyService({ keys: repos.idempotency, clock }),
+    /** Products and prices; `lineItemsFor` turns prices into a session's line items. */
+    catalog: createCatalogService({ catalog: repos.catalog, transaction, clock }),
   };
 }
 

@@ -8,9 +8,11 @@ const SESSION_ID_TEMPLATE_IN_HOST = SESSION_ID_TEMPLATE.toLowerCase();
 
 /**
  * Why a customer-facing redirect URL is unacceptable, or null when it is fine: it must be
- * absolute https, or plain http on localhost/127.0.0.1 so local development works.
+ * absolute https, or plain http on localhost/127.0.0.1 so local development works. Without
+ * `allowLocal` (production), a host on the customer's own machine or network (localhost, a
+ * loopback or private IP literal) is refused, over https too.
  */
-export function redirectUrlProblem(value: string): string | null {
+export function redirectUrlProblem(value: string, options: { allowLocal?: boolean } = {}): string | null {
   // URL parsing forgives surrounding spaces and strips tabs/newlines; a stored redirect target
   // must be exactly what is followed, so refuse them instead.
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what it refuses
@@ -25,6 +27,9 @@ export function redirectUrlProblem(value: string): string | null {
   // would end up in the hosted page's Content-Security-Policy (form-action) as text.
   const host = url.hostname.replaceAll(SESSION_ID_TEMPLATE_IN_HOST, "id"); // the template may name a subdomain
   if (!/^([a-z0-9_-]+\.)*[a-z0-9_-]+\.?$|^\[[0-9a-f:.]+\]$/i.test(host)) return "must have a valid host name";
+  if (options.allowLocal === false) {
+    return privateHostProblem(value) ?? (url.protocol === "https:" ? null : "must be an https URL");
+  }
   if (url.protocol === "https:") return null;
   if (url.protocol === "http:" && LOCAL_HOSTS.has(url.hostname)) return null;
   return "must be an https URL (http is allowed only for localhost and 127.0.0.1)";

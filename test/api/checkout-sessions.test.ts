@@ -377,3 +377,48 @@ describe(`checkout session time (${storeKind})`, () => {
     }
   });
 });
+
+describe(`redirect URLs in production (${storeKind})`, () => {
+  const LOCAL = [
+    "http://localhost/done",
+    "http://127.0.0.1:8080/done",
+    "http://[::1]/done",
+    "https://localhost/done",
+    "https://shop.localhost/done",
+    "https://127.0.0.1/done",
+    "https://10.0.0.8/done",
+    "https://[::ffff:127.0.0.1]/done",
+  ];
+  const apps: TestApp[] = [];
+  afterAll(async () => {
+    await Promise.all(apps.map((a) => a.close()));
+  });
+  const production = async (env: Record<string, string> = {}) => {
+    const app = await startTestApp({ NODE_ENV: "production", ...env });
+    apps.push(app);
+    return (await createMerchantApi(app)).api;
+  };
+
+  it("refuses success and cancel URLs on the customer's own machine or network", async () => {
+    const api = await production();
+    for (const url of LOCAL) {
+      expectInvalid(await api("POST", "/v1/checkout/sessions", sessionParams({ success_url: url })), "success_url");
+      expectInvalid(await api("POST", "/v1/checkout/sessions", sessionParams({ cancel_url: url })), "cancel_url");
+    }
+    const ok = await api("POST", "/v1/checkout/sessions", sessionParams());
+    expect(ok.status, ok.text).toBe(201);
+  });
+
+  it("allows them with REDIRECT_ALLOW_PRIVATE_URLS=true", async () => {
+    const api = await production({ REDIRECT_ALLOW_PRIVATE_URLS: "true" });
+    for (const url of ["http://localhost/done", "http://127.0.0.1:8080/done", "https://10.0.0.8/done"]) {
+      const res = await api("POST", "/v1/checkout/sessions", sessionParams({ success_url: url, cancel_url: url }));
+      expect(res.status, res.text).toBe(201);
+    }
+    // Plain http elsewhere is still refused.
+    expectInvalid(
+      await api("POST", "/v1/checkout/sessions", sessionParams({ success_url: "http://shop.example/" })),
+      "success_url",
+    );
+  });
+});

@@ -252,6 +252,63 @@ describe(`validation errors (${storeKind})`, () => {
     }
     expectInvalid(await api("DELETE", "/v1/subaccounts/%00"), "id");
   });
+
+  it("lone surrogates are refused as invalid input, wherever they are (stored, they would become U+FFFD)", async () => {
+    const { api } = await merchantApi();
+    for (const text of ["\ud800", "a\udc00b", "\udc00\ud800", "x\ud83d"]) {
+      expectInvalid(await api("POST", "/v1/checkout/sessions", sessionParams({ description: text })), "description");
+      expectInvalid(
+        await api(
+          "POST",
+          "/v1/checkout/sessions",
+          sessionParams({ notification_config: { url: `https://h.example/${text}` } }),
+        ),
+        "notification_config.url",
+      );
+      expectInvalid(await api("POST", "/v1/subaccounts", { name: `Acme${text}` }), "name");
+      expectInvalid(await api("POST", "/v1/quotes", { amount_kg: 10, portfolio_id: text }), "portfolio_id");
+    }
+    // Written raw, as a client that does not escape would send it.
+    const raw = await api(
+      "POST",
+      "/v1/checkout/sessions",
+      '{"amount_kg":1,"success_url":"https://s.example/","cancel_url":"https://s.example/","description":"\\ud800"}',
+    );
+    expectInvalid(raw, "description");
+    // A well-formed pair is a character like any other, and comes back as sent.
+    const emoji = await api("POST", "/v1/checkout/sessions", sessionParams({ description: "Trees \ud83c\udf33" }));
+    expect(emoji.status, emoji.text).toBe(201);
+    expect(emoji.body.order_description).toBe("Trees \u{1F333}");
+    expect((await api("GET", `/v1/checkout/sessions/${emoji.body.id}`)).body.order_description).toBe("Trees \u{1F333}");
+  });
+
+  // Keys an object literal already has through Object.prototype: a field map built on `{}` took
+  // them for existing entries.
+  const PROTOTYPE_KEYS = ["constructor", "toString", "hasOwnProperty", "valueOf", "__defineGetter__", "isPrototypeOf"];
+
+  it.each(PROTOTYPE_KEYS)("a query or body key named %s is answered 400, with or without a NUL", async (key) => {
+    const { api } = await merchantApi();
+    expectInvalid(await api("GET", `/v1/portfolios?${key}=%00`), key);
+    expectInvalid(await api("GET", `/v1/checkout/sessions/abc?${key}=a%00`), key);
+    expectInvalid(await api("POST", "/v1/checkout/sessions", sessionParams({ [key]: "\u0000" })), key);
+    expectInvalid(await api("POST", "/v1/subaccounts", { name: "Acme", nested: { [key]: "\u0000" } }), `nested.${key}`);
+    const unknown = await api("POST", "/v1/subaccounts", { name: "Acme", [key]: 1 });
+    expect(unknown.status, unknown.text).toBeLessThan(500);
+    if (unknown.status >= 400) expectProblem(unknown, unknown.status, "invalid-parameters");
+  });
+
+  it("__proto__ as a query or body key is never a 500 (dropped by the query parser, refused in JSON)", async () => {
+    const { api } = await merchantApi();
+    for (const res of [
+      await api("GET", "/v1/portfolios?__proto__=%00"),
+      await api("GET", "/v1/portfolios?__proto__[x]=1"),
+      await api("POST", "/v1/checkout/sessions", `{"amount_kg":1,"__proto__":"\\u0000"}`),
+      await api("POST", "/v1/subaccounts", `{"name":"Acme","nested":{"__proto__":{"x":"\\u0000"}}}`),
+    ]) {
+      expect(res.status, res.text).toBeLessThan(500);
+      if (res.status >= 400) expect(res.headers.get("content-type")).toMatch(/^application\/problem\+json/);
+    }
+  });
 });
 
 describe(`X-Request-Id (${storeKind})`, () => {

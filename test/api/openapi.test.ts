@@ -56,4 +56,30 @@ describe("OpenAPI document", () => {
     expect(response.headers.get("content-type")).toContain("text/html");
     expect(await response.text()).toContain("swagger");
   });
+
+  /** The same-origin assets a page names in <script src> and <link href>, as absolute URLs. */
+  const assetsOf = (html: string, base: string) =>
+    [...html.matchAll(/<(?:script[^>]*\ssrc|link[^>]*\shref)="([^"]+)"/g)].map((m) => new URL(m[1]!, base).href);
+
+  it("the docs and every asset they load carry a CSP, refuse framing and sniffing (they share /pay's origin)", async () => {
+    const page = await fetch(`${t.url}/docs`);
+    const html = await page.text();
+    const assets = assetsOf(html, page.url);
+    expect(assets.length).toBeGreaterThanOrEqual(5);
+    for (const url of [page.url, `${t.url}/docs/`, ...assets]) {
+      expect(new URL(url).origin, url).toBe(t.url);
+      const response = await fetch(url);
+      await response.arrayBuffer();
+      expect(response.status, url).toBe(200);
+      const csp = response.headers.get("content-security-policy") ?? "";
+      expect(csp, url).toContain("default-src 'none'");
+      expect(csp, url).toContain("frame-ancestors 'none'");
+      expect(csp, url).toMatch(/script-src 'self'(;|$)/);
+      expect(response.headers.get("x-frame-options"), url).toBe("DENY");
+      expect(response.headers.get("x-content-type-options"), url).toBe("nosniff");
+      expect(response.headers.get("referrer-policy"), url).toBe("no-referrer");
+    }
+    // No inline script for the policy to have to allow.
+    expect(html).not.toMatch(/<script(?![^>]*\ssrc=)[^>]*>/);
+  });
 });

@@ -62,6 +62,7 @@ describe(`subaccount CRUD (${storeKind})`, () => {
     ["an http logo_url", { name: "n", logo_url: "http://cdn.example/logo.png" }, "logo_url"],
     ["a relative logo_url", { name: "n", logo_url: "/logo.png" }, "logo_url"],
     ["an unknown default_portfolio_id", { name: "n", default_portfolio_id: "nope1234" }, "default_portfolio_id"],
+    ["an empty default_portfolio_id", { name: "n", default_portfolio_id: "" }, "default_portfolio_id"],
   ])("POST with %s is 400 naming the field", async (_label, body, field) => {
     const { api } = await merchantApi();
     expectInvalid(await api("POST", "/v1/subaccounts", body), field);
@@ -111,6 +112,10 @@ describe(`subaccount CRUD (${storeKind})`, () => {
     expectInvalid(await api("PUT", `/v1/subaccounts/${created.id}`, { name: "X", email: "bad" }), "email");
     expectInvalid(
       await api("PUT", `/v1/subaccounts/${created.id}`, { name: "X", default_portfolio_id: "nope1234" }),
+      "default_portfolio_id",
+    );
+    expectInvalid(
+      await api("PUT", `/v1/subaccounts/${created.id}`, { name: "X", default_portfolio_id: "" }),
       "default_portfolio_id",
     );
     expect((await api("GET", `/v1/subaccounts/${created.id}`)).body).toEqual(created);

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import {
   cleanEnv,
   cleanUp,
@@ -232,8 +232,11 @@ describe("README.md, run verbatim against a real server on the embedded store", 
     demoKey = banner[1]!;
     expect(demoKey).toMatch(/^sk_test_/);
     expect(server.stdout).toContain(`on the empty embedded store in ${dataDir}`);
-    expect(server.stdout).toMatch(
-      /"store":"pglite"[^\n]*"msg":"kassa is ready"|"msg":"kassa is ready"[^\n]*"store":"pglite"/,
+    // /readyz answers as soon as the port listens, a moment before the ready line is written.
+    await vi.waitFor(() =>
+      expect(server!.stdout).toMatch(
+        /"store":"pglite"[^\n]*"msg":"kassa is ready"|"msg":"kassa is ready"[^\n]*"store":"pglite"/,
+      ),
     );
 
     curlEnv = cleanEnv({ KASSA_KEY: demoKey });
@@ -535,6 +538,15 @@ describe("README.md, run verbatim against a real server on the embedded store", 
               json.map((p: { id: string }) => p.id),
               context,
             ).toContain("demo");
+            break;
+          case "prices create":
+            expect(json, context).toMatchObject({
+              id: expect.stringMatching(/^price_/),
+              object: "price",
+              product: expect.stringMatching(/^prod_/),
+              currency: "eur",
+              unit_amount: 2000,
+            });
             break;
           case "migrate":
             expect(json, context).toEqual({ applied: [] });

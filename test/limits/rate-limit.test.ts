@@ -149,7 +149,7 @@ describe(`failed authentications per client address (${storeKind})`, () => {
       AUTH_FAILURE_LIMIT_MAX: String(FAILURES),
       AUTH_FAILURE_WINDOW_MS: "600000",
       RATE_LIMIT_MAX: "0",
-      TRUST_PROXY: "true", // so each test can be its own client address
+      TRUST_PROXY: "127.0.0.1", // so each test can be its own client address
     });
   });
   const from = (address: string, key?: string) => {
@@ -180,6 +180,24 @@ describe(`failed authentications per client address (${storeKind})`, () => {
     for (let i = 0; i < FAILURES * 2; i++) expect((await from(address, key)("GET", "/v1/portfolios")).status).toBe(200);
     expectUnauthorized(await from(address)("GET", "/v1/portfolios"));
     expect((await from(address, key)("GET", "/v1/portfolios")).status).toBe(200);
+  });
+
+  it("behind one proxy (TRUST_PROXY=127.0.0.1) counts the address the proxy appended, whatever the client wrote", async () => {
+    const proxied = await app({
+      AUTH_FAILURE_LIMIT_MAX: "2",
+      AUTH_FAILURE_WINDOW_MS: "600000",
+      TRUST_PROXY: "127.0.0.1",
+    });
+    const attempt = (i: number) =>
+      apiClient(proxied.url)("GET", "/v1/portfolios", undefined, { "x-forwarded-for": `6.6.6.${i}, 203.0.113.9` });
+    expectUnauthorized(await attempt(1));
+    expectUnauthorized(await attempt(2));
+    expectProblem(await attempt(3), 429, "rate-limited");
+    // The proxy's other clients are unaffected.
+    const other = await apiClient(proxied.url)("GET", "/v1/portfolios", undefined, {
+      "x-forwarded-for": "6.6.6.3, 203.0.113.10",
+    });
+    expectUnauthorized(other);
   });
 
   it("is counted per address as the server sees it: X-Forwarded-For counts only with TRUST_PROXY", async () => {

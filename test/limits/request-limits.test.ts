@@ -99,7 +99,11 @@ describe(`sizes (${storeKind})`, () => {
     await within(c.closed, 20_000, "the answer to an oversized header block");
     expect(statusLine(c.received)).toBe("HTTP/1.1 431 Request Header Fields Too Large");
     expect(c.received).toMatch(/content-type: application\/problem\+json/i);
-    expect(bodyOf(c.received)).toMatchObject({ type: "about:blank", status: 431 });
+    // The path says whose request it was: CNaught's problem type, not about:blank.
+    expect(bodyOf(c.received)).toMatchObject({
+      type: "https://api.cnaught.com/v1/errors/headers-too-large",
+      status: 431,
+    });
   });
 
   it("a header block under the limit is served", async () => {
@@ -130,5 +134,78 @@ describe(`sizes (${storeKind})`, () => {
     );
     // A body under the limit is fine.
     expect((await api("POST", "/v1/checkout/sessions", sessionParams())).status).toBe(201);
+  });
+});
+
+/** Raw answers split into status code, content type and body text. */
+function answerOf(raw: string) {
+  const [head, body = ""] = raw.split("\r\n\r\n", 2) as [string, string?];
+  return {
+    status: Number(head.split(" ")[1]),
+    contentType: /content-type: ([^\r\n]+)/i.exec(head)?.[1] ?? "",
+    body,
+  };
+}
+
+describe(`what Node refuses before routing answers in the format of the path's surface (${storeKind})`, () => {
+  const CNAUGHT = /^application\/problem\+json/;
+  const cases: [string, string, number][] = [
+    ["a NUL in a header", "GET /v1/portfolios HTTP/1.1\r\nHost: x\r\nX-A: a\u0000b\r\n\r\n", 400],
+    ["a bare CR in a header", "GET /v1/portfolios HTTP/1.1\r\nHost: x\r\nX-A: a\rb\r\n\r\n", 400],
+    ["an unknown method", "BREW /v1/portfolios HTTP/1.1\r\nHost: x\r\n\r\n", 400],
+    [
+      "Content-Length with Transfer-Encoding",
+      "POST /v1/checkout/sessions HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+      400,
+    ],
+  ];
+  it.each(cases)("%s under /v1 is CNaught's problem+json", async (_name, request, status) => {
+    const c = rawConnection(request);
+    await within(c.closed, 20_000, "the answer");
+    const answer = answerOf(c.received);
+    expect(answer.status).toBe(status);
+    expect(answer.contentType).toMatch(CNAUGHT);
+    expect(JSON.parse(answer.body)).toMatchObject({
+      status,
+      type: expect.stringMatching(/^https:\/\/api\.cnaught\.com\//),
+    });
+  });
+
+  it.each(cases)("%s under /pay is the hosted page's HTML", async (_name, request, status) => {
+    const c = rawConnection(request.replace(/ \/v1\/[a-z/]+ /, " /pay/abc "));
+    await within(c.closed, 20_000, "the answer");
+    const answer = answerOf(c.received);
+    expect(answer.status).toBe(status);
+    expect(answer.contentType).toMatch(/^text\/html/);
+    expect(answer.body).toMatch(/^<!doctype html>/);
+  });
+
+  /** Waits until the whole answer (its headers and Content-Length bytes of body) has arrived. */
+  const answered = (c: Exchange) =>
+    expect
+      .poll(() => {
+        const [head, body] = c.received.split("\r\n\r\n", 2);
+        const length = Number(/content-length: (\d+)/i.exec(head ?? "")?.[1] ?? Number.NaN);
+        return body !== undefined && Buffer.byteLength(body) >= length;
+      })
+      .toBe(true);
+
+  it("an unmet Expect is a 417 in the surface's format, not a bare one", async () => {
+    const api = rawConnection("GET /v1/portfolios HTTP/1.1\r\nHost: x\r\nExpect: 999-bogus\r\n\r\n");
+    await answered(api);
+    expect(answerOf(api.received)).toMatchObject({ status: 417, contentType: expect.stringMatching(CNAUGHT) });
+    expect(JSON.parse(answerOf(api.received).body)).toMatchObject({ status: 417 });
+    const page = rawConnection("GET /pay/abc HTTP/1.1\r\nHost: x\r\nExpect: 999-bogus\r\n\r\n");
+    await answered(page);
+    expect(answerOf(page.received)).toMatchObject({ status: 417, contentType: expect.stringMatching(/^text\/html/) });
+  });
+
+  it("a request without Host is a 400 in the surface's format, not a bare one", async () => {
+    const c = rawConnection("GET /v1/portfolios HTTP/1.1\r\nConnection: close\r\n\r\n");
+    await answered(c);
+    const answer = answerOf(c.received);
+    expect(answer.status).toBe(400);
+    expect(answer.contentType).toMatch(CNAUGHT);
+    expect(JSON.parse(answer.body)).toMatchObject({ status: 400, detail: "A Host header is required" });
   });
 });

@@ -66,7 +66,7 @@ describe(`card-form submissions per client address (${storeKind}${REDIS_URL ? ",
     t = await startTestApp({
       PAY_LIMIT_MAX: String(MAX),
       PAY_LIMIT_WINDOW_MS: String(WINDOW_MS),
-      TRUST_PROXY: "true",
+      TRUST_PROXY: "127.0.0.1",
       ...STORE,
     });
   });
@@ -168,6 +168,33 @@ describe(`the per-address limit counts the address Fastify sees (${storeKind})`,
     }
     expectLimited(await payFrom(t.url, session.id, newAddress()));
     expect(await t.services.repos.payments.listForSession(session.id)).toHaveLength(MAX);
+  });
+});
+
+describe(`behind one reverse proxy, TRUST_PROXY=127.0.0.1 (${storeKind})`, () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    // Memory store: the proxy-appended address below is fixed, a count Redis would keep across runs.
+    t = await startTestApp({
+      PAY_LIMIT_MAX: String(MAX),
+      PAY_LIMIT_WINDOW_MS: String(WINDOW_MS),
+      TRUST_PROXY: "127.0.0.1",
+    });
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it("counts the address the proxy appended, not what the client put before it", async () => {
+    const { session } = await createSession(t);
+    // The client writes its own X-Forwarded-For; the proxy appends the address it saw.
+    const forwarded = (i: number) => `6.6.6.${i}, 203.0.113.9`;
+    for (let i = 0; i < MAX; i++) {
+      expect((await payFrom(t.url, session.id, forwarded(i), DECLINED)).status).toBe(402);
+    }
+    expectLimited(await payFrom(t.url, session.id, forwarded(MAX)));
+    // Another client behind the same proxy keeps its budget.
+    expect((await payFrom(t.url, session.id, "6.6.6.6, 203.0.113.10", DECLINED)).status).toBe(402);
   });
 });
 

@@ -85,6 +85,39 @@ describe("parseCommand: each command maps to its operation and snake_case argume
       "orders.list",
       { account: "acct_123", ending_before: "ord_3" },
     ],
+    [
+      ["products", "create", "--account", "acct_1", "--name", "T-shirt", "--unit-label", "shirt"],
+      "products.create",
+      { account: "acct_1", name: "T-shirt", unit_label: "shirt" },
+    ],
+    [
+      ["products", "list", "--account", "acct_1", "--active", "true", "--limit", "5"],
+      "products.list",
+      { account: "acct_1", active: "true", limit: "5" },
+    ],
+    [
+      ["prices", "create", "--account", "acct_1", "--product", "T-shirt", "--unit-amount", "2000", "--currency", "eur"],
+      "prices.create",
+      { account: "acct_1", product: "T-shirt", unit_amount: "2000", currency: "eur" },
+    ],
+    [
+      [
+        "prices",
+        "create",
+        "--account=acct_1",
+        "--product=prod_1",
+        "--unit-amount=500",
+        "--currency=JPY",
+        "--tax-behavior=inclusive",
+      ],
+      "prices.create",
+      { account: "acct_1", product: "prod_1", unit_amount: "500", currency: "JPY", tax_behavior: "inclusive" },
+    ],
+    [
+      ["prices", "list", "--account", "acct_1", "--product", "prod_1", "--starting-after", "price_9"],
+      "prices.list",
+      { account: "acct_1", product: "prod_1", starting_after: "price_9" },
+    ],
     [["migrate"], "migrate", {}],
   ];
 
@@ -112,6 +145,19 @@ describe("parseCommand: each command maps to its operation and snake_case argume
     expect(ok("orders.list", {})).toBe(false);
     expect(ok("orders.list", { account: "a", limit: "many" })).toBe(false);
     expect(operations["orders.list"].args.parse({ account: "a", limit: "7" })).toEqual({ account: "a", limit: 7 });
+  });
+
+  it("the catalogue operations check what the admin API may send them", () => {
+    const ok = (name: keyof typeof operations, args: unknown) => operations[name].args.safeParse(args).success;
+    const price = { account: "a", product: "T-shirt", currency: "eur" };
+    expect(ok("prices.create", { ...price, unit_amount: "20.5" })).toBe(false);
+    expect(ok("prices.create", { ...price, unit_amount: "-1" })).toBe(false);
+    expect(ok("prices.create", { ...price, unit_amount: 2000 })).toBe(true);
+    expect(ok("prices.create", { ...price, unit_amount: "1", tax_behavior: "sometimes" })).toBe(false);
+    expect(ok("products.list", { account: "a", active: "maybe" })).toBe(false);
+    expect(operations["prices.create"].args.parse({ ...price, unit_amount: "2000" }).unit_amount.toFixed()).toBe(
+      "2000",
+    );
   });
 
   it("every command in the usage text parses", () => {
@@ -152,6 +198,10 @@ describe("parseCommand: bad input throws UsageError", () => {
     ["unknown orders subcommand", ["orders", "ship", "ord_1"]],
     ["missing --api-price", ["portfolios", "create", "--name", "P", "--checkout-price-per-kg-usd-cents", "2"]],
     ["missing --checkout-price", ["portfolios", "create", "--name", "P", "--api-price-per-kg-usd-cents", "2"]],
+    ["missing --unit-amount", ["prices", "create", "--account", "a", "--product", "T-shirt", "--currency", "eur"]],
+    ["missing --product", ["prices", "create", "--account", "a", "--unit-amount", "1", "--currency", "eur"]],
+    ["missing --account", ["prices", "list"]],
+    ["missing --name", ["products", "create", "--account", "a"]],
     ["unknown flag", ["accounts", "list", "--all"]],
     ["unexpected positional", ["accounts", "list", "extra"]],
     ["unexpected positional", ["migrate", "now"]],

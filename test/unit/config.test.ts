@@ -75,10 +75,48 @@ describe("loadConfig defaults", () => {
   });
 
   it("parses flags and levels", () => {
-    expect(loadConfig({ TRUST_PROXY: "yes" }).trustProxy).toBe(true);
     expect(loadConfig({ TRUST_PROXY: "0" }).trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: "false" }).trustProxy).toBe(false);
     expect(loadConfig({ LOG_LEVEL: "silent" }).logLevel).toBe("silent");
     expect(loadConfig({ NODE_ENV: "production" }).env).toBe("production");
+  });
+});
+
+describe("REDIRECT_ALLOW_PRIVATE_URLS", () => {
+  it("allows local redirect URLs except in production, unless set", () => {
+    expect(loadConfig({}).redirectUrls).toEqual({ allowPrivate: true });
+    expect(loadConfig({ NODE_ENV: "production" }).redirectUrls).toEqual({ allowPrivate: false });
+    expect(loadConfig({ NODE_ENV: "production", REDIRECT_ALLOW_PRIVATE_URLS: "true" }).redirectUrls).toEqual({
+      allowPrivate: true,
+    });
+    expect(loadConfig({ REDIRECT_ALLOW_PRIVATE_URLS: "false" }).redirectUrls).toEqual({ allowPrivate: false });
+    expect(configError({ REDIRECT_ALLOW_PRIVATE_URLS: "maybe" }).message).toContain("REDIRECT_ALLOW_PRIVATE_URLS");
+  });
+});
+
+describe("TRUST_PROXY", () => {
+  it("takes a list of proxy addresses and ranges (Fastify's trustProxy forms that check the proxy)", () => {
+    expect(loadConfig({ TRUST_PROXY: "10.0.0.5" }).trustProxy).toEqual(["10.0.0.5"]);
+    expect(loadConfig({ TRUST_PROXY: "127.0.0.1, 10.0.0.0/8,fd00::/8, loopback" }).trustProxy).toEqual([
+      "127.0.0.1",
+      "10.0.0.0/8",
+      "fd00::/8",
+      "loopback",
+    ]);
+  });
+
+  it("refuses true (the left-most X-Forwarded-For entry, written by the client) and hop counts", () => {
+    for (const value of ["true", "yes", "TRUE", "1", "2"]) {
+      const message = configError({ TRUST_PROXY: value }).message;
+      expect(message).toContain("TRUST_PROXY");
+      expect(message).toContain("proxies' addresses");
+    }
+  });
+
+  it("refuses addresses and ranges that are not", () => {
+    for (const value of ["10.0.0.300", "10.0.0.0/33", "::1/129", "proxy.internal", "10.0.0.1,", "10.0.0.0/8/1"]) {
+      expect(configError({ TRUST_PROXY: value }).message).toContain("TRUST_PROXY");
+    }
   });
 });
 

@@ -34,6 +34,28 @@ describe("which addresses are not public", () => {
     ["64:ff9b::7f00:1", "loopback"],
     ["2002:c0a8:0101::1", "private"],
     ["[::1]", "loopback"],
+    // IPv4-translated (RFC 2765/6145, ::ffff:0:a.b.c.d), in hex and dotted forms.
+    ["::ffff:0:7f00:1", "loopback"],
+    ["::ffff:0:127.0.0.1", "loopback"],
+    ["::ffff:0:a00:1", "private"],
+    ["::ffff:0:a9fe:a9fe", "link-local"],
+    // IPv4-compatible (deprecated ::a.b.c.d).
+    ["::127.0.0.1", "loopback"],
+    ["::a00:1", "private"],
+    // NAT64, the well-known prefix (RFC 6052) and the local-use one (RFC 8215).
+    ["64:ff9b::10.0.0.1", "private"],
+    ["64:ff9b::a9fe:a9fe", "link-local"],
+    ["64:ff9b:1::8.8.8.8", "private"],
+    // 6to4 (2002::/16) with a private IPv4 address in bits 16-47.
+    ["2002:7f00:1::", "loopback"],
+    ["2002:a9fe:a9fe::1", "link-local"],
+    ["2002:a00:1:1::5", "private"],
+    // ISATAP interface ids (::0:5efe:a.b.c.d, ::200:5efe:a.b.c.d) name the IPv4 tunnel end.
+    ["2001:470:1:1:0:5efe:10.0.0.1", "private"],
+    ["2001:470:1:1:200:5efe:7f00:1", "loopback"],
+    ["2001:db8::1", "reserved"],
+    ["2001::1", "reserved"],
+    ["100::1", "reserved"],
   ])("%s is %s", (address, kind) => {
     expect(nonPublicAddressKind(address)).toBe(kind);
   });
@@ -49,6 +71,10 @@ describe("which addresses are not public", () => {
     "2606:4700:4700::1111",
     "2a00:1450:4001:82b::200e",
     "::ffff:8.8.8.8",
+    "::ffff:0:808:808",
+    "64:ff9b::8.8.8.8",
+    "2002:808:808::1",
+    "2001:470:1:1:0:5efe:8.8.8.8",
   ])("%s is public", (address) => {
     expect(nonPublicAddressKind(address)).toBeNull();
   });
@@ -61,6 +87,27 @@ describe("which addresses are not public", () => {
         expect(nonPublicAddressKind(`::ffff:${v4}`)).toBe(nonPublicAddressKind(v4));
         expect(nonPublicAddressKind(hex)).toBe(nonPublicAddressKind(v4));
       }),
+    );
+  });
+
+  it("an IPv4 address is judged alike in every IPv6 form that embeds it", () => {
+    const hex = (n: number) => `${Math.floor(n / 65536).toString(16)}:${(n % 65536).toString(16)}`;
+    fc.assert(
+      fc.property(fc.ipV4(), (v4) => {
+        const n = v4.split(".").reduce((acc, o) => acc * 256 + Number(o), 0);
+        const kind = nonPublicAddressKind(v4);
+        for (const embedded of [
+          `::ffff:0:${v4}`,
+          `::ffff:0:${hex(n)}`,
+          `64:ff9b::${v4}`,
+          `64:ff9b::${hex(n)}`,
+          `2002:${hex(n)}::1`,
+          `2606:4700:1:2:0:5efe:${v4}`,
+        ]) {
+          expect(nonPublicAddressKind(embedded), embedded).toBe(kind);
+        }
+      }),
+      { seed: 14, numRuns: 300 },
     );
   });
 
@@ -78,6 +125,9 @@ describe("notification URLs naming a private host (checked when a session is cre
     "http://shop.localhost/hooks",
     "http://[::1]/hooks",
     "http://[::ffff:127.0.0.1]/hooks",
+    "http://[::ffff:0:7f00:1]/",
+    "http://[64:ff9b::7f00:1]/hooks",
+    "http://[2002:7f00:1::1]/hooks",
     "http://2130706433/hooks",
     "http://0x7f.1/hooks",
     "https://10.0.0.1/hooks",

@@ -1,3 +1,4 @@
+import { getEventListeners } from "node:events";
 import { Webhook } from "standardwebhooks";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { GIVE_UP_AFTER_HOURS, retryDelayMs } from "../../src/core/webhooks/webhooks.service.js";
@@ -189,9 +190,12 @@ describe(`webhook delivery (${storeKind})`, () => {
     bed.clock.set(new Date());
     const workers = startTestWorkers(bed);
     const first = await waitFor(
-      async () => (await deliveryOf(order.id)).attempts[0],
+      async () => {
+        const attempt = (await deliveryOf(order.id)).attempts[0];
+        return attempt?.outcome === "in_flight" ? null : attempt;
+      },
       30_000,
-      "the first (failing) attempt",
+      "the first (failing) attempt to be settled",
     );
     expect(first).toMatchObject({ attempt: 1, responseStatus: null, outcome: "failed" });
     expect(first.error).toMatch(/ECONNREFUSED/);
@@ -300,15 +304,16 @@ describe(`webhook delivery (${storeKind})`, () => {
     expect(r.requests).toHaveLength(1);
   });
 
-  it("a worker that dies holding a lease delays the delivery only until the lease ends; its late result is not recorded", async () => {
+  it("a worker that dies holding a lease delays the delivery only until the lease ends; its attempt stays on record as unknown, its late result is not recorded", async () => {
     const r = await receiver();
     const { order } = await placeOrder(bed.services, r.url);
     const now = new Date();
     bed.clock.set(now);
-    // A worker claims it and dies before sending.
+    // A worker claims it and dies while sending: its attempt is on record from the claim on.
     const lease = new Date(now.getTime() + 60_000);
     const [claimed] = await bed.services.repos.webhooks.claimDue(now, lease, 10);
     expect(claimed).toMatchObject({ attempt: 1 });
+    expect((await deliveryOf(order.id)).attempts.map((a) => [a.attempt, a.outcome])).toEqual([[1, "in_flight"]]);
     expect((await bed.services.webhooks.deliverDue()).claimed).toBe(0);
 
     bed.clock.set(new Date(lease.getTime() + 1));
@@ -333,7 +338,13 @@ describe(`webhook delivery (${storeKind})`, () => {
     expect(late).toBe(false);
     const delivery = await deliveryOf(order.id);
     expect(delivery.status).toBe("succeeded");
-    expect(delivery.attempts.map((a) => [a.attempt, a.outcome])).toEqual([[2, "succeeded"]]);
+    // Every attempt counted is on record; the one cut short has no known outcome.
+    expect(delivery.attemptCount).toBe(2);
+    expect(delivery.attempts.map((a) => [a.attempt, a.outcome, a.responseStatus])).toEqual([
+      [1, "unknown", null],
+      [2, "succeeded", 200],
+    ]);
+    expect(delivery.attempts[0]!.error).toMatch(/lease/);
     expect(r.requests).toHaveLength(1);
   });
 
@@ -350,6 +361,27 @@ describe(`webhook delivery (${storeKind})`, () => {
     expect(delivery.nextAttemptAt.getTime()).toBe(delivery.attempts[0]!.nextAttemptAt!.getTime());
     expect(delivery.nextAttemptAt.getTime()).toBeLessThanOrEqual(Date.now());
     expect(workers.errors).toEqual([]);
+  });
+
+  it("many deliveries in flight on one stop signal: no MaxListenersExceededWarning, no listener left behind", async () => {
+    const r = await receiver({ delayMs: 100 });
+    const orders = [];
+    for (let i = 0; i < 25; i++) orders.push((await placeOrder(bed.services, r.url)).order);
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on("warning", onWarning);
+    const stop = new AbortController();
+    try {
+      const summary = await bed.services.webhooks.deliverDue({ limit: 25, signal: stop.signal });
+      expect(summary).toMatchObject({ claimed: 25, succeeded: 25 });
+      // Warnings are emitted on the next tick.
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      process.off("warning", onWarning);
+    }
+    expect(warnings.map((w) => `${w.name}: ${w.message}`)).toEqual([]);
+    expect(getEventListeners(stop.signal, "abort")).toHaveLength(0);
+    expect(r.requests).toHaveLength(25);
   });
 });
 

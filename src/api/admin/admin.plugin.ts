@@ -1,10 +1,14 @@
 import { timingSafeEqual } from "node:crypto";
-import type { FastifyPluginAsync } from "fastify";
+import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
 import { isOperationName, runOperation } from "../../admin/admin.operations.js";
 import { isAppError } from "../../core/errors.js";
 import type { Services } from "../../core/services.js";
 import type { Database } from "../../db/database.js";
+import type { PrometheusMetrics } from "../../metrics/prometheus.js";
+import { metricsRoutes } from "./metrics.routes.js";
+import { methodNotAllowed, notFoundAsError, trackRoutes } from "../routing.js";
+import { emptyFieldErrors, snakeCaseFields } from "../validation.js";
 
 /** The error body of the admin API, which the CLI prints as-is. */
 export interface AdminError {
@@ -20,25 +24,62 @@ export function adminErrorFrom(error: unknown): { status: number; body: AdminErr
   if (isAppError(error)) {
     return {
       status: STATUS[error.code] ?? 400,
-      body: { error: { code: error.code, message: error.message, fields: error.details.fields } },
+      body: {
+        error: {
+          code: error.code,
+          message: error.message,
+          fields:
+            error.details.fields &&
+            (error.details.fieldsAsSent ? error.details.fields : snakeCaseFields(error.details.fields)),
+        },
+      },
     };
   }
   if (error instanceof z.ZodError) {
-    const fields: Record<string, string[]> = {};
+    const fields = emptyFieldErrors();
     for (const issue of error.issues) (fields[issue.path.join(".") || "args"] ??= []).push(issue.message);
     return { status: 400, body: { error: { code: "invalid_parameters", message: "Invalid arguments", fields } } };
   }
   return { status: 500, body: { error: { code: "internal_error", message: "Internal error; see the server log" } } };
 }
 
+/** The admin code for an HTTP error Fastify raises (bad JSON, 413, 415, a malformed URL...). */
+const FRAMEWORK_CODES: Record<number, string> = {
+  404: "not_found",
+  405: "method_not_allowed",
+  408: "request_timeout",
+  413: "payload_too_large",
+  414: "uri_too_long",
+  415: "unsupported_media_type",
+  431: "headers_too_large",
+};
+
+/** Any error met while answering an admin request, in the admin format (the one every answer uses). */
+export function adminHttpError(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  reply.header("x-request-id", request.id); // onSend hooks do not run for errors raised before routing
+  const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+  if (status === 500) {
+    request.log.error({ err: error }, "admin request failed");
+    return reply.code(500).send(adminErrorFrom(error).body);
+  }
+  const code =
+    error.code?.startsWith("FST_ERR_CTP_") && status === 400
+      ? "invalid_json"
+      : (FRAMEWORK_CODES[status] ?? "invalid_request");
+  return reply.code(status).send({ error: { code, message: error.message } } satisfies AdminError);
+}
+
 /**
- * POST /admin/operations/:name runs one operator command. Served only on the loopback admin
- * listener: whoever can reach it is an operator on this host (and holds ADMIN_TOKEN when set).
+ * POST /admin/operations/:name runs one operator command, and GET /metrics (with `metrics`) is
+ * Prometheus' scrape. Served only on the loopback admin listener: whoever can reach it is an
+ * operator on this host (and holds ADMIN_TOKEN when set).
  */
-export const adminApi: FastifyPluginAsync<{ services: Services; db: Database; token: string | null }> = async (
-  app,
-  { services, db, token },
-) => {
+export const adminApi: FastifyPluginAsync<{
+  services: Services;
+  db: Database;
+  token: string | null;
+  metrics?: Pick<PrometheusMetrics, "scrape">;
+}> = async (app, { services, db, token, metrics }) => {
   // Loopback alone does not stop a web page in the operator's browser: refuse any Host but a
   // loopback one (DNS rebinding), any request a browser marks with Origin, and any non-JSON POST
   // (a "simple" cross-site form post needs no preflight).
@@ -62,6 +103,10 @@ export const adminApi: FastifyPluginAsync<{ services: Services; db: Database; to
       }
     });
   }
+  app.setErrorHandler(adminHttpError);
+  app.setNotFoundHandler(notFoundAsError);
+  const routes = trackRoutes(app);
+
   app.post<{ Params: { name: string } }>("/admin/operations/:name", async (request, reply) => {
     const { name } = request.params;
     if (!isOperationName(name)) {
@@ -76,4 +121,6 @@ export const adminApi: FastifyPluginAsync<{ services: Services; db: Database; to
     }
   });
   app.get("/admin/healthz", async () => ({ status: "ok" }));
+  if (metrics) await app.register(metricsRoutes, { metrics });
+  await app.register(methodNotAllowed(routes));
 };

@@ -5,7 +5,6 @@ import { unitPrice } from "../../core/portfolios/portfolios.service.js";
 import { amountKgProblem, priceInCents } from "../../core/portfolios/pricing.js";
 import type { Scope } from "../../core/scope.js";
 import type { Services } from "../../core/services.js";
-import { redirectUrlProblem } from "../../core/urls.js";
 import { CNAUGHT_API } from "./checkout-sessions.schemas.js";
 
 /** CNaught's documented floor for a checkout's total ($0.50). */
@@ -31,7 +30,7 @@ export interface CnaughtCheckout {
  * reported at once, before the portfolio is looked up.
  */
 export async function cnaughtPurchase(
-  services: Pick<Services, "portfolios" | "receiverUrlProblem">,
+  services: Pick<Services, "portfolios" | "receiverUrlProblem" | "redirectUrlProblem">,
   scope: Scope,
   checkout: CnaughtCheckout,
 ): Promise<NewCheckoutSession> {
@@ -44,7 +43,7 @@ export async function cnaughtPurchase(
     ["successUrl", checkout.successUrl],
     ["cancelUrl", checkout.cancelUrl],
   ] as const) {
-    const problem = redirectUrlProblem(url);
+    const problem = services.redirectUrlProblem(url);
     if (problem) fields[key] = [problem];
   }
   const notificationProblem = notificationUrl === null ? null : services.receiverUrlProblem(notificationUrl);

@@ -2,7 +2,7 @@ import { STATUS_CODES } from "node:http";
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 import { type AppError, type ErrorCode, type FieldErrors, isAppError } from "../../core/errors.js";
 import { HTTP_CLIENT_ERRORS, type Problem, sendProblem } from "../problem.js";
-import { fieldErrorsFrom } from "../validation.js";
+import { fieldErrorsFrom, snakeCasePath } from "../validation.js";
 
 /** CNaught's problem `type` URIs are identifiers; its client matches them verbatim. */
 export const CNAUGHT_ERROR_BASE = "https://api.cnaught.com/v1/errors/";
@@ -48,7 +48,7 @@ const CODES: Record<ErrorCode, { status: number; slug: string; title: (e: AppErr
 /** Core field paths whose CNaught name is not simply their snake_case. */
 const WIRE_FIELDS: Readonly<Record<string, string>> = { notificationUrl: "notification_config.url" };
 
-const wireField = (path: string) => WIRE_FIELDS[path] ?? path.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+const wireField = (path: string) => (Object.hasOwn(WIRE_FIELDS, path) ? WIRE_FIELDS[path]! : snakeCasePath(path));
 
 /**
  * The core's field errors in CNaught's words: keyed by the wire field, each reason a sentence
@@ -68,7 +68,9 @@ export function problemFromAppError(error: AppError): Problem {
   if (error.code === "unauthenticated") return { ...UNAUTHORIZED_BODY };
   const problem: Problem = { type: problemType(mapping.slug), title: mapping.title(error), status: mapping.status };
   if (error.code !== "invalid_parameters") problem.detail = error.message;
-  if (error.details.fields) problem.errors = wordFields(error.details.fields);
+  if (error.details.fields) {
+    problem.errors = error.details.fieldsAsSent ? error.details.fields : wordFields(error.details.fields);
+  }
   return problem;
 }
 
@@ -80,6 +82,12 @@ export function problemFromAppError(error: AppError): Problem {
 function otherClientError(status: number): { slug: string; title: string } | undefined {
   const title = status >= 400 && status < 500 ? STATUS_CODES[status] : undefined;
   return title ? { slug: title.toLowerCase().replace(/[^a-z0-9]+/g, "-"), title } : undefined;
+}
+
+/** A client error raised below the app (Node's parser), with no request to quote. */
+export function rawProblem(status: number, detail: string): Problem {
+  const known = HTTP_CLIENT_ERRORS[status] ?? otherClientError(status) ?? { slug: "bad-request", title: "Bad request" };
+  return { type: problemType(known.slug), title: known.title, status, detail };
 }
 
 /** Turns anything thrown on the CNaught surface into CNaught's problem+json; never leaks internals. */

@@ -1,15 +1,16 @@
 import "../request-context.js";
 import type { FastifyPluginAsync } from "fastify";
-import { type FieldErrors, invalidParameters, rateLimited, unauthenticated } from "../../core/errors.js";
+import { type FieldErrors, invalidRequestFields, rateLimited, unauthenticated } from "../../core/errors.js";
 import type { Services } from "../../core/services.js";
 import { createHttpIdempotency, type HttpIdempotency, type IdempotencyPolicy } from "../idempotency/hooks.js";
 import { limitSurface, type RateLimitBackend } from "../rate-limit.js";
 import { methodNotAllowed, notFoundAsError, trackRoutes } from "../routing.js";
-import { nulFieldErrors } from "../validation.js";
+import { emptyFieldErrors, unstorableFieldErrors } from "../validation.js";
 import { type ApiSurface, pathOf } from "../surfaces.js";
 import { checkoutSessionsRoutes } from "./checkout-sessions.routes.js";
 import { CNAUGHT_API } from "./checkout-sessions.schemas.js";
-import { cnaughtErrorHandler } from "./cnaught.errors.js";
+import { cnaughtErrorHandler, rawProblem } from "./cnaught.errors.js";
+import { PROBLEM_CONTENT_TYPE } from "../problem.js";
 import { ordersRoutes } from "./orders.routes.js";
 import { portfoliosRoutes } from "./portfolios.routes.js";
 import { quotesRoutes } from "./quotes.routes.js";
@@ -67,14 +68,16 @@ export const cnaughtApi: FastifyPluginAsync<
     await limiter.authenticated(request, reply);
   });
 
-  // No text column can store U+0000: refuse it as invalid input rather than fail in the store.
+  // No text column can store U+0000 or a lone surrogate: refuse them as invalid input rather than fail
+  // in the store or keep something else than was acknowledged.
   app.addHook("preValidation", async (request) => {
-    const fields: FieldErrors = {
-      ...nulFieldErrors(request.params, "params"),
-      ...nulFieldErrors(request.query, "query"),
-      ...nulFieldErrors(request.body, "body"),
-    };
-    if (Object.keys(fields).length) throw invalidParameters(fields);
+    const fields: FieldErrors = Object.assign(
+      emptyFieldErrors(),
+      unstorableFieldErrors(request.params, "params"),
+      unstorableFieldErrors(request.query, "query"),
+      unstorableFieldErrors(request.body, "body"),
+    );
+    if (Object.keys(fields).length) throw invalidRequestFields(fields);
   });
 
   app.addHook("preHandler", async (request) => {
@@ -105,6 +108,10 @@ export const cnaughtSurface = (options: Omit<CnaughtRouteOptions, "idempotency">
   name: CNAUGHT_API,
   owns: (request) => pathOf(request.url).startsWith("/v1/"),
   frameworkError: cnaughtErrorHandler,
+  rawError: (status, detail) => ({
+    contentType: PROBLEM_CONTENT_TYPE,
+    body: JSON.stringify(rawProblem(status, detail)),
+  }),
   async register(app, { rateLimits }) {
     await app.register(cnaughtApi, { prefix: "/v1", ...options, rateLimits });
   },

@@ -210,21 +210,37 @@ const HTTP_CODES: Record<number, string> = {
   431: "request_headers_too_large",
 };
 
+const httpCode = (status: number) =>
+  HTTP_CODES[status] ?? (STATUS_CODES[status] ?? "client_error").toLowerCase().replace(/[^a-z0-9]+/g, "_");
+
 function fromHttpError(error: FastifyError, request: FastifyRequest): LeanRailsError | null {
   const status = error.statusCode ?? 500;
   if (status < 400 || status >= 500) return null;
-  const code = HTTP_CODES[status] ?? (STATUS_CODES[status] ?? "client_error").toLowerCase().replace(/[^a-z0-9]+/g, "_");
   const path = request.url.split("?", 1)[0];
   const message =
     status === 404
       ? `Unrecognized request URL (${request.method}: ${path}).`
-      : status === 400 && error.code === "FST_ERR_CTP_EMPTY_JSON_BODY"
+      : error.code === "FST_ERR_CTP_EMPTY_JSON_BODY"
         ? "The request body must not be empty when Content-Type is application/json."
-        : status === 400 && error.code !== "FST_ERR_BAD_URL"
+        : (status === 400 && /^FST_ERR_CTP_|^FST_ERR_BAD_JSON/.test(error.code ?? "")) || error instanceof SyntaxError
           ? `Invalid request body: ${error.message}`
           : error.message;
-  return new LeanRailsError(status, "invalid_request_error", code, message, null);
+  return new LeanRailsError(status, "invalid_request_error", httpCode(status), message, null);
 }
+
+/** An error answered below the app (Node's parser refused the request), as LeanRails' body. */
+export const rawLeanRailsError = (status: number, detail: string) => ({
+  contentType: "application/json; charset=utf-8",
+  body: JSON.stringify({
+    error: {
+      type: "invalid_request_error",
+      code: httpCode(status),
+      message: detail,
+      param: null,
+      doc_url: docUrl(httpCode(status)),
+    } satisfies LeanRailsErrorDetail,
+  }),
+});
 
 export const sendLeanRailsError = (
   reply: FastifyReply,

@@ -9,7 +9,7 @@ import { type ApiSurface, type IncomingRequest, pathOf } from "../surfaces.js";
 import { isLeanRailsApiVersion, LATEST_LEANRAILS_API_VERSION, type LeanRailsApiVersion } from "./api-versions.js";
 import { checkoutSessionsRoutes } from "./checkout-sessions.routes.js";
 import { LEANRAILS_API } from "./checkout-sessions.schemas.js";
-import { API_VERSION_PARAM, leanRailsErrorHandler, parameterInvalid } from "./leanrails.errors.js";
+import { API_VERSION_PARAM, leanRailsErrorHandler, parameterInvalid, rawLeanRailsError } from "./leanrails.errors.js";
 
 export interface LeanRailsRouteOptions {
   services: Services;
@@ -227,6 +227,7 @@ export const leanRailsSurface = (options: LeanRailsSurfaceOptions): ApiSurface =
     return isLeanRailsPath(path) || (path.startsWith("/v1/") && usesBasic(request.headers));
   },
   frameworkError: leanRailsErrorHandler,
+  rawError: rawLeanRailsError,
   openapi: {
     path: "/leanrails/openapi.json",
     title: "LeanRails",

@@ -20,7 +20,7 @@ export function createAccountsService(deps: {
     async create(input: { name: string; defaultPortfolioId?: string | null }, tx?: Db): Promise<Account> {
       const name = input.name.trim();
       if (!name) throw invalidParameter("name", "must not be empty");
-      if (input.defaultPortfolioId && !(await portfolios.findById(input.defaultPortfolioId, tx))) {
+      if (input.defaultPortfolioId != null && !(await portfolios.findById(input.defaultPortfolioId, tx))) {
         throw invalidParameter("defaultPortfolioId", `portfolio '${input.defaultPortfolioId}' does not exist`);
       }
       return accounts.create({ id: newId.account(), name, defaultPortfolioId: input.defaultPortfolioId ?? null }, tx);

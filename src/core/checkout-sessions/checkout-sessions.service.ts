@@ -1,4 +1,5 @@
 import type { Db, Transactor } from "../../db/database.js";
+import { countCreated, countExpired, countPayment, noMetrics, type SessionMetrics } from "../../metrics/metrics.js";
 import {
   type FieldErrors,
   idempotencyConcurrentRequests,
@@ -67,10 +68,14 @@ export function createCheckoutSessionsService(deps: {
   paymentProvider: PaymentProvider;
   /** What each API does when one of its sessions completes or expires, in the same transaction. */
   lifecycles: SessionLifecycles;
+  /** Redirect URLs may name localhost or a private IP (config REDIRECT_ALLOW_PRIVATE_URLS); default yes. */
+  allowPrivateRedirectUrls?: boolean;
   transaction: Transactor;
   clock: Clock;
+  metrics?: SessionMetrics; // metrics: counted once committed (src/metrics/metrics.ts)
 }) {
   const { sessions, events, payments, paymentProvider, lifecycles, transaction, clock } = deps;
+  const metrics = deps.metrics ?? noMetrics;
 
   const sessionEvent = (session: CheckoutSession, type: string) => ({
     accountId: session.accountId,
@@ -107,7 +112,8 @@ export function createCheckoutSessionsService(deps: {
       ["successUrl", input.successUrl],
       ["cancelUrl", input.cancelUrl],
     ] as const) {
-      const problem = url == null ? null : redirectUrlProblem(url);
+      const problem =
+        url == null ? null : redirectUrlProblem(url, { allowLocal: deps.allowPrivateRedirectUrls ?? true });
       if (problem) fields[key] = [problem];
     }
     if (input.expiresAt && input.expiresAt.getTime() <= now.getTime()) fields.expiresAt = ["must be in the future"];
@@ -170,7 +176,9 @@ export function createCheckoutSessionsService(deps: {
       ];
       for (let attempt = 0; attempt < CREATE_ATTEMPTS; attempt++) {
         const guard = within?.statement(session);
-        if (await sessions.insertWith(session, created, guard?.sql)) return { kind: "written", result: session };
+        if (await sessions.insertWith(session, created, guard?.sql)) {
+          return { kind: "written", result: countCreated(metrics, session) };
+        }
         if (!guard) throw new Error(`checkout session ${session.id} was not inserted`);
         const verdict = await guard.refused(); // throws why, or says the way is clear, or gives the replay
         if (verdict !== "retry") return { kind: "replay", response: verdict };
@@ -192,7 +200,7 @@ export function createCheckoutSessionsService(deps: {
      * decline is recorded and leaves it open.
      */
     async pay(id: string, card: CardDetails, customer: CustomerDetails | null = null): Promise<PayOutcome> {
-      return transaction(
+      return transaction<PayOutcome>(
         async (tx) => {
           const session = await sessions.lockById(id, tx);
           if (!session) throw notFound("checkout_session", id);
@@ -247,7 +255,7 @@ export function createCheckoutSessionsService(deps: {
         // A provider's charge runs inside this transaction: give it longer than Prisma's 5 s default,
         // so a slow but successful charge is not rolled back (a retry would reuse its idempotency key).
         { timeoutMs: PAYMENT_TRANSACTION_TIMEOUT_MS },
-      );
+      ).then((outcome) => countPayment(metrics, outcome)); // metrics: once committed (and transaction<PayOutcome> above)
     },
 
     /**
@@ -278,8 +286,8 @@ export function createCheckoutSessionsService(deps: {
         const expired = await transaction(async (tx) => {
           const batch = await sessions.expireDue(clock(), EXPIRY_BATCH, tx);
           for (const session of batch) await recordTransition(session, "expired", tx);
-          return batch.length;
-        });
+          return batch;
+        }).then((batch) => countExpired(metrics, batch)); // counted once committed
         total += expired;
         if (expired < EXPIRY_BATCH) return total;
       }

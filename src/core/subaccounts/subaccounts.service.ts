@@ -18,7 +18,8 @@ export function createSubaccountsService(deps: {
   const { subaccounts, portfolios, transaction, clock } = deps;
 
   async function checkPortfolio(fields: SubaccountFields) {
-    if (fields.defaultPortfolioId && !(await portfolios.findById(fields.defaultPortfolioId))) {
+    // Every id given is checked, "" too: only null means "no default" (the foreign key would refuse the rest).
+    if (fields.defaultPortfolioId !== null && !(await portfolios.findById(fields.defaultPortfolioId))) {
       throw invalidParameter("defaultPortfolioId", `Portfolio '${fields.defaultPortfolioId}' does not exist`);
     }
   }

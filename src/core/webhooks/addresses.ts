@@ -1,4 +1,5 @@
 import { isIP } from "node:net";
+import ipaddr from "ipaddr.js";
 
 /**
  * Why an IP address is no place to send a server-to-server request from a public service:
@@ -16,86 +17,84 @@ export type NonPublicKind =
   | "reserved"
   | "not an IP address";
 
-type V4Range = [network: number, prefix: number, kind: NonPublicKind];
+/**
+ * IPv4 ranges (ipaddr.js's names) by what they are. A range ipaddr.js adds later and this table
+ * does not know is treated as reserved: failing closed.
+ */
+const V4_KINDS: Record<string, NonPublicKind | null> = {
+  unicast: null,
+  // Anycast services on public addresses (AS112 DNS sinks, AMT relays).
+  as112: null,
+  amt: null,
+  unspecified: "unspecified",
+  broadcast: "reserved",
+  multicast: "multicast",
+  linkLocal: "link-local",
+  loopback: "loopback",
+  carrierGradeNat: "shared (CGNAT)",
+  private: "private",
+  reserved: "reserved",
+};
 
-const V4_RANGES: V4Range[] = [
-  [ipv4("0.0.0.0"), 8, "unspecified"],
-  [ipv4("10.0.0.0"), 8, "private"],
-  [ipv4("100.64.0.0"), 10, "shared (CGNAT)"],
-  [ipv4("127.0.0.0"), 8, "loopback"],
-  [ipv4("169.254.0.0"), 16, "link-local"],
-  [ipv4("172.16.0.0"), 12, "private"],
-  [ipv4("192.0.0.0"), 24, "reserved"],
-  [ipv4("192.0.2.0"), 24, "reserved"],
-  [ipv4("192.168.0.0"), 16, "private"],
-  [ipv4("198.18.0.0"), 15, "reserved"],
-  [ipv4("198.51.100.0"), 24, "reserved"],
-  [ipv4("203.0.113.0"), 24, "reserved"],
-  [ipv4("224.0.0.0"), 4, "multicast"],
-  [ipv4("240.0.0.0"), 4, "reserved"],
-];
+/** IPv6 ranges that carry no IPv4 address, by what they are; unknown ones count as reserved. */
+const V6_KINDS: Record<string, NonPublicKind | null> = {
+  unicast: null,
+  amt: null,
+  as112v6: null,
+  unspecified: "unspecified",
+  loopback: "loopback",
+  linkLocal: "link-local",
+  multicast: "multicast",
+  uniqueLocal: "unique-local",
+  deprecatedSiteLocal: "private",
+  teredo: "reserved",
+};
 
-function ipv4(text: string): number {
-  return text.split(".").reduce((n, octet) => n * 256 + Number(octet), 0);
-}
+const kindOf = (kinds: Record<string, NonPublicKind | null>, range: string): NonPublicKind | null =>
+  Object.hasOwn(kinds, range) ? (kinds[range] as NonPublicKind | null) : "reserved";
 
-function ipv4Kind(address: number): NonPublicKind | null {
-  for (const [network, prefix, kind] of V4_RANGES) {
-    const size = 2 ** (32 - prefix);
-    if (address >= network && address < network + size) return kind;
-  }
-  return null;
-}
+const v4Kind = (address: ipaddr.IPv4): NonPublicKind | null => kindOf(V4_KINDS, address.range());
 
-/** The eight 16-bit groups of an IPv6 address (zone id dropped, a trailing dotted quad folded in). */
-function ipv6Groups(text: string): number[] {
-  let address = text.replace(/%.*$/, "").toLowerCase();
-  const quad = /(\d+\.\d+\.\d+\.\d+)$/.exec(address);
-  if (quad) {
-    const n = ipv4(quad[1]!);
-    address = `${address.slice(0, -quad[1]!.length)}${Math.floor(n / 65536).toString(16)}:${(n % 65536).toString(16)}`;
-  }
-  const [head = "", tail] = address.split("::");
-  const parse = (part: string) => (part ? part.split(":").map((g) => Number.parseInt(g, 16)) : []);
-  const front = parse(head);
-  const back = tail === undefined ? [] : parse(tail);
-  return [...front, ...Array<number>(8 - front.length - back.length).fill(0), ...back];
-}
+/** The IPv4 address in two 16-bit groups. */
+const v4From = (high: number, low: number) => new ipaddr.IPv4([high >> 8, high & 0xff, low >> 8, low & 0xff]);
 
-const embeddedV4 = (high: number, low: number) => high * 65536 + low;
-
-function ipv6Kind(g: number[]): NonPublicKind | null {
+/**
+ * An IPv6 address that carries an IPv4 address reaches (or is routed towards) that IPv4 host, so
+ * the IPv4 rules decide: IPv4-mapped (::ffff:a.b.c.d), IPv4-translated (::ffff:0:a.b.c.d, RFC
+ * 6145), the deprecated IPv4-compatible (::a.b.c.d), NAT64's well-known prefix (64:ff9b::/96, RFC
+ * 6052), 6to4 (2002:AABB:CCDD::/48) and ISATAP interface ids (…:0:5efe:a.b.c.d, RFC 5214).
+ */
+function embeddedV4(address: ipaddr.IPv6, range: string): ipaddr.IPv4 | null {
+  const g = address.parts;
   const zeros = (from: number, to: number) => g.slice(from, to).every((x) => x === 0);
-  if (zeros(0, 8)) return "unspecified";
-  if (zeros(0, 7) && g[7] === 1) return "loopback";
-  // IPv4-mapped (::ffff:a.b.c.d) and the deprecated IPv4-compatible (::a.b.c.d): the IPv4 rules decide.
-  if (zeros(0, 5) && (g[5] === 0xffff || g[5] === 0)) return ipv4Kind(embeddedV4(g[6]!, g[7]!));
-  // NAT64 (64:ff9b::/96) reaches the embedded IPv4 address; its local-use block is private.
-  if (g[0] === 0x64 && g[1] === 0xff9b && zeros(2, 6)) return ipv4Kind(embeddedV4(g[6]!, g[7]!));
-  if (g[0] === 0x64 && g[1] === 0xff9b && g[2] === 1) return "private";
-  // 6to4 (2002::/16) carries an IPv4 address in bits 16-47.
-  if (g[0] === 0x2002) return ipv4Kind(embeddedV4(g[1]!, g[2]!));
-  const first = g[0]!;
-  if ((first & 0xffc0) === 0xfe80) return "link-local";
-  if ((first & 0xffc0) === 0xfec0) return "private"; // deprecated site-local
-  if ((first & 0xfe00) === 0xfc00) return "unique-local";
-  if ((first & 0xff00) === 0xff00) return "multicast";
-  if (first === 0x2001 && (g[1] === 0 || g[1] === 0xdb8)) return "reserved"; // Teredo, documentation
-  if (first === 0x100 && zeros(1, 4)) return "reserved"; // discard-only
+  if (range === "ipv4Mapped" || range === "rfc6145") return v4From(g[6]!, g[7]!);
+  if (range === "rfc6052" && g[0] === 0x64 && g[1] === 0xff9b && zeros(2, 6)) return v4From(g[6]!, g[7]!);
+  if (range === "6to4") return v4From(g[1]!, g[2]!);
+  // ::a.b.c.d, but not :: or ::1 (their own ranges).
+  if (zeros(0, 6) && range !== "unspecified" && range !== "loopback") return v4From(g[6]!, g[7]!);
+  if ((g[4] === 0 || g[4] === 0x200) && g[5] === 0x5efe) return v4From(g[6]!, g[7]!);
   return null;
+}
+
+function v6Kind(address: ipaddr.IPv6): NonPublicKind | null {
+  const range = address.range();
+  const v4 = embeddedV4(address, range);
+  if (v4) return v4Kind(v4);
+  // NAT64's local-use prefix (64:ff9b:1::/48, RFC 8215) reaches a network's own IPv4 hosts.
+  if (range === "rfc6052") return "private";
+  // The rest of ::/7 (0000::/8 and 0100::/8) is reserved by the IETF.
+  if (address.parts[0]! < 0x200 && range === "unicast") return "reserved";
+  return kindOf(V6_KINDS, range);
 }
 
 /** What makes `address` (an IPv4 or IPv6 address, brackets allowed) non-public, or null when it is public. */
 export function nonPublicAddressKind(address: string): NonPublicKind | null {
   const bare = address.replace(/^\[(.*)\]$/, "$1");
-  switch (isIP(bare)) {
-    case 4:
-      return ipv4Kind(ipv4(bare));
-    case 6:
-      return ipv6Kind(ipv6Groups(bare));
-    default:
-      return "not an IP address";
-  }
+  // Node's parser first: ipaddr.js also reads forms such as 0x7f.1 that no resolver returns.
+  const family = isIP(bare);
+  if (family === 0) return "not an IP address";
+  const parsed = ipaddr.parse(bare.replace(/%.*$/, ""));
+  return parsed.kind() === "ipv4" ? v4Kind(parsed as ipaddr.IPv4) : v6Kind(parsed as ipaddr.IPv6);
 }
 
 /** The message an operator sees when a delivery was refused because of where it would go. */

@@ -16,6 +16,12 @@ export interface NewDelivery {
 
 export type DeliveryStatus = "pending" | "succeeded" | "failed";
 export type AttemptOutcome = "succeeded" | "failed" | "gave_up";
+/** An attempt as stored: recorded in flight at its claim, then settled or, its worker gone, unknown. */
+export type StoredAttemptOutcome = AttemptOutcome | "in_flight" | "unknown";
+
+/** What an attempt left in flight says once its delivery is claimed again. */
+export const UNKNOWN_ATTEMPT_ERROR =
+  "outcome unknown: the worker stopped (a crash?) before recording it, and its lease ran out";
 
 /** A delivery a worker holds the lease on, to attempt once. */
 export interface ClaimedDelivery {
@@ -69,24 +75,40 @@ export function createWebhooksRepository(db: Db) {
     },
 
     /**
-     * Takes up to `limit` due deliveries that no live lease holds, sets this worker's lease and
-     * counts the attempt, in one statement. SKIP LOCKED lets several instances claim side by
-     * side without waiting on or taking each other's rows.
+     * Takes up to `limit` due deliveries that no live lease holds, sets this worker's lease,
+     * counts the attempt and records it as in flight, in one statement: every attempt counted is
+     * on record before its request is sent. An attempt these deliveries still have in flight
+     * (its worker died; the lease ran out) is marked unknown. SKIP LOCKED lets several instances
+     * claim side by side without waiting on or taking each other's rows.
      */
     async claimDue(now: Date, lockedUntil: Date, limit: number, tx: Db = db): Promise<ClaimedDelivery[]> {
+      const attemptIds = JSON.stringify(Array.from({ length: limit }, () => newId.webhookAttempt()));
       const rows = await tx.$queryRaw<
         { id: string; account_id: string; url: string; payload: string; attempt_count: number; created_at: Date }[]
       >`
-        UPDATE webhook_deliveries SET locked_until = ${lockedUntil}, attempt_count = attempt_count + 1
-        WHERE id IN (
-          SELECT id FROM webhook_deliveries
-          WHERE status = 'pending' AND next_attempt_at <= ${now}
-            AND (locked_until IS NULL OR locked_until <= ${now})
-          ORDER BY next_attempt_at
-          LIMIT ${limit}
-          FOR UPDATE SKIP LOCKED
+        WITH claimed AS (
+          UPDATE webhook_deliveries SET locked_until = ${lockedUntil}, attempt_count = attempt_count + 1
+          WHERE id IN (
+            SELECT id FROM webhook_deliveries
+            WHERE status = 'pending' AND next_attempt_at <= ${now}
+              AND (locked_until IS NULL OR locked_until <= ${now})
+            ORDER BY next_attempt_at
+            LIMIT ${limit}
+            FOR UPDATE SKIP LOCKED
+          )
+          RETURNING id, account_id, url, payload, attempt_count, created_at
+        ),
+        unfinished AS (
+          UPDATE webhook_attempts a SET outcome = 'unknown', error = ${UNKNOWN_ATTEMPT_ERROR}
+          FROM claimed c WHERE a.delivery_id = c.id AND a.outcome = 'in_flight'
+        ),
+        started AS (
+          INSERT INTO webhook_attempts (id, delivery_id, attempt, started_at, outcome)
+          SELECT ${attemptIds}::jsonb ->> (row_number() OVER (ORDER BY c.id) - 1)::int, c.id, c.attempt_count,
+                 ${now}, 'in_flight'
+          FROM claimed c
         )
-        RETURNING id, account_id, url, payload, attempt_count, created_at`;
+        SELECT id, account_id, url, payload, attempt_count, created_at FROM claimed`;
       return rows.map((r) => ({
         id: r.id,
         accountId: r.account_id,
@@ -99,7 +121,7 @@ export function createWebhooksRepository(db: Db) {
     },
 
     /**
-     * Records the attempt and moves the delivery on, only while this worker's lease is still the
+     * Settles the attempt (recorded in flight by the claim) and moves the delivery on, only while this worker's lease is still the
      * delivery's (fencing): a worker whose lease ran out and was taken over records nothing.
      * Returns whether it was recorded. Call inside a transaction.
      */
@@ -116,11 +138,10 @@ export function createWebhooksRepository(db: Db) {
         },
       });
       if (count === 0) return false;
-      await tx.webhookAttempt.create({
+      // The attempt recorded in flight at the claim (the lease, still ours, kept it so).
+      await tx.webhookAttempt.updateMany({
+        where: { deliveryId: claim.id, attempt: a.attempt },
         data: {
-          id: newId.webhookAttempt(),
-          deliveryId: claim.id,
-          attempt: a.attempt,
           startedAt: a.startedAt,
           durationMs: a.durationMs,
           responseStatus: a.responseStatus,
@@ -130,6 +151,20 @@ export function createWebhooksRepository(db: Db) {
         },
       });
       return true;
+    },
+
+    /**
+     * How many deliveries are pending (not yet delivered, nor given up) and when the oldest of
+     * them was written; read on every metrics scrape. Both go through the (status, next_attempt_at)
+     * index, so they read the pending rows only: the backlog, not the table.
+     */
+    async backlog(tx: Db = db): Promise<{ pending: number; oldestCreatedAt: Date | null }> {
+      const found = await tx.webhookDelivery.aggregate({
+        where: { status: "pending" },
+        _count: { _all: true },
+        _min: { createdAt: true },
+      });
+      return { pending: found._count._all, oldestCreatedAt: found._min.createdAt };
     },
 
     /** Deliveries with their attempts and event type, newest first. */

@@ -1,4 +1,6 @@
+import { setMaxListeners } from "node:events";
 import type { Transactor } from "../../db/database.js";
+import { type Metrics, noMetrics } from "../../metrics/metrics.js";
 import { notFound } from "../errors.js";
 import { addHours, type Clock } from "../time.js";
 import { newWebhookSecret, webhookHeaders } from "./signing.js";
@@ -73,6 +75,21 @@ function verdict(status: number | null, error: string | null): string | null {
   return `receiver answered ${status ?? "nothing"}`;
 }
 
+/**
+ * A signal of the batch's own that follows `stop`: each attempt listens on it, and the shared stop
+ * signal gets one listener per batch, removed when the batch ends. (An attempt each on the stop
+ * signal made more than ten listeners on it, and Node warned of a leak.)
+ */
+function batchSignal(stop: AbortSignal | undefined, attempts: number) {
+  if (!stop) return null;
+  const controller = new AbortController();
+  setMaxListeners(Math.max(attempts, 10), controller.signal);
+  const abort = () => controller.abort(stop.reason);
+  if (stop.aborted) abort();
+  else stop.addEventListener("abort", abort, { once: true });
+  return { signal: controller.signal, release: () => stop.removeEventListener("abort", abort) };
+}
+
 export function createWebhooksService(deps: {
   webhooks: WebhooksRepository;
   transaction: Transactor;
@@ -80,8 +97,10 @@ export function createWebhooksService(deps: {
   transport: WebhookTransport;
   settings: Omit<WebhookSettings, "allowPrivateUrls">;
   random?: () => number;
+  /** Counts each attempt's outcome once it is recorded. */
+  metrics?: Pick<Metrics, "deliveryAttempt">;
 }) {
-  const { webhooks, transaction, clock, transport, settings, random = Math.random } = deps;
+  const { webhooks, transaction, clock, transport, settings, random = Math.random, metrics = noMetrics } = deps;
   const leaseMs = settings.timeoutMs + LEASE_MARGIN_MS;
 
   /** The secret before the last rotation while it still signs (until it expires), else null. */
@@ -200,14 +219,16 @@ export function createWebhooksService(deps: {
       const summary: DeliverySummary = { claimed: claimed.length, succeeded: 0, failed: 0, gaveUp: 0, lost: 0 };
       if (claimed.length === 0) return summary;
       const secrets = await secretsOf([...new Set(claimed.map((d) => d.accountId))]);
+      const batch = batchSignal(opts.signal, claimed.length);
       const outcomes = await Promise.all(
         claimed.map((d) => {
           const accountSecrets = secrets.get(d.accountId);
           if (!accountSecrets) throw new Error(`account ${d.accountId} of delivery ${d.id} is missing`);
-          return attempt(d, accountSecrets, opts.signal);
+          return attempt(d, accountSecrets, batch?.signal);
         }),
-      );
+      ).finally(() => batch?.release());
       for (const outcome of outcomes) {
+        metrics.deliveryAttempt(outcome);
         if (outcome === "succeeded") summary.succeeded += 1;
         else if (outcome === "gave_up") summary.gaveUp += 1;
         else if (outcome === "lost") summary.lost += 1;
