@@ -1,5 +1,8 @@
 import type { NewCheckoutSession, NewLineItem } from "../../core/checkout-sessions/checkout-sessions.types.js";
+import type { Price, Product } from "../../core/catalog/catalog.types.js";
 import { Decimal, isIsoCurrency } from "../../core/money/money.js";
+import type { Scope } from "../../core/scope.js";
+import type { Services } from "../../core/services.js";
 import { redirectUrlProblem } from "../../core/urls.js";
 import {
   type CreateCheckoutSessionParams,
@@ -45,19 +48,89 @@ function checkMetadata(metadata: Record<string, string> | undefined, param: stri
   }
 }
 
+type Catalog = Awaited<ReturnType<Services["catalog"]["lookup"]>>;
+
+/** What the item at `at` is sold at: its price from the catalogue, or its price_data (a product by id or by name). */
+function pricedItem(
+  item: CreateCheckoutSessionParams["line_items"][number],
+  at: string,
+  prices: Catalog["prices"],
+  products: Catalog["products"],
+): PricedItem {
+  if (item.price !== undefined) {
+    const found = prices.get(item.price);
+    if (!found) throw noSuch("price", item.price, `${at}[price]`);
+    const { price, product } = found as { price: Price; product: Product };
+    if (!price.active) throw parameterInvalid(`${at}[price]`, `The price '${price.id}' is not active.`);
+    if (!product.active) throw parameterInvalid(`${at}[price]`, `The product of price '${price.id}' is not active.`);
+    if (price.type !== "one_time") {
+      throw parameterInvalid(
+        `${at}[price]`,
+        `The price '${price.id}' is recurring; only one-time prices can be bought.`,
+      );
+    }
+    return {
+      description: product.name,
+      currency: price.currency,
+      currencyParam: `${at}[price]`,
+      unitAmount: price.unitAmount,
+      taxBehavior: price.taxBehavior,
+      productRef: product.id,
+      priceRef: price.id,
+    };
+  }
+  const data = item.price_data as NonNullable<typeof item.price_data>;
+  let product: Product | null = null;
+  if (PRODUCT_ID.test(data.product)) {
+    product = products.get(data.product) ?? null;
+    if (!product) throw noSuch("product", data.product, `${at}[price_data][product]`);
+    if (!product.active) {
+      throw parameterInvalid(`${at}[price_data][product]`, `The product '${product.id}' is not active.`);
+    }
+  }
+  return {
+    description: product?.name ?? data.product,
+    currency: data.currency,
+    currencyParam: `${at}[price_data][currency]`,
+    unitAmount: new Decimal(data.unit_amount),
+    taxBehavior: data.tax_behavior ?? "unspecified",
+    productRef: product?.id ?? null,
+    priceRef: null,
+  };
+}
+
 function checkRedirect(param: string, url: string | undefined) {
   if (url === undefined) return;
   const problem = redirectUrlProblem(url);
   if (problem) throw parameterInvalid(param, `Invalid ${param}: ${problem}.`);
 }
 
+/** What one line item is sold at, before the currency and totals are checked across items. */
+interface PricedItem {
+  description: string;
+  currency: string;
+  currencyParam: string;
+  unitAmount: Decimal;
+  taxBehavior: LeanRailsSessionData["tax_behaviors"][number];
+  productRef: string | null;
+  priceRef: string | null;
+}
+
+const PRODUCT_ID = /^prod_/;
+
 /**
  * A LeanRails create request in the core's terms: its line items (each in minor units of the one
- * currency they share), the page asking for the email (prefilled with customer_email) and, when
+ * currency they share; `price` ids and `prod_…` products looked up in the account's catalogue in
+ * one round trip), the page asking for the email (prefilled with customer_email) and, when
  * billing_address_collection is `required`, the address; LeanRails' own options kept in apiData.
  * The first thing wrong is reported, with the param as the client spelt it.
  */
-export function leanRailsCheckout(params: CreateCheckoutSessionParams, now: Date): NewCheckoutSession {
+export async function leanRailsCheckout(
+  services: Pick<Services, "catalog">,
+  scope: Scope,
+  params: CreateCheckoutSessionParams,
+  now: Date,
+): Promise<NewCheckoutSession> {
   if (params.mode !== "payment") {
     throw parameterInvalid(
       "mode",
@@ -83,56 +156,58 @@ export function leanRailsCheckout(params: CreateCheckoutSessionParams, now: Date
   checkMetadata(params.metadata, "metadata");
   checkMetadata(params.payment_intent_data?.metadata, "payment_intent_data[metadata]");
 
-  let currency: string | null = null;
-  const lineItems: NewLineItem[] = [];
-  const taxBehaviors: LeanRailsSessionData["tax_behaviors"] = [];
   params.line_items.forEach((item, i) => {
     const at = `line_items[${i}]`;
     if (item.price !== undefined && item.price_data !== undefined) {
       throw parameterInvalid(at, `Invalid ${at}: specify only one of price and price_data.`);
     }
-    if (item.price !== undefined) {
-      // TODO(lr3): look the price up (services.prices, `kassa prices create`) once the catalogue
-      // lands; until then no price id exists here, so every one is unknown.
-      throw noSuch("price", item.price, `${at}[price]`);
-    }
-    const data = item.price_data;
-    if (data === undefined)
+    if (item.price === undefined && item.price_data === undefined) {
       throw parameterMissing(`${at}[price_data]`, `Missing required param: ${at}[price_data] (or ${at}[price]).`);
-    if (data.recurring !== undefined) {
+    }
+    if (item.price_data?.recurring !== undefined) {
       throw parameterInvalid(
         `${at}[price_data][recurring]`,
         `Invalid ${at}[price_data][recurring]: recurring prices need mode subscription, which is not supported.`,
       );
     }
-    const itemCurrency = data.currency.toUpperCase();
+  });
+  const catalog = await services.catalog.lookup(scope, {
+    priceIds: params.line_items.flatMap((item) => (item.price === undefined ? [] : [item.price])),
+    productIds: params.line_items.flatMap((item) =>
+      item.price_data && PRODUCT_ID.test(item.price_data.product) ? [item.price_data.product] : [],
+    ),
+  });
+  const priced = params.line_items.map((item, i) =>
+    pricedItem(item, `line_items[${i}]`, catalog.prices, catalog.products),
+  );
+
+  let currency: string | null = null;
+  const lineItems: NewLineItem[] = [];
+  const taxBehaviors: LeanRailsSessionData["tax_behaviors"] = [];
+  params.line_items.forEach((item, i) => {
+    const { currencyParam, ...sold } = priced[i] as PricedItem;
+    const itemCurrency = sold.currency.toUpperCase();
     if (!isIsoCurrency(itemCurrency)) {
-      throw parameterInvalid(`${at}[price_data][currency]`, `Invalid currency: ${data.currency.toLowerCase()}.`);
+      throw parameterInvalid(currencyParam, `Invalid currency: ${sold.currency.toLowerCase()}.`);
     }
     if (currency !== null && itemCurrency !== currency) {
       throw parameterInvalid(
-        `${at}[price_data][currency]`,
-        `Invalid ${at}[price_data][currency]: every line item must be in the same currency (line_items[0] is ${currency.toLowerCase()}).`,
+        currencyParam,
+        `Invalid ${currencyParam}: every line item must be in the same currency (line_items[0] is ${currency.toLowerCase()}).`,
       );
     }
     currency = itemCurrency;
-    if (/^prod_/.test(data.product)) {
-      // TODO(lr3): a `prod_…` id names a catalogue product (its name is what the page shows);
-      // until the catalogue lands no product exists here.
-      throw noSuch("product", data.product, `${at}[price_data][product]`);
-    }
     const quantity = new Decimal(item.quantity);
-    const unitAmount = new Decimal(data.unit_amount);
     lineItems.push({
-      description: data.product,
+      description: sold.description,
       quantity,
       unitLabel: null,
-      unitAmount,
-      amount: unitAmount.times(quantity),
-      productRef: null,
-      priceRef: null,
+      unitAmount: sold.unitAmount,
+      amount: sold.unitAmount.times(quantity),
+      productRef: sold.productRef,
+      priceRef: sold.priceRef,
     });
-    taxBehaviors.push(data.tax_behavior ?? "unspecified");
+    taxBehaviors.push(sold.taxBehavior);
   });
   // line_items has at least one item (schema), each of which set the currency or threw.
   const sessionCurrency = currency as unknown as string;
@@ -143,6 +218,9 @@ export function leanRailsCheckout(params: CreateCheckoutSessionParams, now: Date
     );
   }
   const total = lineItems.reduce((sum, item) => sum.plus(item.amount), new Decimal(0));
+  if (total.isZero()) {
+    throw parameterInvalid("line_items", "Invalid line_items: the total must be greater than 0.");
+  }
   if (total.gt(MAX_AMOUNT_TOTAL)) {
     throw parameterInvalid("line_items", `Invalid line_items: the total must be at most ${MAX_AMOUNT_TOTAL}.`);
   }

@@ -94,7 +94,7 @@ export const checkoutSessionsRoutes: FastifyPluginAsyncZod<CheckoutSessionsRoute
     async (request, reply) => {
       const written = await services.checkoutSessions.create(
         request.scope,
-        leanRailsCheckout(request.body, services.clock()),
+        await leanRailsCheckout(services, request.scope, request.body, services.clock()),
         idempotency.within(request, reply, created),
       );
       return idempotency.send(request, reply, written, created);

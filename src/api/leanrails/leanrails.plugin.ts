@@ -2,20 +2,19 @@ import "../request-context.js";
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest, RouteOptions } from "fastify";
 import { rateLimited, unauthenticated } from "../../core/errors.js";
 import type { Services } from "../../core/services.js";
-import { createHttpIdempotency, type HttpIdempotency, type IdempotencyPolicy } from "../idempotency/hooks.js";
+import { createHttpIdempotency, type IdempotencyPolicy } from "../idempotency/hooks.js";
 import { limitSurface, type RateLimitBackend } from "../rate-limit.js";
 import { methodNotAllowed, notFoundAsError, trackRoutes } from "../routing.js";
 import { type ApiSurface, type IncomingRequest, pathOf } from "../surfaces.js";
 import { isLeanRailsApiVersion, LATEST_LEANRAILS_API_VERSION, type LeanRailsApiVersion } from "./api-versions.js";
 import { checkoutSessionsRoutes } from "./checkout-sessions.routes.js";
 import { LEANRAILS_API } from "./checkout-sessions.schemas.js";
+import { pricesRoutes } from "./prices.routes.js";
+import { productsRoutes } from "./products.routes.js";
+import type { LeanRailsRouteOptions } from "./route-options.js";
 import { API_VERSION_PARAM, leanRailsErrorHandler, parameterInvalid, rawLeanRailsError } from "./leanrails.errors.js";
 
-export interface LeanRailsRouteOptions {
-  services: Services;
-  publicUrl: string;
-  idempotency: HttpIdempotency;
-}
+export type { LeanRailsRouteOptions } from "./route-options.js";
 
 export interface LeanRailsSurfaceOptions {
   services: Services;
@@ -201,6 +200,8 @@ export const leanRailsApi: FastifyPluginAsync<LeanRailsSurfaceOptions & { rateLi
   const routes = trackRoutes(app);
   await app.register(checkoutSessionsRoutes, { ...routeOptions, base: "/checkout_sessions", alias: false });
   await app.register(checkoutSessionsRoutes, { ...routeOptions, base: "/checkout/sessions", alias: true });
+  await app.register(productsRoutes, routeOptions);
+  await app.register(pricesRoutes, routeOptions);
   await app.register(methodNotAllowed(routes));
   await app.register(unknownPaths);
 };
@@ -238,7 +239,11 @@ export const leanRailsSurface = (options: LeanRailsSurfaceOptions): ApiSurface =
         description:
           'The LeanRails-compatible checkout API under /v1. Authenticate with HTTP Basic: your secret key as the user name and an empty password (`curl -u "$KASSA_KEY:"`). Every POST needs an Idempotency-Key. The same checkout-session routes also answer at /v1/checkout/sessions for requests that authenticate with Basic.',
       },
-      tags: [{ name: "Checkout Sessions", description: "Hosted checkout sessions" }],
+      tags: [
+        { name: "Checkout Sessions", description: "Hosted checkout sessions" },
+        { name: "Products", description: "The catalogue's products" },
+        { name: "Prices", description: "The catalogue's prices, which line items name" },
+      ],
       components: { securitySchemes: { BasicAuth: { type: "http", scheme: "basic" } } },
       security: [{ BasicAuth: [] }],
     },

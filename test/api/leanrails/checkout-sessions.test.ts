@@ -216,6 +216,46 @@ describe(`POST /v1/checkout_sessions (${storeKind})`, () => {
     expect(list.body.data).toEqual([]);
   });
 
+  it("line items from the catalogue: a price id, and price_data naming a prod_ id, show the product's name", async () => {
+    const { lr } = await leanRailsMerchant(t);
+    const shirt = await lr("POST", "/v1/products", {
+      body: { name: "T-shirt", default_price_data: { currency: "eur", unit_amount: 2000 } },
+    });
+    expect(shirt.status, shirt.text).toBe(200);
+    const mug = await lr("POST", "/v1/products", { body: { name: "Mug" } });
+    const created = await lr("POST", "/v1/checkout_sessions", {
+      body: sessionParams({
+        line_items: [
+          { quantity: 2, price: shirt.body.default_price },
+          { quantity: 1, price_data: { currency: "eur", product: mug.body.id, unit_amount: 850 } },
+        ],
+      }),
+    });
+    expect(created.status, created.text).toBe(200);
+    expect(created.body).toMatchObject({ currency: "eur", amount_total: 4850 });
+    const items = await lr("GET", `/v1/checkout_sessions/${created.body.id}/line_items`);
+    expect(items.body.data).toMatchObject([
+      {
+        description: "T-shirt",
+        quantity: 2,
+        amount_total: 4000,
+        price: { id: shirt.body.default_price, product: shirt.body.id, unit_amount: 2000 },
+      },
+      { description: "Mug", quantity: 1, amount_total: 850, price: { id: null, product: mug.body.id } },
+    ]);
+    // Another merchant's price is unknown here; an inactive price is refused.
+    const other = await leanRailsMerchant(t);
+    const theirs = await other.lr("POST", "/v1/checkout_sessions", {
+      body: sessionParams({ line_items: [{ quantity: 1, price: shirt.body.default_price }] }),
+    });
+    expectError(theirs, 400, { code: "resource_missing", param: "line_items[0][price]" });
+    expect((await lr("POST", `/v1/prices/${shirt.body.default_price}`, { body: { active: false } })).status).toBe(200);
+    const inactive = await lr("POST", "/v1/checkout_sessions", {
+      body: sessionParams({ line_items: [{ quantity: 1, price: shirt.body.default_price }] }),
+    });
+    expectError(inactive, 400, { code: "parameter_invalid", param: "line_items[0][price]" });
+  });
+
   it("a price id or a prod_ id that does not exist is 400 resource_missing naming it", async () => {
     const { lr } = await leanRailsMerchant(t);
     const byPrice = await lr("POST", "/v1/checkout_sessions", {

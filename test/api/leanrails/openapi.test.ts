@@ -33,6 +33,10 @@ describe("LeanRails OpenAPI document", () => {
       "/v1/checkout_sessions/{id}",
       "/v1/checkout_sessions/{id}/expire",
       "/v1/checkout_sessions/{id}/line_items",
+      "/v1/prices",
+      "/v1/prices/{id}",
+      "/v1/products",
+      "/v1/products/{id}",
     ]);
     const create = doc.paths["/v1/checkout_sessions"]!.post;
     expect(create.operationId).toBe("CreateCheckoutSession");

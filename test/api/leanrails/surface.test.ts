@@ -211,3 +211,20 @@ describe(`X-API-Version (${storeKind})`, () => {
     },
   );
 });
+
+describe(`the catalogue on the LeanRails surface (${storeKind})`, () => {
+  it("its routes answer with Basic and their errors come in LeanRails' body", async () => {
+    const { lr } = await leanRailsMerchant(t);
+    const product = await lr("POST", "/v1/products", { body: { name: "Poster" } });
+    expect(product.status, product.text).toBe(200);
+    expect(product.body).toMatchObject({ object: "product", name: "Poster", livemode: false });
+    expectError(await lr("POST", "/v1/products", { body: {} }), 400, { code: "parameter_missing", param: "name" });
+    expectError(await lr("GET", "/v1/prices/price_nope"), 404, { code: "resource_missing", param: "id" });
+    expectError(await lr("POST", "/v1/prices", { body: { product: product.body.id }, idempotencyKey: null }), 400, {
+      code: "parameter_missing",
+      param: "Idempotency-Key",
+    });
+    const unauthenticated = await leanRailsClient(t.url, null)("GET", "/v1/products");
+    expectError(unauthenticated, 401, { type: "authentication_error", code: "authentication_failed" });
+  });
+});
