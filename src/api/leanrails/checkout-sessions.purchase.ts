@@ -129,8 +129,9 @@ export async function leanRailsCheckout(
   services: Pick<Services, "catalog">,
   scope: Scope,
   params: CreateCheckoutSessionParams,
-  now: Date,
+  context: { now: Date; apiVersion: string },
 ): Promise<NewCheckoutSession> {
+  const { now } = context;
   if (params.mode !== "payment") {
     throw parameterInvalid(
       "mode",
@@ -245,6 +246,7 @@ export async function leanRailsCheckout(
     billing_address_collection: billing,
     payment_intent_data: params.payment_intent_data ?? null,
     tax_behaviors: taxBehaviors,
+    api_version: context.apiVersion,
   };
   return {
     api: LEANRAILS_API,

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import type { CheckoutSession } from "../../core/checkout-sessions/checkout-sessions.types.js";
+import { apiVersionOf } from "./api-versions.js";
 import { leanRailsCheckout } from "./checkout-sessions.purchase.js";
 import {
   CheckoutSessionBody,
@@ -11,7 +12,7 @@ import {
   toWireLineItem,
 } from "./checkout-sessions.schemas.js";
 import { parameterInvalid } from "./leanrails.errors.js";
-import type { LeanRailsRouteOptions } from "./leanrails.plugin.js";
+import type { LeanRailsRouteOptions } from "./route-options.js";
 import {
   apiVersionHeader,
   errorResponses,
@@ -94,7 +95,10 @@ export const checkoutSessionsRoutes: FastifyPluginAsyncZod<CheckoutSessionsRoute
     async (request, reply) => {
       const written = await services.checkoutSessions.create(
         request.scope,
-        await leanRailsCheckout(services, request.scope, request.body, services.clock()),
+        await leanRailsCheckout(services, request.scope, request.body, {
+          now: services.clock(),
+          apiVersion: apiVersionOf(request),
+        }),
         idempotency.within(request, reply, created),
       );
       return idempotency.send(request, reply, written, created);

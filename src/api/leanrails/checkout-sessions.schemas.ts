@@ -176,6 +176,8 @@ export interface LeanRailsSessionData {
   payment_intent_data: Record<string, unknown> | null;
   /** Each line item's tax behaviour, by position. */
   tax_behaviors: Array<z.infer<typeof TaxBehavior>>;
+  /** The API version the session was created at (X-API-Version, or the default then). */
+  api_version: string;
 }
 
 const dataOf = (s: CheckoutSession) => s.apiData as Partial<LeanRailsSessionData>;

@@ -6,7 +6,12 @@ import { createHttpIdempotency, type IdempotencyPolicy } from "../idempotency/ho
 import { limitSurface, type RateLimitBackend } from "../rate-limit.js";
 import { methodNotAllowed, notFoundAsError, trackRoutes } from "../routing.js";
 import { type ApiSurface, type IncomingRequest, pathOf } from "../surfaces.js";
-import { isLeanRailsApiVersion, LATEST_LEANRAILS_API_VERSION, type LeanRailsApiVersion } from "./api-versions.js";
+import {
+  isLeanRailsApiVersion,
+  LATEST_LEANRAILS_API_VERSION,
+  type LeanRailsApiVersion,
+  servedAt,
+} from "./api-versions.js";
 import { checkoutSessionsRoutes } from "./checkout-sessions.routes.js";
 import { LEANRAILS_API } from "./checkout-sessions.schemas.js";
 import { pricesRoutes } from "./prices.routes.js";
@@ -159,6 +164,7 @@ export const leanRailsApi: FastifyPluginAsync<LeanRailsSurfaceOptions & { rateLi
     const requested = requestedVersion(request);
     const version = requested !== undefined && isLeanRailsApiVersion(requested) ? requested : defaultApiVersion;
     reply.header(API_VERSION_HEADER, version);
+    servedAt(request, version);
 
     limiter.beforeAuthentication(request, reply);
     const key = basicUser(request.headers.authorization);

@@ -271,6 +271,45 @@ describe(`POST /v1/checkout_sessions (${storeKind})`, () => {
   });
 });
 
+describe(`what a session keeps, and its expiry (${storeKind})`, () => {
+  it("keeps LeanRails' own options and the API version it was created at for its events", async () => {
+    const { lr, account } = await leanRailsMerchant(t);
+    const created = await lr("POST", "/v1/checkout_sessions", {
+      body: sessionParams({ customer_creation: "always", payment_intent_data: { statement_descriptor: "SHOP" } }),
+      headers: { "x-api-version": "2026-03-09" },
+    });
+    const session = await t.services.checkoutSessions.get(
+      { accountId: account.id, subaccountId: null },
+      created.body.id,
+    );
+    expect(session.api).toBe("leanrails");
+    expect(session.apiData).toMatchObject({
+      api_version: "2026-03-09",
+      customer_creation: "always",
+      payment_intent_data: { statement_descriptor: "SHOP" },
+      tax_behaviors: ["inclusive", "unspecified"],
+    });
+  });
+
+  it("the sweeper expires a session past expires_at: it reads expired, without a url", async () => {
+    const { lr } = await leanRailsMerchant(t);
+    const created = await lr("POST", "/v1/checkout_sessions", {
+      body: sessionParams({ expires_at: nowSeconds() + 31 * 60 }),
+    });
+    expect(created.status, created.text).toBe(200);
+    t.clock.set(new Date((created.body.expires_at + 1) * 1000));
+    try {
+      expect((await lr("GET", `/v1/checkout_sessions/${created.body.id}`)).body.status).toBe("expired");
+      expect(await t.services.checkoutSessions.expireDue()).toBeGreaterThanOrEqual(1);
+      const read = await lr("GET", `/v1/checkout_sessions/${created.body.id}`);
+      expect(read.body).toMatchObject({ status: "expired", payment_status: "unpaid", url: null });
+      expectError(await lr("POST", `/v1/checkout_sessions/${created.body.id}/expire`), 400, { code: "invalid_state" });
+    } finally {
+      t.clock.set(null as unknown as Date);
+    }
+  });
+});
+
 describe(`GET /v1/checkout_sessions/{id} (${storeKind})`, () => {
   it("returns the session as created", async () => {
     const { lr } = await leanRailsMerchant(t);
