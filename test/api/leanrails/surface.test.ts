@@ -164,6 +164,20 @@ describe(`the dialect on /v1/checkout/sessions (${storeKind})`, () => {
     expect(crossed.headers.get("content-type")).toMatch(/^application\/problem\+json/);
   });
 
+  it("HEAD follows the same dialect as GET", async () => {
+    const { lr } = await leanRailsMerchant(t);
+    const created = await lr("POST", "/v1/checkout/sessions", { body: sessionParams() });
+    const head = await lr("HEAD", `/v1/checkout/sessions/${created.body.id}`);
+    expect(head.status).toBe(200);
+    expect(head.headers.get("x-api-version")).toBe("2026-03-09");
+    const missing = await lr("HEAD", "/v1/checkout/sessions/cs_nope");
+    expect(missing.status).toBe(404);
+    expect(missing.headers.get("content-type")).toMatch(/^application\/json/);
+    const bearer = await fetch(`${t.url}/v1/checkout/sessions/cs_nope`, { method: "HEAD" });
+    expect(bearer.status).toBe(401);
+    expect(bearer.headers.get("content-type")).toMatch(/^application\/problem\+json/);
+  });
+
   it("without Basic, CNaught's answers on the shared path are unchanged", async () => {
     const anonymous = async (method: string, path: string) => {
       const response = await fetch(t.url + path, { method });
