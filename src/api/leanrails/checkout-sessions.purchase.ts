@@ -3,7 +3,6 @@ import type { Price, Product } from "../../core/catalog/catalog.types.js";
 import { Decimal, isIsoCurrency } from "../../core/money/money.js";
 import type { Scope } from "../../core/scope.js";
 import type { Services } from "../../core/services.js";
-import { redirectUrlProblem } from "../../core/urls.js";
 import {
   type CreateCheckoutSessionParams,
   LEANRAILS_API,
@@ -99,9 +98,9 @@ function pricedItem(
   };
 }
 
-function checkRedirect(param: string, url: string | undefined) {
+function checkRedirect(urlProblem: (url: string) => string | null, param: string, url: string | undefined) {
   if (url === undefined) return;
-  const problem = redirectUrlProblem(url);
+  const problem = urlProblem(url);
   if (problem) throw parameterInvalid(param, `Invalid ${param}: ${problem}.`);
 }
 
@@ -126,7 +125,7 @@ const PRODUCT_ID = /^prod_/;
  * The first thing wrong is reported, with the param as the client spelt it.
  */
 export async function leanRailsCheckout(
-  services: Pick<Services, "catalog">,
+  services: Pick<Services, "catalog" | "redirectUrlProblem">,
   scope: Scope,
   params: CreateCheckoutSessionParams,
   context: { now: Date; apiVersion: string },
@@ -146,8 +145,9 @@ export async function leanRailsCheckout(
     );
   }
   if (params.success_url === undefined) throw parameterMissing("success_url");
-  checkRedirect("success_url", params.success_url);
-  checkRedirect("cancel_url", params.cancel_url);
+  // https, or http on localhost (which production refuses unless REDIRECT_ALLOW_PRIVATE_URLS).
+  checkRedirect(services.redirectUrlProblem, "success_url", params.success_url);
+  checkRedirect(services.redirectUrlProblem, "cancel_url", params.cancel_url);
   if (params.payment_intent_data?.capture_method === "manual") {
     throw parameterInvalid(
       "payment_intent_data[capture_method]",

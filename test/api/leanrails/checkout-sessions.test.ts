@@ -455,3 +455,21 @@ describe(`GET /v1/checkout_sessions/{id}/line_items (${storeKind})`, () => {
     expectError(await lr("GET", "/v1/checkout_sessions/cs_nope/line_items"), 404, { code: "resource_missing" });
   });
 });
+
+describe(`redirect URLs in production (${storeKind})`, () => {
+  it("refuses success and cancel URLs on the customer's own machine, naming the param", async () => {
+    const production = await startTestApp({ NODE_ENV: "production" });
+    try {
+      const { lr } = await leanRailsMerchant(production);
+      for (const param of ["success_url", "cancel_url"]) {
+        for (const url of ["http://localhost/done", "https://10.0.0.8/done"]) {
+          const res = await lr("POST", "/v1/checkout_sessions", { body: sessionParams({ [param]: url }) });
+          expectError(res, 400, { code: "parameter_invalid", param });
+        }
+      }
+      expect((await lr("POST", "/v1/checkout_sessions", { body: sessionParams() })).status).toBe(200);
+    } finally {
+      await production.close();
+    }
+  });
+});
