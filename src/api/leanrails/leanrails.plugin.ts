@@ -208,6 +208,7 @@ export const leanRailsApi: FastifyPluginAsync<LeanRailsSurfaceOptions & { rateLi
   await app.register(checkoutSessionsRoutes, { ...routeOptions, base: "/checkout/sessions", alias: true });
   await app.register(productsRoutes, routeOptions);
   await app.register(pricesRoutes, routeOptions);
+  // Further LeanRails route plugins (webhook endpoints, events) register here, before the 405s.
   await app.register(methodNotAllowed(routes));
   await app.register(unknownPaths);
 };
