@@ -1,4 +1,4 @@
-import { apiLifecycles, NOTIFICATION_FORMATS } from "./api/notification-formats.js";
+import { apiLifecycles, NOTIFICATION_FORMATS, WEBHOOK_SIGNERS } from "./api/notification-formats.js";
 import { createTestPaymentProvider } from "./core/payments/test-provider.js";
 import { type Config, loadConfig } from "./config.js";
 import { createServices } from "./core/services.js";
@@ -6,23 +6,26 @@ import { type Clock, systemClock } from "./core/time.js";
 import type { Database } from "./db/database.js";
 
 /**
- * The core wired with what it is given from outside: each API's notification format and the
- * payment provider (test mode: the built-in test provider). The server, the CLI and the tests
- * all build their services here. Without `config`, the configuration's defaults outside
- * production apply (receivers on private addresses allowed): the server and CLI pass theirs.
+ * The core wired with what it is given from outside: each API's notification format, lifecycle
+ * and webhook signature scheme, and the payment provider (test mode: the built-in test provider).
+ * The server, the CLI and the tests all build their services here. Without `config`, the
+ * configuration's defaults outside production apply (receivers on private addresses allowed): the
+ * server and CLI pass theirs. `publicUrl` (what the APIs' events link to) defaults likewise.
  */
 export function createKassaServices(
   db: Database,
   clock: Clock = systemClock,
-  config: Pick<Config, "webhooks"> = loadConfig({}),
+  config: Pick<Config, "webhooks"> & Partial<Pick<Config, "publicUrl">> = loadConfig({}),
 ) {
+  const publicUrl = config.publicUrl ?? loadConfig({}).publicUrl;
   return createServices(
     db,
     clock,
     {
-      lifecycles: apiLifecycles,
+      lifecycles: (core) => apiLifecycles(core, { publicUrl }),
       notificationFormats: NOTIFICATION_FORMATS,
       paymentProvider: createTestPaymentProvider(),
+      webhookSigners: WEBHOOK_SIGNERS,
     },
     { webhooks: config.webhooks },
   );

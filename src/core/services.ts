@@ -7,6 +7,7 @@ import { createCheckoutSessionsRepository } from "./checkout-sessions/checkout-s
 import { createCheckoutSessionsService } from "./checkout-sessions/checkout-sessions.service.js";
 import type { SessionLifecycles } from "./checkout-sessions/lifecycle.js";
 import { createEventsRepository, type EventsRepository } from "./events/events.repository.js";
+import { createEventsService } from "./events/events.service.js";
 import { createIdempotencyRepository } from "./idempotency/idempotency.repository.js";
 import { createIdempotencyService } from "./idempotency/idempotency.service.js";
 import { createOrdersRepository } from "./orders/orders.repository.js";
@@ -22,6 +23,12 @@ import { createSubaccountsRepository } from "./subaccounts/subaccounts.repositor
 import { createSubaccountsService } from "./subaccounts/subaccounts.service.js";
 import type { Clock } from "./time.js";
 import { httpUrlProblem, privateHostProblem } from "./urls.js";
+import { createWebhookEndpointsRepository } from "./webhook-endpoints/webhook-endpoints.repository.js";
+import {
+  createWebhookEndpointsService,
+  type WebhookEndpointsService,
+} from "./webhook-endpoints/webhook-endpoints.service.js";
+import type { WebhookSigners } from "./webhooks/signing.js";
 import { createWebhooksRepository, type WebhooksRepository } from "./webhooks/webhooks.repository.js";
 import { createHttpTransport } from "./webhooks/transport.js";
 import { createWebhooksService, type WebhookSettings } from "./webhooks/webhooks.service.js";
@@ -31,6 +38,7 @@ export interface LifecycleCore {
   orders: OrdersService;
   events: EventsRepository;
   webhooks: WebhooksRepository;
+  webhookEndpoints: Pick<WebhookEndpointsService, "enqueueEvent">;
   clock: Clock;
 }
 
@@ -42,6 +50,8 @@ export interface CoreAdapters {
   lifecycles: (core: LifecycleCore) => SessionLifecycles;
   notificationFormats: OrderNotificationFormats;
   paymentProvider: PaymentProvider;
+  /** The APIs' own webhook signature schemes, by the name their outbox rows give. */
+  webhookSigners: WebhookSigners;
 }
 
 /** The configuration the core reads (config.webhooks: receivers' addresses, timeouts, retries, rotation). */
@@ -65,6 +75,7 @@ export function createServices(db: Database, clock: Clock, adapters: CoreAdapter
     orders: createOrdersRepository(db.prisma),
     payments: createPaymentsRepository(db.prisma),
     webhooks: createWebhooksRepository(db.prisma),
+    webhookEndpoints: createWebhookEndpointsRepository(db.prisma),
     settings: createSettingsRepository(db.prisma),
     idempotency: createIdempotencyRepository(db.prisma),
   };
@@ -83,12 +94,20 @@ export function createServices(db: Database, clock: Clock, adapters: CoreAdapter
     transaction,
     clock,
   });
+  /** Why a server-to-server callback URL is refused (not http(s), or private unless allowed), or null. */
+  const receiverUrlProblem = (url: string) =>
+    httpUrlProblem(url) ?? (options.webhooks.allowPrivateUrls ? null : privateHostProblem(url));
+  const webhookEndpoints = createWebhookEndpointsService({
+    endpoints: repos.webhookEndpoints,
+    deliveries: repos.webhooks,
+    receiverUrlProblem,
+    transaction,
+    clock,
+  });
   return {
     repos,
     adapters,
-    /** Why a server-to-server callback URL is refused (not http(s), or private unless allowed), or null. */
-    receiverUrlProblem: (url: string) =>
-      httpUrlProblem(url) ?? (options.webhooks.allowPrivateUrls ? null : privateHostProblem(url)),
+    receiverUrlProblem,
     transaction,
     clock,
     accounts: createAccountsService({ accounts: repos.accounts, portfolios: repos.portfolios }),
@@ -106,18 +125,27 @@ export function createServices(db: Database, clock: Clock, adapters: CoreAdapter
       events: repos.events,
       payments: repos.payments,
       paymentProvider: adapters.paymentProvider,
-      lifecycles: adapters.lifecycles({ orders, events: repos.events, webhooks: repos.webhooks, clock }),
+      lifecycles: adapters.lifecycles({
+        orders,
+        events: repos.events,
+        webhooks: repos.webhooks,
+        webhookEndpoints,
+        clock,
+      }),
       transaction,
       clock,
     }),
     orders,
+    events: createEventsService({ events: repos.events }),
     webhooks: createWebhooksService({
       webhooks: repos.webhooks,
       transaction,
       clock,
       transport: createHttpTransport(options.webhooks),
       settings: options.webhooks,
+      signers: adapters.webhookSigners,
     }),
+    webhookEndpoints,
     settings: createSettingsService({ settings: repos.settings }),
     idempotency: createIdempotencyService({ keys: repos.idempotency, clock }),
   };

@@ -45,7 +45,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     },
   };
   const clockFn: Clock = () => clock.now ?? new Date();
-  const services = createKassaServices(db, clockFn);
+  const services = createKassaServices(db, clockFn, config);
   const app = await buildApp({ config, db, services });
   // PORT (default 0: any free port) lets a test whose PUBLIC_URL must be the real address pick one.
   const url = await app.listen({ host: "127.0.0.1", port: config.port });
