@@ -60,3 +60,13 @@ export function toWireEvent(event: EventRecord, publicUrl: string): LeanRailsEve
     data: { object: toWireLeanRailsSession(sessionFromRecord(event.data as SessionRecord), publicUrl) },
   };
 }
+
+export const EventList = z
+  .object({
+    object: z.literal("list"),
+    data: z.array(LeanRailsEventWire),
+    has_more: z.boolean(),
+    url: z.string(),
+    next_cursor: z.string().nullable(),
+  })
+  .meta({ id: "LeanRailsEventList" });
