@@ -1,6 +1,11 @@
 import { createHmac } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
 import fc from "fast-check";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { leanRailsSigner } from "../../../src/api/leanrails/webhook-signing.js";
 
 /** LeanRails' documented check, written from leanrails.md: HMAC-SHA256(whole whsec_ string, "v1=" + t + "." + body), hex. */
@@ -61,5 +66,37 @@ describe("LeanRails webhook signing", () => {
     const withoutPrefixKey = createHmac("sha256", "k").update(`v1=0.${body}`).digest("hex");
     expect(header).not.toContain(stripeStyle);
     expect(header).not.toContain(withoutPrefixKey);
+  });
+});
+
+describe("README.md's LeanRails verifying snippet, run as written", () => {
+  let verify: (secret: string, headers: Record<string, string>, body: string) => boolean;
+  beforeAll(async () => {
+    const readme = readFileSync(path.join(import.meta.dirname, "../../../README.md"), "utf8");
+    const start = readme.indexOf("## LeanRails webhooks and events");
+    const section = readme.slice(start, readme.indexOf("\n## ", start + 1));
+    const snippet = /^```js\n([\s\S]*?)^```/m.exec(section)?.[1];
+    if (start < 0 || !snippet) throw new Error("README.md has no js block in its LeanRails webhooks section");
+    const file = path.join(await mkdtemp(path.join(tmpdir(), "kassa-readme-lr-")), "verify.mjs");
+    await writeFile(file, snippet);
+    ({ verifyLeanRailsWebhook: verify } = await import(pathToFileURL(file).href));
+  });
+
+  const secret = "whsec_readme0123456789abcdefghijklmnop";
+  const body = '{"id":"evt_1","object":"event","type":"checkout.session.completed"}';
+  const lower = (h: Record<string, string>) =>
+    Object.fromEntries(Object.entries(h).map(([k, v]) => [k.toLowerCase(), v]));
+  const signed = (at = new Date(), secrets = [secret]) =>
+    lower(leanRailsSigner({ webhookId: "msg_readme", timestamp: at, body, secrets }));
+
+  it("accepts what Kassa signs", () => {
+    expect(verify(secret, signed(), body)).toBe(true);
+  });
+
+  it("refuses a changed body, another secret, a stale timestamp and a missing header", () => {
+    expect(verify(secret, signed(), body.replace("completed", "expired"))).toBe(false);
+    expect(verify(`${secret}x`, signed(), body)).toBe(false);
+    expect(verify(secret, signed(new Date(Date.now() - 10 * 60_000)), body)).toBe(false);
+    expect(verify(secret, {}, body)).toBe(false);
   });
 });

@@ -1,6 +1,8 @@
 import { createHmac } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runOperation } from "../../../src/admin/admin.operations.js";
 import { leanRailsEvents, toWireEvent } from "../../../src/api/leanrails/events.schemas.js";
+import { parseCommand } from "../../../src/cli/main.js";
 import { createKassaServices } from "../../../src/composition.js";
 import type { NewCheckoutSession } from "../../../src/core/checkout-sessions/checkout-sessions.types.js";
 import { Decimal } from "../../../src/core/money/money.js";
@@ -223,5 +225,24 @@ describe(`LeanRails events to webhook endpoints (${storeKind})`, () => {
     const [first, second] = receivedAt("c-flaky");
     expect(first?.body).toBe(second?.body);
     expect(first?.headers["webhook-id"]).toBe(second?.headers["webhook-id"]);
+
+    // `kassa webhooks deliveries --endpoint we_…` shows them to operators, with every attempt.
+    const { command, args } = parseCommand(["webhooks", "deliveries", "--endpoint", flaky.id]);
+    const listed = (await runOperation({ services, db }, command.operation, args)) as {
+      endpoint_id: string;
+      event: string;
+      signature: string;
+      attempts: unknown[];
+    }[];
+    expect(listed).toHaveLength(1);
+    expect(listed[0]).toMatchObject({
+      id: delivery?.id,
+      endpoint_id: flaky.id,
+      event: "checkout_session.expired",
+      signature: "leanrails",
+      status: "succeeded",
+      attempt_count: 2,
+    });
+    expect(listed[0]?.attempts).toHaveLength(2);
   });
 });
