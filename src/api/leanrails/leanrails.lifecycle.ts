@@ -16,17 +16,21 @@ export const leanRailsLifecycle = (
   options: { publicUrl: string },
 ): SessionLifecycle => {
   async function publish(session: CheckoutSession, to: keyof typeof LEANRAILS_EVENT_TYPES, context: TransitionContext) {
-    const event = await core.events.find(context.eventId, context.tx);
-    if (!event) throw new Error(`event ${context.eventId} of checkout session ${session.id} is missing`);
+    /** The body, read from the recorded event (its time is the row's), only when an endpoint wants it. */
+    const payload = async () => {
+      const event = await core.events.find(context.eventId, context.tx);
+      if (!event) throw new Error(`event ${context.eventId} of checkout session ${session.id} is missing`);
+      return JSON.stringify(toWireEvent(event, options.publicUrl));
+    };
     await core.webhookEndpoints.enqueueEvent(
       {
         accountId: session.accountId,
         api: LEANRAILS_API,
-        eventId: event.id,
+        eventId: context.eventId,
         type: LEANRAILS_EVENT_TYPES[to],
-        subjectType: event.subjectType,
-        subjectId: event.subjectId,
-        payload: JSON.stringify(toWireEvent(event, options.publicUrl)),
+        subjectType: "checkout_session",
+        subjectId: session.id,
+        payload,
         signature: LEANRAILS_SIGNATURE,
       },
       context.tx,

@@ -34,8 +34,8 @@ export interface EventForEndpoints {
   type: string;
   subjectType: string;
   subjectId: string;
-  /** The exact body every endpoint receives. */
-  payload: string;
+  /** The exact body every endpoint receives; rendered only when some endpoint is subscribed. */
+  payload: string | (() => Promise<string>);
   /** The delivery's signature scheme (a signer the webhooks service was given). */
   signature: string;
 }
@@ -166,6 +166,8 @@ export function createWebhookEndpointsService(deps: {
      */
     async enqueueEvent(event: EventForEndpoints, tx: Db): Promise<number> {
       const targets = await endpoints.subscribedTo({ accountId: event.accountId, api: event.api }, event.type, tx);
+      if (targets.length === 0) return 0;
+      const payload = typeof event.payload === "string" ? event.payload : await event.payload();
       const now = clock();
       for (const target of targets) {
         await deliveries.enqueue(
@@ -176,7 +178,7 @@ export function createWebhookEndpointsService(deps: {
             subjectType: event.subjectType,
             subjectId: event.subjectId,
             url: target.url,
-            payload: event.payload,
+            payload,
             signature: event.signature,
             nextAttemptAt: now,
           },

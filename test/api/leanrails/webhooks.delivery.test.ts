@@ -245,4 +245,35 @@ describe(`LeanRails events to webhook endpoints (${storeKind})`, () => {
     });
     expect(listed[0]?.attempts).toHaveLength(2);
   });
+
+  it("a delivery whose signature scheme no signer knows is not sent: its attempt fails with the reason and is retried", async () => {
+    const m = await createMerchant(services);
+    const scope = { accountId: m.account.id, subaccountId: null };
+    const target = await endpoint(m.account.id, "d-unsigned", ["*"]);
+    const session = written(await services.checkoutSessions.create(scope, leanRailsSession()));
+    const [created] = await services.repos.events.listForSubject("checkout_session", session.id);
+    if (!created) throw new Error("no event");
+    await services.transaction((tx) =>
+      services.webhookEndpoints.enqueueEvent(
+        {
+          accountId: m.account.id,
+          api: "leanrails",
+          eventId: created.id,
+          type: "checkout.session.completed",
+          subjectType: "checkout_session",
+          subjectId: session.id,
+          payload: "{}",
+          signature: "no-such-scheme",
+        },
+        tx,
+      ),
+    );
+    expect(await services.webhooks.deliverDue()).toMatchObject({ claimed: 1, failed: 1 });
+    expect(receivedAt("d-unsigned")).toEqual([]);
+    const [delivery] = await services.webhooks.deliveries({ endpointId: target.id });
+    expect(delivery).toMatchObject({ status: "pending", signature: "no-such-scheme" });
+    expect(delivery?.attempts).toEqual([
+      expect.objectContaining({ outcome: "failed", responseStatus: null, error: expect.stringContaining("signer") }),
+    ]);
+  });
 });
