@@ -17,7 +17,7 @@ import type { WebhooksRepository } from "../../src/core/webhooks/webhooks.reposi
 import { createKassaServices } from "../../src/composition.js";
 import { type Database, openDatabase } from "../../src/db/database.js";
 import { apiLifecycles } from "../../src/api/notification-formats.js";
-import { createCnaughtSession, createMerchant, payForOrder, written } from "../helpers/app.js";
+import { createCnaughtSession, createMerchant, payForOrder, TEST_PUBLIC_URL, written } from "../helpers/app.js";
 import { createTestDatabase, storeKind } from "../helpers/database.js";
 
 /**
@@ -137,7 +137,10 @@ function servicesWith(replace: {
   const checkoutSessions = createCheckoutSessionsService({
     sessions: services.repos.sessions,
     events,
-    lifecycles: apiLifecycles({ orders, events, webhooks: services.repos.webhooks, clock }),
+    lifecycles: apiLifecycles(
+      { orders, events, webhooks: services.repos.webhooks, webhookEndpoints: services.webhookEndpoints, clock },
+      { publicUrl: TEST_PUBLIC_URL },
+    ),
     payments: services.repos.payments,
     paymentProvider: services.adapters.paymentProvider,
     transaction: services.transaction,

@@ -94,7 +94,8 @@ describe(`the core counts what committed (${storeKind})`, () => {
       db,
       clock.fn,
       {
-        lifecycles: apiLifecycles,
+        lifecycles: (core) => apiLifecycles(core, { publicUrl: config.publicUrl }),
+        webhookSigners: {},
         notificationFormats: {
           cnaught: () => {
             throw new Error("cannot render");
