@@ -12,7 +12,7 @@ import type { Services } from "../../../src/core/services.js";
 import type { Database } from "../../../src/db/database.js";
 import { createCnaughtSession, createMerchant, written } from "../../helpers/app.js";
 import { createTestDatabase, storeKind } from "../../helpers/database.js";
-import { CARD, TEST_WEBHOOK_SETTINGS } from "../../webhooks/support.js";
+import { CARD, TEST_WEBHOOK_SETTINGS } from "../../core/webhooks/support.js";
 
 /**
  * The routes on a stand-in of the LeanRails plugin (which registers them for real): /v1, Basic

@@ -16,7 +16,7 @@ import {
   type ReceivedRequest,
   startReceiver,
   TEST_WEBHOOK_SETTINGS,
-} from "../../webhooks/support.js";
+} from "../../core/webhooks/support.js";
 
 const PUBLIC_URL = "https://pay.kassa.test";
 

@@ -5,7 +5,7 @@ import type { Services } from "../../../src/core/services.js";
 import type { Database } from "../../../src/db/database.js";
 import { createCnaughtSession, createMerchant, written } from "../../helpers/app.js";
 import { createTestDatabase, storeKind } from "../../helpers/database.js";
-import { TEST_WEBHOOK_SETTINGS } from "../../webhooks/support.js";
+import { TEST_WEBHOOK_SETTINGS } from "../webhooks/support.js";
 
 let db: Database;
 let drop: () => Promise<void>;
