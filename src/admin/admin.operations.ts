@@ -72,6 +72,9 @@ const deliveryView = (d: DeliveryWithAttempts) => ({
   account_id: d.accountId,
   event: d.event.type,
   subject: `${d.subjectType} ${d.subjectId}`,
+  /** The registered webhook endpoint it goes to; null for an order's callback URL. */
+  endpoint_id: d.endpointId,
+  signature: d.signature,
   url: d.url,
   status: d.status,
   attempt_count: d.attemptCount,
@@ -253,12 +256,18 @@ export const operations = {
     z.object({
       order: z.string().min(1).optional(),
       account: z.string().min(1).optional(),
+      endpoint: z.string().min(1).optional(),
       limit: z.coerce.number().int().min(1).max(1000).optional(),
     }),
     async ({ services }, a) =>
-      (await services.webhooks.deliveries({ orderId: a.order, accountId: a.account, limit: a.limit })).map(
-        deliveryView,
-      ),
+      (
+        await services.webhooks.deliveries({
+          orderId: a.order,
+          accountId: a.account,
+          endpointId: a.endpoint,
+          limit: a.limit,
+        })
+      ).map(deliveryView),
   ),
   migrate: op(z.object({}), async ({ db }) => ({ applied: await db.migrate() })),
 } as const;

@@ -1,15 +1,30 @@
 import type { SessionLifecycles } from "../core/checkout-sessions/lifecycle.js";
 import type { OrderNotificationFormats } from "../core/orders/orders.types.js";
 import type { LifecycleCore } from "../core/services.js";
+import type { WebhookSigners } from "../core/webhooks/signing.js";
 import { cnaughtLifecycle } from "./cnaught/cnaught.lifecycle.js";
 import { cnaughtOrderNotification } from "./cnaught/orders.schemas.js";
+import { LEANRAILS_API } from "./leanrails/events.schemas.js";
+import { leanRailsLifecycle } from "./leanrails/leanrails.lifecycle.js";
+import { LEANRAILS_SIGNATURE, leanRailsSigner } from "./leanrails/webhook-signing.js";
 
 /** How each API renders an order notification, by the `api` its sessions record. */
 export const NOTIFICATION_FORMATS: OrderNotificationFormats = {
   cnaught: cnaughtOrderNotification,
 };
 
+/** What the APIs' renderings need to know of the installation: where it is published. */
+export interface ApiRenderingOptions {
+  publicUrl: string;
+}
+
 /** What each API does when its sessions complete or expire, by the `api` its sessions record. */
-export const apiLifecycles = (core: LifecycleCore): SessionLifecycles => ({
+export const apiLifecycles = (core: LifecycleCore, options: ApiRenderingOptions): SessionLifecycles => ({
   cnaught: cnaughtLifecycle(core),
+  [LEANRAILS_API]: leanRailsLifecycle(core, options),
 });
+
+/** The APIs' own webhook signature schemes, by the name their outbox rows give. */
+export const WEBHOOK_SIGNERS: WebhookSigners = {
+  [LEANRAILS_SIGNATURE]: leanRailsSigner,
+};

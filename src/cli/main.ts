@@ -120,8 +120,14 @@ const COMMANDS: Record<string, Command> = {
   },
   "webhooks deliveries": {
     operation: "webhooks.deliveries",
-    usage: "kassa webhooks deliveries [--order ORDER_ID] [--account ACCOUNT_ID] [--limit N]",
-    options: { order: { type: "string" }, account: { type: "string" }, limit: { type: "string" } },
+    usage:
+      "kassa webhooks deliveries [--order ORDER_ID] [--account ACCOUNT_ID] [--endpoint WEBHOOK_ENDPOINT_ID] [--limit N]",
+    options: {
+      order: { type: "string" },
+      account: { type: "string" },
+      endpoint: { type: "string" },
+      limit: { type: "string" },
+    },
   },
   migrate: { operation: "migrate", usage: "kassa migrate" },
 };

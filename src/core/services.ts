@@ -10,6 +10,7 @@ import { createCheckoutSessionsRepository } from "./checkout-sessions/checkout-s
 import { createCheckoutSessionsService } from "./checkout-sessions/checkout-sessions.service.js";
 import type { SessionLifecycles } from "./checkout-sessions/lifecycle.js";
 import { createEventsRepository, type EventsRepository } from "./events/events.repository.js";
+import { createEventsService } from "./events/events.service.js";
 import { createIdempotencyRepository } from "./idempotency/idempotency.repository.js";
 import { createIdempotencyService } from "./idempotency/idempotency.service.js";
 import { createOrdersRepository } from "./orders/orders.repository.js";
@@ -25,6 +26,12 @@ import { createSubaccountsRepository } from "./subaccounts/subaccounts.repositor
 import { createSubaccountsService } from "./subaccounts/subaccounts.service.js";
 import type { Clock } from "./time.js";
 import { httpUrlProblem, privateHostProblem, redirectUrlProblem } from "./urls.js";
+import { createWebhookEndpointsRepository } from "./webhook-endpoints/webhook-endpoints.repository.js";
+import {
+  createWebhookEndpointsService,
+  type WebhookEndpointsService,
+} from "./webhook-endpoints/webhook-endpoints.service.js";
+import type { WebhookSigners } from "./webhooks/signing.js";
 import { createWebhooksRepository, type WebhooksRepository } from "./webhooks/webhooks.repository.js";
 import { createHttpTransport } from "./webhooks/transport.js";
 import { createWebhooksService, type WebhookSettings } from "./webhooks/webhooks.service.js";
@@ -34,6 +41,7 @@ export interface LifecycleCore {
   orders: OrdersService;
   events: EventsRepository;
   webhooks: WebhooksRepository;
+  webhookEndpoints: Pick<WebhookEndpointsService, "enqueueEvent">;
   clock: Clock;
 }
 
@@ -47,6 +55,8 @@ export interface CoreAdapters {
   paymentProvider: PaymentProvider;
   /** Told of each committed change worth counting (src/metrics); none by default. */
   metrics?: Metrics;
+  /** The APIs' own webhook signature schemes, by the name their outbox rows give. */
+  webhookSigners: WebhookSigners;
 }
 
 /**
@@ -74,6 +84,7 @@ export function createServices(db: Database, clock: Clock, adapters: CoreAdapter
     orders: createOrdersRepository(db.prisma),
     payments: createPaymentsRepository(db.prisma),
     webhooks: createWebhooksRepository(db.prisma),
+    webhookEndpoints: createWebhookEndpointsRepository(db.prisma),
     settings: createSettingsRepository(db.prisma),
     idempotency: createIdempotencyRepository(db.prisma),
     catalog: createCatalogRepository(db.prisma),
@@ -93,15 +104,23 @@ export function createServices(db: Database, clock: Clock, adapters: CoreAdapter
     transaction,
     clock,
   });
+  /** Why a server-to-server callback URL is refused (not http(s), or private unless allowed), or null. */
+  const receiverUrlProblem = (url: string) =>
+    httpUrlProblem(url) ?? (options.webhooks.allowPrivateUrls ? null : privateHostProblem(url));
+  const webhookEndpoints = createWebhookEndpointsService({
+    endpoints: repos.webhookEndpoints,
+    deliveries: repos.webhooks,
+    receiverUrlProblem,
+    transaction,
+    clock,
+  });
   return {
     repos,
     adapters,
     /** Why a customer-facing redirect URL is refused (local hosts only where the configuration allows them), or null. */
     redirectUrlProblem: (url: string) =>
       redirectUrlProblem(url, { allowLocal: options.redirectUrls?.allowPrivate ?? true }),
-    /** Why a server-to-server callback URL is refused (not http(s), or private unless allowed), or null. */
-    receiverUrlProblem: (url: string) =>
-      httpUrlProblem(url) ?? (options.webhooks.allowPrivateUrls ? null : privateHostProblem(url)),
+    receiverUrlProblem,
     transaction,
     clock,
     accounts: createAccountsService({ accounts: repos.accounts, portfolios: repos.portfolios }),
@@ -119,13 +138,20 @@ export function createServices(db: Database, clock: Clock, adapters: CoreAdapter
       events: repos.events,
       payments: repos.payments,
       paymentProvider: adapters.paymentProvider,
-      lifecycles: adapters.lifecycles({ orders, events: repos.events, webhooks: repos.webhooks, clock }),
+      lifecycles: adapters.lifecycles({
+        orders,
+        events: repos.events,
+        webhooks: repos.webhooks,
+        webhookEndpoints,
+        clock,
+      }),
       allowPrivateRedirectUrls: options.redirectUrls?.allowPrivate,
       transaction,
       clock,
       metrics: adapters.metrics,
     }),
     orders,
+    events: createEventsService({ events: repos.events }),
     webhooks: createWebhooksService({
       webhooks: repos.webhooks,
       transaction,
@@ -133,7 +159,9 @@ export function createServices(db: Database, clock: Clock, adapters: CoreAdapter
       transport: createHttpTransport(options.webhooks),
       settings: options.webhooks,
       metrics: adapters.metrics,
+      signers: adapters.webhookSigners,
     }),
+    webhookEndpoints,
     settings: createSettingsService({ settings: repos.settings }),
     idempotency: createIdempotencyService({ keys: repos.idempotency, clock }),
     /** Products and prices; `lineItemsFor` turns prices into a session's line items. */

@@ -118,7 +118,7 @@ export const CheckoutSessionBody = z
     metadata: z.record(z.string(), z.string()),
     livemode: z.boolean(),
     created: z.number().int().describe("Unix seconds"),
-    url: z.string().nullable().describe("The hosted checkout page"),
+    url: z.string().nullable().describe("The hosted checkout page (hosted mode)"),
     client_secret: z.string().nullable().describe("Embedded and custom modes only (not supported)"),
     success_url: z.string().nullable(),
     cancel_url: z.string().nullable(),
@@ -204,7 +204,8 @@ export function toWireCheckoutSession(s: CheckoutSession, publicUrl: string): Ch
     metadata: s.metadata ?? {},
     livemode: false,
     created: unixSeconds(s.createdAt),
-    url: s.state === "open" ? publicUrl + checkoutPagePath(s.id) : null,
+    // Seed 003: set for hosted mode (the page then says the checkout is paid, or has expired).
+    url: publicUrl + checkoutPagePath(s.id),
     client_secret: null,
     success_url: s.successUrl,
     cancel_url: s.cancelUrl,

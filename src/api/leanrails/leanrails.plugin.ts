@@ -14,9 +14,11 @@ import {
 } from "./api-versions.js";
 import { checkoutSessionsRoutes } from "./checkout-sessions.routes.js";
 import { LEANRAILS_API } from "./checkout-sessions.schemas.js";
+import { eventsRoutes } from "./events.routes.js";
 import { pricesRoutes } from "./prices.routes.js";
 import { productsRoutes } from "./products.routes.js";
 import type { LeanRailsRouteOptions } from "./route-options.js";
+import { webhookEndpointsRoutes } from "./webhook-endpoints.routes.js";
 import { API_VERSION_PARAM, leanRailsErrorHandler, parameterInvalid, rawLeanRailsError } from "./leanrails.errors.js";
 
 export type { LeanRailsRouteOptions } from "./route-options.js";
@@ -208,7 +210,8 @@ export const leanRailsApi: FastifyPluginAsync<LeanRailsSurfaceOptions & { rateLi
   await app.register(checkoutSessionsRoutes, { ...routeOptions, base: "/checkout/sessions", alias: true });
   await app.register(productsRoutes, routeOptions);
   await app.register(pricesRoutes, routeOptions);
-  // Further LeanRails route plugins (webhook endpoints, events) register here, before the 405s.
+  await app.register(webhookEndpointsRoutes, routeOptions);
+  await app.register(eventsRoutes, routeOptions);
   await app.register(methodNotAllowed(routes));
   await app.register(unknownPaths);
 };
@@ -250,6 +253,8 @@ export const leanRailsSurface = (options: LeanRailsSurfaceOptions): ApiSurface =
         { name: "Checkout Sessions", description: "Hosted checkout sessions" },
         { name: "Products", description: "The catalogue's products" },
         { name: "Prices", description: "The catalogue's prices, which line items name" },
+        { name: "Webhook endpoints", description: "Where the account's events are delivered" },
+        { name: "Events", description: "Checkout sessions completed and expired" },
       ],
       components: { securitySchemes: { BasicAuth: { type: "http", scheme: "basic" } } },
       security: [{ BasicAuth: [] }],

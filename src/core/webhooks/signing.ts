@@ -7,6 +7,23 @@ import { createHmac, randomBytes } from "node:crypto";
 
 export const SECRET_PREFIX = "whsec_";
 
+/** The scheme of outbox rows that do not name another (webhook_deliveries.signature). */
+export const STANDARD_WEBHOOKS = "standard-webhooks";
+
+/** What signing one attempt takes: the delivery's id, the attempt's time, the exact body, the secrets to sign with. */
+export interface SigningInput {
+  webhookId: string;
+  timestamp: Date;
+  body: string;
+  secrets: readonly string[];
+}
+
+/** One signature scheme: the headers an attempt is sent with. */
+export type WebhookSigner = (input: SigningInput) => Record<string, string>;
+
+/** Signers by scheme name, as outbox rows name them; an API brings its own (src/api/<vendor>/). */
+export type WebhookSigners = Readonly<Record<string, WebhookSigner>>;
+
 export const WEBHOOK_USER_AGENT = "Kassa-Webhooks/1";
 
 /** A new signing secret: `whsec_` and the base64 of 32 random bytes. */
@@ -23,12 +40,7 @@ export function sign(secret: string, webhookId: string, timestampSeconds: number
  * The headers of one attempt. Each secret adds a signature (space-separated), so during a
  * rotation a receiver holding either the new or the previous secret can verify.
  */
-export function webhookHeaders(input: {
-  webhookId: string;
-  timestamp: Date;
-  body: string;
-  secrets: readonly string[];
-}): Record<string, string> {
+export function webhookHeaders(input: SigningInput): Record<string, string> {
   const seconds = Math.floor(input.timestamp.getTime() / 1000);
   return {
     "webhook-id": input.webhookId,

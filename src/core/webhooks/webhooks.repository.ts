@@ -12,6 +12,10 @@ export interface NewDelivery {
   payload: string;
   /** When the first attempt is due (normally now). */
   nextAttemptAt: Date;
+  /** The registered endpoint it goes to (signed with that endpoint's secret); none: the account's secret. */
+  endpointId?: string | null;
+  /** Its signature scheme; "standard-webhooks" when not given. */
+  signature?: string;
 }
 
 export type DeliveryStatus = "pending" | "succeeded" | "failed";
@@ -168,13 +172,32 @@ export function createWebhooksRepository(db: Db) {
     },
 
     /** Deliveries with their attempts and event type, newest first. */
-    list(filter: { accountId?: string; subjectType?: string; subjectId?: string }, limit: number, tx: Db = db) {
+    list(
+      filter: { accountId?: string; subjectType?: string; subjectId?: string; endpointId?: string },
+      limit: number,
+      tx: Db = db,
+    ) {
       return tx.webhookDelivery.findMany({
         where: filter,
         orderBy: [{ createdAt: "desc" }, { id: "desc" }],
         take: limit,
         include: { attempts: { orderBy: { attempt: "asc" } }, event: { select: { type: true } } },
       });
+    },
+
+    /**
+     * How each delivery is signed: its scheme, and the secret of the endpoint it goes to (null
+     * for a delivery without one, signed with its account's secrets).
+     */
+    async signingOf(
+      deliveryIds: readonly string[],
+      tx: Db = db,
+    ): Promise<Map<string, { signature: string; endpointSecret: string | null }>> {
+      const rows = await tx.webhookDelivery.findMany({
+        where: { id: { in: [...deliveryIds] } },
+        select: { id: true, signature: true, endpoint: { select: { secret: true } } },
+      });
+      return new Map(rows.map((r) => [r.id, { signature: r.signature, endpointSecret: r.endpoint?.secret ?? null }]));
     },
 
     findSecrets(accountIds: readonly string[], tx: Db = db): Promise<AccountSecrets[]> {

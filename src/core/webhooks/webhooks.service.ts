@@ -3,7 +3,7 @@ import type { Transactor } from "../../db/database.js";
 import { type Metrics, noMetrics } from "../../metrics/metrics.js";
 import { notFound } from "../errors.js";
 import { addHours, type Clock } from "../time.js";
-import { newWebhookSecret, webhookHeaders } from "./signing.js";
+import { newWebhookSecret, STANDARD_WEBHOOKS, type WebhookSigners, webhookHeaders } from "./signing.js";
 import type { WebhookTransport } from "./transport.js";
 import type {
   AccountSecrets,
@@ -96,11 +96,14 @@ export function createWebhooksService(deps: {
   clock: Clock;
   transport: WebhookTransport;
   settings: Omit<WebhookSettings, "allowPrivateUrls">;
+  /** The APIs' own signature schemes, by the name outbox rows give (standard-webhooks is built in). */
+  signers: WebhookSigners;
   random?: () => number;
   /** Counts each attempt's outcome once it is recorded. */
   metrics?: Pick<Metrics, "deliveryAttempt">;
 }) {
   const { webhooks, transaction, clock, transport, settings, random = Math.random, metrics = noMetrics } = deps;
+  const signers: WebhookSigners = { [STANDARD_WEBHOOKS]: webhookHeaders, ...deps.signers };
   const leaseMs = settings.timeoutMs + LEASE_MARGIN_MS;
 
   /** The secret before the last rotation while it still signs (until it expires), else null. */
@@ -124,20 +127,39 @@ export function createWebhooksService(deps: {
     return new Map(rows.map((r) => [r.id, r]));
   }
 
+  /**
+   * The headers of an attempt at a given time, by the delivery's scheme: signed with its
+   * endpoint's secret, or with its account's secrets when it has no endpoint. Null when no signer
+   * knows the scheme (the attempt fails without sending, and is retried like any failure).
+   */
+  type Signing = (at: Date) => Record<string, string> | null;
+
+  function signingFor(
+    delivery: ClaimedDelivery,
+    how: { signature: string; endpointSecret: string | null } | undefined,
+    account: AccountSecrets | undefined,
+  ): Signing {
+    const signer = signers[how?.signature ?? STANDARD_WEBHOOKS];
+    if (!how?.endpointSecret && !account)
+      throw new Error(`account ${delivery.accountId} of delivery ${delivery.id} is missing`);
+    return (at) =>
+      signer
+        ? signer({
+            webhookId: delivery.id,
+            timestamp: at,
+            body: delivery.payload,
+            secrets: how?.endpointSecret ? [how.endpointSecret] : signingSecrets(account!, at),
+          })
+        : null;
+  }
+
   /** One attempt: send, then record it and move the delivery on (fenced on the lease). */
-  async function attempt(delivery: ClaimedDelivery, secrets: AccountSecrets, signal?: AbortSignal) {
+  async function attempt(delivery: ClaimedDelivery, signing: Signing, signal?: AbortSignal) {
     const startedAt = clock();
-    const response = await transport({
-      url: delivery.url,
-      headers: webhookHeaders({
-        webhookId: delivery.id,
-        timestamp: startedAt,
-        body: delivery.payload,
-        secrets: signingSecrets(secrets, startedAt),
-      }),
-      body: delivery.payload,
-      signal,
-    });
+    const headers = signing(startedAt);
+    const response = headers
+      ? await transport({ url: delivery.url, headers, body: delivery.payload, signal })
+      : { status: null, durationMs: 0, error: "no signer for this delivery's signature scheme", aborted: false };
     const now = clock();
     const problem = verdict(response.status, response.error);
     const deadline = addHours(delivery.createdAt, GIVE_UP_AFTER_HOURS);
@@ -195,11 +217,14 @@ export function createWebhooksService(deps: {
     },
 
     /** Deliveries and their attempts, newest first, for operators. */
-    deliveries(filter: { orderId?: string; accountId?: string; limit?: number } = {}): Promise<DeliveryWithAttempts[]> {
+    deliveries(
+      filter: { orderId?: string; accountId?: string; endpointId?: string; limit?: number } = {},
+    ): Promise<DeliveryWithAttempts[]> {
       return webhooks.list(
         {
           ...(filter.accountId ? { accountId: filter.accountId } : {}),
           ...(filter.orderId ? { subjectType: "order", subjectId: filter.orderId } : {}),
+          ...(filter.endpointId ? { endpointId: filter.endpointId } : {}),
         },
         filter.limit ?? 50,
       );
@@ -218,14 +243,12 @@ export function createWebhooksService(deps: {
       );
       const summary: DeliverySummary = { claimed: claimed.length, succeeded: 0, failed: 0, gaveUp: 0, lost: 0 };
       if (claimed.length === 0) return summary;
-      const secrets = await secretsOf([...new Set(claimed.map((d) => d.accountId))]);
+      const signing = await webhooks.signingOf(claimed.map((d) => d.id));
+      const signedByAccount = claimed.filter((d) => !signing.get(d.id)?.endpointSecret);
+      const secrets = await secretsOf([...new Set(signedByAccount.map((d) => d.accountId))]);
       const batch = batchSignal(opts.signal, claimed.length);
       const outcomes = await Promise.all(
-        claimed.map((d) => {
-          const accountSecrets = secrets.get(d.accountId);
-          if (!accountSecrets) throw new Error(`account ${d.accountId} of delivery ${d.id} is missing`);
-          return attempt(d, accountSecrets, batch?.signal);
-        }),
+        claimed.map((d) => attempt(d, signingFor(d, signing.get(d.id), secrets.get(d.accountId)), batch?.signal)),
       ).finally(() => batch?.release());
       for (const outcome of outcomes) {
         metrics.deliveryAttempt(outcome);

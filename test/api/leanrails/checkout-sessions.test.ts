@@ -291,7 +291,7 @@ describe(`what a session keeps, and its expiry (${storeKind})`, () => {
     });
   });
 
-  it("the sweeper expires a session past expires_at: it reads expired, without a url", async () => {
+  it("the sweeper expires a session past expires_at: it reads expired", async () => {
     const { lr } = await leanRailsMerchant(t);
     const created = await lr("POST", "/v1/checkout_sessions", {
       body: sessionParams({ expires_at: nowSeconds() + 31 * 60 }),
@@ -302,7 +302,11 @@ describe(`what a session keeps, and its expiry (${storeKind})`, () => {
       expect((await lr("GET", `/v1/checkout_sessions/${created.body.id}`)).body.status).toBe("expired");
       expect(await t.services.checkoutSessions.expireDue()).toBeGreaterThanOrEqual(1);
       const read = await lr("GET", `/v1/checkout_sessions/${created.body.id}`);
-      expect(read.body).toMatchObject({ status: "expired", payment_status: "unpaid", url: null });
+      expect(read.body).toMatchObject({
+        status: "expired",
+        payment_status: "unpaid",
+        url: `${TEST_PUBLIC_URL}/pay/${created.body.id}`,
+      });
       expectError(await lr("POST", `/v1/checkout_sessions/${created.body.id}/expire`), 400, { code: "invalid_state" });
     } finally {
       t.clock.set(null as unknown as Date);
@@ -395,7 +399,12 @@ describe(`POST /v1/checkout_sessions/{id}/expire (${storeKind})`, () => {
     const created = await lr("POST", "/v1/checkout_sessions", { body: sessionParams() });
     const expired = await lr("POST", `/v1/checkout_sessions/${created.body.id}/expire`);
     expect(expired.status, expired.text).toBe(200);
-    expect(expired.body).toMatchObject({ id: created.body.id, status: "expired", payment_status: "unpaid", url: null });
+    expect(expired.body).toMatchObject({
+      id: created.body.id,
+      status: "expired",
+      payment_status: "unpaid",
+      url: created.body.url,
+    });
     const got = await lr("GET", `/v1/checkout_sessions/${created.body.id}`);
     expect(got.body.status).toBe("expired");
     const again = await lr("POST", `/v1/checkout_sessions/${created.body.id}/expire`);

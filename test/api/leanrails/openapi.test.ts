@@ -33,10 +33,14 @@ describe("LeanRails OpenAPI document", () => {
       "/v1/checkout_sessions/{id}",
       "/v1/checkout_sessions/{id}/expire",
       "/v1/checkout_sessions/{id}/line_items",
+      "/v1/events",
+      "/v1/events/{id}",
       "/v1/prices",
       "/v1/prices/{id}",
       "/v1/products",
       "/v1/products/{id}",
+      "/v1/webhook_endpoints",
+      "/v1/webhook_endpoints/{id}",
     ]);
     const create = doc.paths["/v1/checkout_sessions"]!.post;
     expect(create.operationId).toBe("CreateCheckoutSession");

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestApp, type TestApp } from "../../helpers/app.js";
 import { storeKind } from "../../helpers/database.js";
-import { GOOD_CARD, inputAttributes, openPage, pay } from "../../page/support.js";
+import { GOOD_CARD, inputAttributes, openPage, pay } from "../hosted-page/support.js";
 import { leanRailsMerchant, sessionParams } from "./support.js";
 
 let t: TestApp;
@@ -42,7 +42,7 @@ describe(`paying a LeanRails session on the hosted page (${storeKind})`, () => {
     expect(read.body).toMatchObject({
       status: "complete",
       payment_status: "paid",
-      url: null,
+      url: created.body.url,
       customer_email: "ada@example.com",
       customer_details: {
         email: "ada@example.com",

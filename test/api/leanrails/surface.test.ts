@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestApp, type TestApp } from "../../helpers/app.js";
 import { storeKind } from "../../helpers/database.js";
-import { expectProblem, expectUnauthorized } from "../support.js";
+import { expectProblem, expectUnauthorized } from "../cnaught/support.js";
 import { basic, expectError, leanRailsClient, leanRailsMerchant, sessionParams } from "./support.js";
 
 let t: TestApp;
