@@ -1,3 +1,4 @@
+import { createHmac, timingSafeEqual } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Page } from "playwright-core";
@@ -6,23 +7,52 @@ import { leanRailsMerchant, type LeanRailsClient } from "../api/leanrails/suppor
 import { startTestApp, type TestApp } from "../helpers/app.js";
 import { launchBrowser, type TestBrowser } from "../helpers/browser.js";
 import { storeKind } from "../helpers/database.js";
-import { freePorts } from "../helpers/processes.js";
+import { freePorts, waitFor } from "../helpers/processes.js";
+import { startTestWorkers, stopTestWorkers } from "../helpers/workers.js";
 
 /**
  * A LeanRails shop in a real browser (Debian's headless Chromium): the shop creates a session
  * with the LeanRails client written from its docs, the customer opens `url`, sees each line item
  * and the total in the session's currency, pays, and lands back on the shop; the API then reads
- * the session complete and paid.
+ * the session complete and paid, and the shop's webhook endpoint receives the signed
+ * checkout.session.completed event, verified as leanrails.md says a receiver verifies it.
  */
 
 let t: TestApp;
 let browser: TestBrowser;
 let shop: { url: string; server: http.Server };
 let lr: LeanRailsClient;
+let endpointSecret: string;
+
+/** What the shop's webhook endpoint received: the raw body and the headers. */
+const received: Array<{ body: string; headers: Record<string, string> }> = [];
+
+/**
+ * leanrails.md's receiver: `X-Signature: t=<unix seconds>,v1=<hex>`, hex = HMAC-SHA256 keyed with
+ * the whole `whsec_…` string over `"v1=" + t + "." + raw_body`; |now - t| at most 300 s.
+ */
+function verifySignature(header: string, body: string, secret: string): boolean {
+  const parts = Object.fromEntries(header.split(",").map((kv) => kv.split("=", 2) as [string, string]));
+  const t = Number(parts.t);
+  if (!Number.isInteger(t) || Math.abs(Date.now() / 1000 - t) > 300 || !parts.v1) return false;
+  const expected = createHmac("sha256", Buffer.from(secret, "utf8")).update(`v1=${t}.${body}`).digest();
+  const given = Buffer.from(parts.v1, "hex");
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
 
 async function startShop() {
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://shop");
+    if (req.method === "POST" && url.pathname === "/webhooks") {
+      const chunks: Buffer[] = [];
+      req.on("data", (c: Buffer) => chunks.push(c));
+      req.on("end", () => {
+        const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)]));
+        received.push({ body: Buffer.concat(chunks).toString("utf8"), headers });
+        res.writeHead(204).end();
+      });
+      return;
+    }
     const body =
       url.pathname === "/thanks"
         ? `<h1>Thank you</h1><p id="session">${encodeURIComponent(url.searchParams.get("session_id") ?? "")}</p>`
@@ -40,9 +70,17 @@ beforeAll(async () => {
   shop = await startShop();
   browser = await launchBrowser();
   ({ lr } = await leanRailsMerchant(t));
+  const endpoint = await lr("POST", "/v1/webhook_endpoints", {
+    body: { url: `${shop.url}/webhooks`, enabled_events: ["checkout.session.completed"] },
+  });
+  expect(endpoint.status, endpoint.text).toBe(200);
+  endpointSecret = endpoint.body.secret;
+  // The background workers, as the server runs them: they deliver the events.
+  startTestWorkers(t, { intervalMs: 50 });
 });
 
 afterAll(async () => {
+  await stopTestWorkers();
   await browser?.close();
   await new Promise((resolve) => shop?.server.close(resolve));
   await t?.close();
@@ -116,6 +154,25 @@ describe(`a LeanRails session paid in Chromium (${storeKind})`, () => {
     });
     expect(read.body.payment_intent).toMatch(/^pi_/);
     await page.close();
+
+    // The shop's endpoint receives the signed checkout.session.completed event.
+    const delivery = await waitFor(
+      () =>
+        received.find((r) => {
+          const event = JSON.parse(r.body) as { type: string; data: { object: { id: string } } };
+          return event.type === "checkout.session.completed" && event.data.object.id === session.id;
+        }),
+      20_000,
+      "the checkout.session.completed event",
+    );
+    expect(verifySignature(delivery.headers["x-signature"] ?? "", delivery.body, endpointSecret)).toBe(true);
+    expect(verifySignature(delivery.headers["x-signature"] ?? "", `${delivery.body} `, endpointSecret)).toBe(false);
+    expect(verifySignature(delivery.headers["x-signature"] ?? "", delivery.body, "whsec_other")).toBe(false);
+    const event = JSON.parse(delivery.body);
+    expect(event).toMatchObject({ object: "event", livemode: false, api_version: "2026-03-09" });
+    expect(event.id).toMatch(/^evt_/);
+    // The event's session is the session as the API reads it.
+    expect(event.data.object).toEqual(read.body);
   });
 
   it("a JPY session shows ¥500 (no minor unit) and pays 500 yen", async () => {
