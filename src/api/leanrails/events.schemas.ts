@@ -2,13 +2,12 @@ import { z } from "zod";
 import { sessionFromRecord, type SessionRecord } from "../../core/checkout-sessions/checkout-sessions.record.js";
 import { CHECKOUT_SESSION_EVENTS } from "../../core/checkout-sessions/checkout-sessions.service.js";
 import type { EventRecord, SessionEventFilter } from "../../core/events/events.repository.js";
+import { isLeanRailsApiVersion, LATEST_LEANRAILS_API_VERSION } from "./api-versions.js";
+import { LEANRAILS_API } from "./checkout-sessions.schemas.js";
 import { LeanRailsSessionWire, toWireLeanRailsSession } from "./session-wire.js";
 
 /** The `api` LeanRails sessions and webhook endpoints record. */
-export const LEANRAILS_API = "leanrails";
-
-/** The version events are rendered in until accounts carry their own default (X-API-Version). */
-export const LEANRAILS_API_VERSION = "2026-03-09";
+export { LEANRAILS_API };
 
 /** The event types LeanRails publishes, by the session transition they report. */
 export const LEANRAILS_EVENT_TYPES = {
@@ -43,6 +42,12 @@ export const LeanRailsEventWire = z
 
 export type LeanRailsEvent = z.infer<typeof LeanRailsEventWire>;
 
+/** The version a session was created at (its events are rendered in it), else the latest. */
+function apiVersionOf(session: { apiData: Record<string, unknown> }): string {
+  const version = session.apiData.api_version;
+  return typeof version === "string" && isLeanRailsApiVersion(version) ? version : LATEST_LEANRAILS_API_VERSION;
+}
+
 /**
  * A recorded session event as LeanRails shows it (and delivers it): the session as it was when
  * the event happened, from the snapshot the event recorded.
@@ -50,14 +55,15 @@ export type LeanRailsEvent = z.infer<typeof LeanRailsEventWire>;
 export function toWireEvent(event: EventRecord, publicUrl: string): LeanRailsEvent {
   const type = CORE_EVENT_TYPES[event.type];
   if (!type) throw new Error(`event ${event.id} of type ${event.type} is not a LeanRails event`);
+  const session = sessionFromRecord(event.data as SessionRecord);
   return {
     id: event.id,
     object: "event",
     type: type as LeanRailsEvent["type"],
     created: Math.floor(event.createdAt.getTime() / 1000),
     livemode: false,
-    api_version: LEANRAILS_API_VERSION,
-    data: { object: toWireLeanRailsSession(sessionFromRecord(event.data as SessionRecord), publicUrl) },
+    api_version: apiVersionOf(session),
+    data: { object: toWireLeanRailsSession(session, publicUrl) },
   };
 }
 
