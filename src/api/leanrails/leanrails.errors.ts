@@ -54,25 +54,25 @@ export const parameterInvalid = (param: string, message: string) =>
 export const parameterMissing = (param: string, message = `Missing required param: ${param}.`) =>
   new LeanRailsError(400, "invalid_request_error", "parameter_missing", message, param);
 
-/** The canonical spelling of a header LeanRails errors name. */
-const HEADER_PARAMS: Readonly<Record<string, string>> = {
-  "idempotency-key": IDEMPOTENCY_KEY_PARAM,
-  "x-api-version": API_VERSION_PARAM,
-};
+/** The canonical spelling of a header LeanRails errors name (a Map: a path may be any text, `constructor` too). */
+const HEADER_PARAMS = new Map([
+  ["idempotency-key", IDEMPOTENCY_KEY_PARAM],
+  ["x-api-version", API_VERSION_PARAM],
+]);
 
 /** A dotted wire path in LeanRails' (Stripe's) notation: `line_items.0.quantity` -> `line_items[0][quantity]`. */
 export function wireParam(path: string): string {
-  const header = HEADER_PARAMS[path.toLowerCase()];
+  const header = HEADER_PARAMS.get(path.toLowerCase());
   if (header) return header;
   const [head, ...rest] = path.split(".");
   return `${head}${rest.map((segment) => `[${segment}]`).join("")}`;
 }
 
 /** What LeanRails calls a core field when its name there is not simply the snake_case path. */
-const CORE_FIELDS: Readonly<Record<string, string>> = { amountTotal: "line_items" };
+const CORE_FIELDS = new Map([["amountTotal", "line_items"]]);
 const snake = (path: string) => path.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 const coreParam = (path: string) =>
-  CORE_FIELDS[path] ??
+  CORE_FIELDS.get(path) ??
   wireParam(snake(path.replace(/^lineItems\.(\d+)\.amount$/, "lineItems.$1.priceData.unitAmount")));
 
 /** A reason that reads after the field's name ("must be …") as a sentence naming it. */
@@ -175,6 +175,7 @@ function valueAt(request: FastifyRequest, context: string | undefined, segments:
   let value = parts[context ?? ""];
   for (const segment of segments) {
     if (value === null || typeof value !== "object") return undefined;
+    if (!Object.hasOwn(value, segment)) return undefined;
     value = (value as Record<string, unknown>)[segment];
   }
   return value;

@@ -110,6 +110,17 @@ describe(`errors in LeanRails' shape on every path it owns (${storeKind})`, () =
     expectError(text, 415, { code: "unsupported_media_type" });
   });
 
+  it("an unknown parameter named like an Object member is named as sent", async () => {
+    const { lr } = await leanRailsMerchant(t);
+    for (const name of ["constructor", "toString", "hasOwnProperty"]) {
+      const query = await lr("GET", `/v1/checkout_sessions?${name}=1`);
+      expectError(query, 400, { code: "parameter_invalid", param: name });
+      expect(query.body.error.message).toBe(`Received unknown parameter: ${name}.`);
+      const body = await lr("POST", "/v1/checkout_sessions", { body: { ...sessionParams(), [name]: 1 } });
+      expectError(body, 400, { code: "parameter_invalid", param: name });
+    }
+  });
+
   it("a body over the limit is 413", async () => {
     const { lr } = await leanRailsMerchant(t);
     const res = await lr("POST", "/v1/checkout_sessions", {
