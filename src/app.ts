@@ -4,6 +4,7 @@ import { adminApi, adminHttpError } from "./api/admin/admin.plugin.js";
 import { cnaughtSurface } from "./api/cnaught/cnaught.plugin.js";
 import { registerDocs } from "./api/docs.js";
 import { hostedPageSurface } from "./api/hosted-page/hosted-page.plugin.js";
+import { openchargeSurface } from "./api/opencharge/opencharge.plugin.js";
 import { opsRoutes } from "./api/ops/ops.routes.js";
 import { HTTP_CLIENT_ERRORS, sendProblem } from "./api/problem.js";
 import { compiledSerializerCompiler } from "./api/serialization.js";
@@ -11,7 +12,7 @@ import { openRateLimitBackend, serverLimitOptions } from "./api/rate-limit.js";
 import { notFoundAsError } from "./api/routing.js";
 import { type ApiSurface, surfaceOf } from "./api/surfaces.js";
 import type { Config } from "./config.js";
-import { createKassaServices } from "./composition.js";
+import { createKassaServices, openchargeOf } from "./composition.js";
 import type { Services } from "./core/services.js";
 import type { Database } from "./db/database.js";
 import { AccessLogController, genReqId } from "./logger.js";
@@ -66,10 +67,15 @@ function echoRequestId(app: FastifyInstance) {
 }
 
 /** The public surfaces, in the order a request is matched against them before routing. */
-export const publicSurfaces = (config: Config, services: Services): ApiSurface[] => [
-  cnaughtSurface({ services, publicUrl: config.publicUrl }),
-  hostedPageSurface({ services, publicUrl: config.publicUrl, secret: config.checkoutPage.secret }),
-];
+export const publicSurfaces = (config: Config, services: Services): ApiSurface[] => {
+  const opencharge = openchargeOf(services);
+  return [
+    cnaughtSurface({ services, publicUrl: config.publicUrl }),
+    hostedPageSurface({ services, publicUrl: config.publicUrl, secret: config.checkoutPage.secret }),
+    // Off while no OPENCHARGE_OCID is configured: its paths are then nobody's.
+    ...(opencharge?.enabled ? [openchargeSurface({ services, opencharge, publicUrl: config.publicUrl })] : []),
+  ];
+};
 
 /**
  * The public application: the vendor APIs, the docs and the health routes. Tests call this and

@@ -3,6 +3,8 @@ import type { OrderNotificationFormats } from "../core/orders/orders.types.js";
 import type { LifecycleCore } from "../core/services.js";
 import { cnaughtLifecycle } from "./cnaught/cnaught.lifecycle.js";
 import { cnaughtOrderNotification } from "./cnaught/orders.schemas.js";
+import { OPENCHARGE_API, type OpenchargeRuntime } from "./opencharge/opencharge.js";
+import { openchargeLifecycle } from "./opencharge/opencharge.lifecycle.js";
 
 /** How each API renders an order notification, by the `api` its sessions record. */
 export const NOTIFICATION_FORMATS: OrderNotificationFormats = {
@@ -10,6 +12,10 @@ export const NOTIFICATION_FORMATS: OrderNotificationFormats = {
 };
 
 /** What each API does when its sessions complete or expire, by the `api` its sessions record. */
-export const apiLifecycles = (core: LifecycleCore): SessionLifecycles => ({
+export const apiLifecycles = (
+  core: LifecycleCore,
+  apis: { opencharge?: OpenchargeRuntime } = {},
+): SessionLifecycles => ({
   cnaught: cnaughtLifecycle(core),
+  ...(apis.opencharge ? { [OPENCHARGE_API]: openchargeLifecycle(core, apis.opencharge) } : {}),
 });

@@ -23,6 +23,7 @@ import { createSubaccountsRepository } from "./subaccounts/subaccounts.repositor
 import { createSubaccountsService } from "./subaccounts/subaccounts.service.js";
 import type { Clock } from "./time.js";
 import { httpUrlProblem, privateHostProblem, redirectUrlProblem } from "./urls.js";
+import type { ResponseJudges, WebhookSigners } from "./webhooks/signing.js";
 import { createWebhooksRepository, type WebhooksRepository } from "./webhooks/webhooks.repository.js";
 import { createHttpTransport } from "./webhooks/transport.js";
 import { createWebhooksService, type WebhookSettings } from "./webhooks/webhooks.service.js";
@@ -45,6 +46,10 @@ export interface CoreAdapters {
   paymentProvider: PaymentProvider;
   /** Told of each committed change worth counting (src/metrics); none by default. */
   metrics?: Metrics;
+  /** The APIs' own webhook signature schemes, by the name their outbox rows give. */
+  webhookSigners?: WebhookSigners;
+  /** How those schemes' receivers answer (delivered, retry, refused for good), where a 2xx is not the whole answer. */
+  webhookJudges?: ResponseJudges;
 }
 
 /**
@@ -130,6 +135,8 @@ export function createServices(db: Database, clock: Clock, adapters: CoreAdapter
       transport: createHttpTransport(options.webhooks),
       settings: options.webhooks,
       metrics: adapters.metrics,
+      signers: adapters.webhookSigners,
+      judges: adapters.webhookJudges,
     }),
     settings: createSettingsService({ settings: repos.settings }),
     idempotency: createIdempotencyService({ keys: repos.idempotency, clock }),

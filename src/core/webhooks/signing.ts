@@ -7,6 +7,34 @@ import { createHmac, randomBytes } from "node:crypto";
 
 export const SECRET_PREFIX = "whsec_";
 
+/** The scheme of outbox rows that do not name another (webhook_deliveries.signature). */
+export const STANDARD_WEBHOOKS = "standard-webhooks";
+
+/** What signing one attempt takes: the delivery's id and URL, the attempt's time, the exact body, the account's secrets. */
+export interface SigningInput {
+  webhookId: string;
+  /** Where the attempt is sent (a scheme that signs the request line signs its path). */
+  url: string;
+  timestamp: Date;
+  body: string;
+  secrets: readonly string[];
+}
+
+/** One signature scheme: the headers an attempt is sent with (a scheme holding a key in the store may load it). */
+export type WebhookSigner = (input: SigningInput) => Record<string, string> | Promise<Record<string, string>>;
+
+/** Signers by scheme name, as outbox rows name them; an API brings its own (src/api/<vendor>/). */
+export type WebhookSigners = Readonly<Record<string, WebhookSigner>>;
+
+/**
+ * What a receiver's answer means, for one scheme: null when it is delivered, else why not and
+ * whether it is final (the receiver refused it for good: not retried).
+ */
+export type ResponseJudge = (answer: { status: number; body: string }) => { problem: string; final: boolean } | null;
+
+/** Judges by scheme name; a scheme without one is delivered by any 2xx. */
+export type ResponseJudges = Readonly<Record<string, ResponseJudge>>;
+
 export const WEBHOOK_USER_AGENT = "Kassa-Webhooks/1";
 
 /** A new signing secret: `whsec_` and the base64 of 32 random bytes. */
@@ -23,12 +51,7 @@ export function sign(secret: string, webhookId: string, timestampSeconds: number
  * The headers of one attempt. Each secret adds a signature (space-separated), so during a
  * rotation a receiver holding either the new or the previous secret can verify.
  */
-export function webhookHeaders(input: {
-  webhookId: string;
-  timestamp: Date;
-  body: string;
-  secrets: readonly string[];
-}): Record<string, string> {
+export function webhookHeaders(input: Omit<SigningInput, "url">): Record<string, string> {
   const seconds = Math.floor(input.timestamp.getTime() / 1000);
   return {
     "webhook-id": input.webhookId,

@@ -12,6 +12,8 @@ export interface NewDelivery {
   payload: string;
   /** When the first attempt is due (normally now). */
   nextAttemptAt: Date;
+  /** Its signature scheme (a signer given to the webhooks service); "standard-webhooks" when not given. */
+  signature?: string;
 }
 
 export type DeliveryStatus = "pending" | "succeeded" | "failed";
@@ -29,6 +31,8 @@ export interface ClaimedDelivery {
   accountId: string;
   url: string;
   payload: string;
+  /** Its signature scheme (webhook_deliveries.signature). */
+  signature: string;
   /** This attempt's number (the claim counted it). */
   attempt: number;
   createdAt: Date;
@@ -84,7 +88,15 @@ export function createWebhooksRepository(db: Db) {
     async claimDue(now: Date, lockedUntil: Date, limit: number, tx: Db = db): Promise<ClaimedDelivery[]> {
       const attemptIds = JSON.stringify(Array.from({ length: limit }, () => newId.webhookAttempt()));
       const rows = await tx.$queryRaw<
-        { id: string; account_id: string; url: string; payload: string; attempt_count: number; created_at: Date }[]
+        {
+          id: string;
+          account_id: string;
+          url: string;
+          payload: string;
+          signature: string;
+          attempt_count: number;
+          created_at: Date;
+        }[]
       >`
         WITH claimed AS (
           UPDATE webhook_deliveries SET locked_until = ${lockedUntil}, attempt_count = attempt_count + 1
@@ -96,7 +108,7 @@ export function createWebhooksRepository(db: Db) {
             LIMIT ${limit}
             FOR UPDATE SKIP LOCKED
           )
-          RETURNING id, account_id, url, payload, attempt_count, created_at
+          RETURNING id, account_id, url, payload, signature, attempt_count, created_at
         ),
         unfinished AS (
           UPDATE webhook_attempts a SET outcome = 'unknown', error = ${UNKNOWN_ATTEMPT_ERROR}
@@ -108,12 +120,13 @@ export function createWebhooksRepository(db: Db) {
                  ${now}, 'in_flight'
           FROM claimed c
         )
-        SELECT id, account_id, url, payload, attempt_count, created_at FROM claimed`;
+        SELECT id, account_id, url, payload, signature, attempt_count, created_at FROM claimed`;
       return rows.map((r) => ({
         id: r.id,
         accountId: r.account_id,
         url: r.url,
         payload: r.payload,
+        signature: r.signature,
         attempt: Number(r.attempt_count),
         createdAt: new Date(r.created_at),
         lockedUntil,

@@ -3,7 +3,13 @@ import type { Transactor } from "../../db/database.js";
 import { type Metrics, noMetrics } from "../../metrics/metrics.js";
 import { notFound } from "../errors.js";
 import { addHours, type Clock } from "../time.js";
-import { newWebhookSecret, webhookHeaders } from "./signing.js";
+import {
+  newWebhookSecret,
+  type ResponseJudges,
+  STANDARD_WEBHOOKS,
+  type WebhookSigners,
+  webhookHeaders,
+} from "./signing.js";
 import type { WebhookTransport } from "./transport.js";
 import type {
   AccountSecrets,
@@ -66,7 +72,7 @@ export function retryDelayMs(
   return Math.round(base + random() * (ceiling - base));
 }
 
-/** What a receiver's answer means: a 2xx is delivered, anything else is worth retrying. */
+/** What a receiver's answer means by default: a 2xx is delivered, anything else is worth retrying. */
 function verdict(status: number | null, error: string | null): string | null {
   if (error) return error;
   if (status !== null && status >= 200 && status < 300) return null;
@@ -99,8 +105,14 @@ export function createWebhooksService(deps: {
   random?: () => number;
   /** Counts each attempt's outcome once it is recorded. */
   metrics?: Pick<Metrics, "deliveryAttempt">;
+  /** The APIs' own signature schemes, by the name outbox rows give (standard-webhooks is built in). */
+  signers?: WebhookSigners;
+  /** Schemes whose receivers answer more than a status (delivered, retry, or refused for good). */
+  judges?: ResponseJudges;
 }) {
   const { webhooks, transaction, clock, transport, settings, random = Math.random, metrics = noMetrics } = deps;
+  const signers: WebhookSigners = { [STANDARD_WEBHOOKS]: webhookHeaders, ...deps.signers };
+  const judges: ResponseJudges = deps.judges ?? {};
   const leaseMs = settings.timeoutMs + LEASE_MARGIN_MS;
 
   /** The secret before the last rotation while it still signs (until it expires), else null. */
@@ -124,22 +136,39 @@ export function createWebhooksService(deps: {
     return new Map(rows.map((r) => [r.id, r]));
   }
 
+  /** The attempt's headers by the delivery's scheme; an error text when they cannot be made (no signer, no key). */
+  async function headersFor(delivery: ClaimedDelivery, secrets: AccountSecrets, at: Date) {
+    const signer = signers[delivery.signature];
+    if (!signer) return `no signer for the signature scheme '${delivery.signature}'`;
+    try {
+      return await signer({
+        webhookId: delivery.id,
+        url: delivery.url,
+        timestamp: at,
+        body: delivery.payload,
+        secrets: signingSecrets(secrets, at),
+      });
+    } catch (error) {
+      return `signing failed: ${error instanceof Error ? error.message : String(error)}`;
+    }
+  }
+
   /** One attempt: send, then record it and move the delivery on (fenced on the lease). */
   async function attempt(delivery: ClaimedDelivery, secrets: AccountSecrets, signal?: AbortSignal) {
     const startedAt = clock();
-    const response = await transport({
-      url: delivery.url,
-      headers: webhookHeaders({
-        webhookId: delivery.id,
-        timestamp: startedAt,
-        body: delivery.payload,
-        secrets: signingSecrets(secrets, startedAt),
-      }),
-      body: delivery.payload,
-      signal,
-    });
+    const headers = await headersFor(delivery, secrets, startedAt);
+    const response =
+      typeof headers === "string"
+        ? { status: null, durationMs: 0, error: headers, aborted: false, body: "" }
+        : await transport({ url: delivery.url, headers, body: delivery.payload, signal });
     const now = clock();
-    const problem = verdict(response.status, response.error);
+    // A scheme's judge reads an answer the transport received; errors and non-answers are the default's.
+    const judge = judges[delivery.signature];
+    const judged =
+      judge && response.status !== null && !response.error
+        ? judge({ status: response.status, body: response.body ?? "" })
+        : { problem: verdict(response.status, response.error), final: false };
+    const problem = judged?.problem ?? null;
     const deadline = addHours(delivery.createdAt, GIVE_UP_AFTER_HOURS);
     let outcome: AttemptOutcome;
     let nextAttemptAt: Date | null = null;
@@ -148,7 +177,7 @@ export function createWebhooksService(deps: {
       // Cut short by a shutdown, not by the receiver: due again at once, for whichever worker is up.
       outcome = "failed";
       nextAttemptAt = now;
-    } else if (now >= deadline) outcome = "gave_up";
+    } else if (judged?.final || now >= deadline) outcome = "gave_up";
     else {
       outcome = "failed";
       const next = now.getTime() + retryDelayMs(delivery.attempt, settings, random);
