@@ -12,6 +12,7 @@ import {
   referenceKey,
   referenceRequestMessage,
   referenceSign,
+  referenceVerify,
 } from "./reference-signer.js";
 
 /** Kassa's OCID in these tests. */
@@ -156,3 +157,65 @@ export async function registerParticipants(
 }
 
 export const OPENCHARGE_ENV = { OPENCHARGE_OCID: KASSA_OCID, OPENCHARGE_CURRENCIES: "USD,EUR" };
+
+export interface ReceivedProof {
+  path: string;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+/**
+ * A merchant gateway's `/transfer/webhook` on a loopback port: records what arrives and answers
+ * with what `answer` says (by default `{status: "accepted", txid}`).
+ */
+export async function startProofReceiver(
+  answer: (received: ReceivedProof, index: number) => { status: number; body: unknown } = (r) => ({
+    status: 200,
+    body: { status: "accepted", txid: JSON.parse(r.body).proof.txid },
+  }),
+) {
+  const { createServer } = await import("node:http");
+  const received: ReceivedProof[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      const got = { path: req.url ?? "", headers: req.headers, body: Buffer.concat(chunks).toString("utf8") };
+      received.push(got);
+      const { status, body } = answer(got, received.length - 1);
+      res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as { port: number }).port;
+  return {
+    received,
+    /** The gateway's endpoint (its base URL); proofs arrive at `<endpoint>/transfer/webhook`. */
+    endpoint: `http://127.0.0.1:${port}/gw`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/**
+ * Checks a received proof with the test's own code: the request's X-OC-* signature over the spec's
+ * string (path as received, body hash) and the proof's signature over its sorted-keys JSON, both
+ * with Kassa's published key. Returns the proof.
+ */
+export function verifyReceivedProof(received: ReceivedProof, kassaPublicKey: string, kassaOcid = KASSA_OCID) {
+  const h = (name: string) => String(received.headers[name] ?? "");
+  const message = referenceRequestMessage({
+    ocid: h("x-oc-id"),
+    timestamp: h("x-oc-timestamp"),
+    nonce: h("x-oc-nonce"),
+    method: "POST",
+    path: received.path,
+    body: received.body,
+  });
+  const requestOk =
+    h("x-oc-id") === kassaOcid &&
+    /^[0-9a-f]{130}$/.test(h("x-oc-signature")) &&
+    referenceVerify(message, h("x-oc-signature").slice(0, 128), kassaPublicKey);
+  const envelope = JSON.parse(received.body) as { proof: Record<string, unknown>; signature: string };
+  const proofOk = referenceVerify(sortedJson(envelope.proof), envelope.signature.slice(0, 128), kassaPublicKey);
+  return { requestOk, proofOk, proof: envelope.proof, signature: envelope.signature };
+}
