@@ -125,7 +125,10 @@ export function orderLineItems(order: Order, now: Date, kassaOcid: string): NewL
     const price = new Decimal(it.price);
     const lineAmount = toMinor(price.times(quantity), currency, `order.items.${i}.price`);
     sum = sum.plus(price.times(quantity));
-    return line(it.name, quantity, toMinor(price, currency, `order.items.${i}.price`), lineAmount, it.id);
+    // A unit price may be a fraction of the minor unit (0.125 × 2); what the line costs may not.
+    const exponent = minorUnitExponent(currency);
+    const unitAmount = exponent === null ? price : price.times(new Decimal(10).pow(exponent));
+    return line(it.name, quantity, unitAmount, lineAmount, it.id);
   });
   if (!sum.eq(amount)) {
     throw ocError("INVALID_ORDER", `The items add up to ${sum.toFixed()}, not to the amount ${order.amount}`, {

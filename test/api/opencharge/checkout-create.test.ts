@@ -268,6 +268,14 @@ describe("the order", () => {
     expect([session.currency, session.amountTotal.toFixed()]).toEqual(["EUR", "30"]);
   });
 
+  it("a unit price may be a fraction of a cent when the line is whole cents", async () => {
+    const order = anOrder(now(), { amount: "0.25", items: [{ id: "a", name: "A", quantity: 2, price: "0.125" }] });
+    const res = await create(createBody(order));
+    expect(res.status, res.text).toBe(200);
+    const odd = anOrder(now(), { amount: "0.125", items: [{ id: "a", name: "A", quantity: 1, price: "0.125" }] });
+    expect((await create(createBody(odd))).body.error.code).toBe("INVALID_ORDER");
+  });
+
   it("refuses a success URL that is not http(s), in Opencharge's format", async () => {
     const error = await expectError(
       createBody(anOrder(now()), { urls: { success: "javascript:alert(1)" } }),
