@@ -38,9 +38,36 @@ export interface TargetCheck {
   pass: boolean;
 }
 
+/** The signed Opencharge create on Kassa, beside CNaught's create, and what its signature checks cost. */
+export interface OpenchargeResult {
+  description: string;
+  kassa: Figures;
+  /** Its req/s over CNaught's create's. */
+  ratioToCnaughtCreate: number | null;
+  /** The server's two verifications of one create (request and order), in-process, median. */
+  verifyMicrosPerCreate: number;
+  /** Those verifications at the measured rate: cores busy verifying (1 = one core's whole time). */
+  verifyCores: number;
+  /** Their share of one request's latency at p50. */
+  verifyShareOfP50: number | null;
+}
+
+export function openchargeResult(kassa: Figures, cnaughtCreate: Figures, verifyMicros: number): OpenchargeResult {
+  return {
+    description: "POST /opencharge/checkout/create (order and request signed afresh, secp256k1)",
+    kassa,
+    ratioToCnaughtCreate: ratio(kassa.rps, cnaughtCreate.rps),
+    verifyMicrosPerCreate: verifyMicros,
+    verifyCores: Math.round(((verifyMicros * kassa.rps) / 1e6) * 1000) / 1000,
+    verifyShareOfP50: kassa.p50 > 0 ? Math.round((verifyMicros / 1000 / kassa.p50) * 1000) / 1000 : null,
+  };
+}
+
 export interface CompareReport extends Common {
   kind: "compare";
   scenarios: Record<ScenarioName, ScenarioResult>;
+  /** Kassa only (absent from results written before Opencharge). */
+  opencharge?: OpenchargeResult;
   targets: TargetCheck[];
   /** Non-2xx answers and socket errors over all measured runs (must be 0). */
   errors: number;
@@ -148,14 +175,29 @@ export function formatCompare(report: CompareReport): string {
         t.threshold.endsWith("x") ? `${fixed(t.value, 2)}x` : `${t.value === null ? "n/a" : ms(t.value)} ms`
       }`,
   );
+  const oc = report.opencharge;
+  if (oc) {
+    rows.push(figuresRow("oc-create", "kassa", oc.kassa));
+    rows.push(["", "oc/cnaught create", `${fixed(oc.ratioToCnaughtCreate, 2)}x`, "", "", "", ""]);
+  }
+  const ocLines = oc
+    ? [
+        `  oc-create ${oc.description}`,
+        `Opencharge: the server's two secp256k1 verifications take ${oc.verifyMicrosPerCreate} µs per create ` +
+          `(in-process, median); at ${oc.kassa.rps.toFixed(1)} req/s that is ${fixed(oc.verifyCores, 2)} of one core, ` +
+          `${fixed(oc.verifyShareOfP50 === null ? null : oc.verifyShareOfP50 * 100, 1)}% of a request's p50`,
+      ]
+    : [];
   return [
     formatMachine(report),
     formatLoadAverage(report),
     `Load: autocannon, ${s.connections} connections, ${s.durationS} s per scenario after a ${s.warmupS} s warm-up; ` +
       `${s.seedSessions} pre-created sessions polled at random; pool ${s.databasePoolSize} connections`,
     ...SCENARIOS.map((scenario) => `  ${scenario.padEnd(7)} ${SCENARIO_LABELS[scenario]}`),
+    ...ocLines.slice(0, 1),
     "",
     table(rows),
+    ...ocLines.slice(1),
     "",
     "Targets",
     ...targets,
