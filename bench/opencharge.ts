@@ -6,7 +6,8 @@
  */
 import { createECDH, createHash, createPrivateKey, type KeyObject, randomUUID, sign } from "node:crypto";
 import { performance } from "node:perf_hooks";
-import { verifyOrderSignature, verifyRequestSignature } from "../src/api/opencharge/signing.js";
+import { generatePrivateKey } from "../src/api/opencharge/keys.js";
+import { signResponse, verifyOrderSignature, verifyRequestSignature } from "../src/api/opencharge/signing.js";
 
 export const OC_KASSA_OCID = "900";
 export const OC_MERCHANT_OCID = "500";
@@ -82,6 +83,31 @@ export function signedCreate(): { body: string; headers: Record<string, string> 
   };
 }
 
+/** Microseconds per call of `fn` over `perRound` calls, the median of `rounds` rounds. */
+function medianMicros(rounds: number, perRound: number, fn: (i: number) => void): number {
+  const times: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const start = performance.now();
+    for (let i = 0; i < perRound; i++) fn(i);
+    times.push(((performance.now() - start) * 1000) / perRound);
+  }
+  times.sort((a, b) => a - b);
+  return Math.round(times[Math.floor(times.length / 2)]!);
+}
+
+/** What signing one answer (X-OC-Signature over status and body) costs the server, in microseconds. */
+export function responseSigningMicros(rounds = 5, perRound = 200): number {
+  const key = generatePrivateKey();
+  const body = JSON.stringify({
+    checkout_url: "https://kassa.example/pay/sess_0123456789",
+    session_id: "sess_0123456789",
+    expires_at: 1,
+  });
+  return medianMicros(rounds, perRound, (i) =>
+    signResponse({ ocid: OC_KASSA_OCID, timestamp: i, status: 200, body }, key),
+  );
+}
+
 /**
  * What the server's signature checks of one create cost in CPU: the request's and the order's
  * verification with the server's own code, as microseconds per create (median of rounds).
@@ -92,10 +118,9 @@ export function verificationMicros(rounds = 5, perRound = 200): number {
     const parsed = JSON.parse(body) as { order: Record<string, unknown>; signature: string };
     return { body, headers, parsed };
   });
-  const times: number[] = [];
-  for (let r = 0; r < rounds; r++) {
-    const start = performance.now();
-    for (const { body, headers, parsed } of samples) {
+  return medianMicros(rounds, perRound, (i) => {
+    const { body, headers, parsed } = samples[i]!;
+    {
       const request = verifyRequestSignature(
         {
           ocid: headers["x-oc-id"]!,
@@ -111,8 +136,5 @@ export function verificationMicros(rounds = 5, perRound = 200): number {
       const order = verifyOrderSignature(parsed.order, parsed.signature, OC_MERCHANT.publicHex);
       if (!request.ok || !order.ok) throw new Error("bench: the server's code refused the bench's own signatures");
     }
-    times.push(((performance.now() - start) * 1000) / perRound);
-  }
-  times.sort((a, b) => a - b);
-  return Math.round(times[Math.floor(times.length / 2)]!);
+  });
 }

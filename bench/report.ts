@@ -46,14 +46,22 @@ export interface OpenchargeResult {
   ratioToCnaughtCreate: number | null;
   /** The server's two verifications of one create (request and order), in-process, median. */
   verifyMicrosPerCreate: number;
+  /** Signing its answer (X-OC-Signature), in-process, median. */
+  signMicrosPerAnswer: number;
   /** Those verifications at the measured rate: cores busy verifying (1 = one core's whole time). */
   verifyCores: number;
   /** Their share of one request's latency at p50. */
   verifyShareOfP50: number | null;
 }
 
-export function openchargeResult(kassa: Figures, cnaughtCreate: Figures, verifyMicros: number): OpenchargeResult {
+export function openchargeResult(
+  kassa: Figures,
+  cnaughtCreate: Figures,
+  verifyMicros: number,
+  signMicros: number,
+): OpenchargeResult {
   return {
+    signMicrosPerAnswer: signMicros,
     description: "POST /opencharge/checkout/create (order and request signed afresh, secp256k1)",
     kassa,
     ratioToCnaughtCreate: ratio(kassa.rps, cnaughtCreate.rps),
@@ -185,7 +193,8 @@ export function formatCompare(report: CompareReport): string {
         `  oc-create ${oc.description}`,
         `Opencharge: the server's two secp256k1 verifications take ${oc.verifyMicrosPerCreate} µs per create ` +
           `(in-process, median); at ${oc.kassa.rps.toFixed(1)} req/s that is ${fixed(oc.verifyCores, 2)} of one core, ` +
-          `${fixed(oc.verifyShareOfP50 === null ? null : oc.verifyShareOfP50 * 100, 1)}% of a request's p50`,
+          `${fixed(oc.verifyShareOfP50 === null ? null : oc.verifyShareOfP50 * 100, 1)}% of a request's p50; ` +
+          `signing the answer takes ${oc.signMicrosPerAnswer} µs more`,
       ]
     : [];
   return [

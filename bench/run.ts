@@ -31,7 +31,7 @@ import {
   type Settings,
   writeResults,
 } from "./report.js";
-import { verificationMicros } from "./opencharge.js";
+import { responseSigningMicros, verificationMicros } from "./opencharge.js";
 import {
   type Figures,
   type KassaOnlyScenario,
@@ -267,6 +267,7 @@ async function main(): Promise<number> {
     await kassa.server.stop();
     say("measuring the server's secp256k1 verification in-process");
     const verifyMicros = verificationMicros();
+    const signMicros = responseSigningMicros();
 
     say("starting the reference server (bench/reference-server.ts)");
     const reference = await startReference(ROOT, db.url, kassa.poolSize, logs);
@@ -288,7 +289,7 @@ async function main(): Promise<number> {
       loadAverage: { start: loadAverageStart, end: loadAverage() },
       settings,
       scenarios,
-      opencharge: openchargeResult(openchargeFigures, kassaFigures.create, verifyMicros),
+      opencharge: openchargeResult(openchargeFigures, kassaFigures.create, verifyMicros, signMicros),
       targets: checkTargets(scenarios),
       errors:
         SCENARIOS.reduce((sum, s) => sum + scenarios[s].kassa.errors + scenarios[s].reference.errors, 0) +

@@ -89,7 +89,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(compiledSerializerCompiler);
   echoRequestId(app);
-  if (options.metrics) countRequests(app, options.metrics, { "/v1/": "cnaught", "/pay/": "hosted_page" }); // metrics
+  if (options.metrics)
+    countRequests(app, options.metrics, {
+      "/v1/": "cnaught",
+      "/pay/": "hosted_page",
+      [`${config.opencharge.basePath}/`]: "opencharge",
+    }); // metrics
 
   // Outside any API surface (docs, health, unknown paths): plain problem+json.
   app.setNotFoundHandler(notFoundAsError);

@@ -8,17 +8,20 @@
  *   GET  <base>/capabilities     the capabilities offered to the (signed) caller
  *   POST <base>/checkout/create  seed 002: a signed order becomes a hosted checkout session
  */
-import type { FastifyPluginAsync, FastifyReply } from "fastify";
+import "../request-context.js";
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import { checkoutPagePath, type CheckoutSession } from "../../core/checkout-sessions/checkout-sessions.types.js";
-import { isAppError } from "../../core/errors.js";
+import { isAppError, rateLimited } from "../../core/errors.js";
 import type { Services } from "../../core/services.js";
 import type { StoredResponse, WithinWrite } from "../../core/idempotency/idempotency.types.js";
+import { limitSurface, type RateLimitBackend } from "../rate-limit.js";
 import { methodNotAllowed, notFoundAsError, trackRoutes } from "../routing.js";
 import { type ApiSurface, pathOf } from "../surfaces.js";
 import { unstorableFieldErrors } from "../validation.js";
 import { createRequestAuth } from "./auth.js";
 import { signedResponseHeaders, unixSeconds } from "./headers.js";
-import { ocError, openchargeErrorHandler } from "./opencharge.errors.js";
+import { OpenchargeError, ocError, openchargeErrorHandler } from "./opencharge.errors.js";
+import type { Participant } from "./opencharge.repository.js";
 import type { OpenchargeRuntime } from "./opencharge.js";
 import {
   createRequestSchema,
@@ -41,13 +44,31 @@ export interface OpenchargeOptions {
 /** What Kassa serves of the protocol's capabilities. */
 export const CAPABILITIES = ["checkout.create"] as const;
 
-export const openchargeApi: FastifyPluginAsync<OpenchargeOptions> = async (
+export const openchargeApi: FastifyPluginAsync<OpenchargeOptions & { rateLimits: RateLimitBackend }> = async (
   app,
-  { services, opencharge, publicUrl },
+  { services, opencharge, publicUrl, rateLimits },
 ) => {
   const { repository, config } = opencharge;
   const identity = await opencharge.identity(); // the key and account exist before the first request
-  const authenticate = createRequestAuth({ repository, clock: services.clock });
+  const checkRequest = createRequestAuth({ repository, clock: services.clock });
+  // Per caller OCID once authenticated (RATE_LIMIT_*), and per client address on failed
+  // authentications (AUTH_FAILURE_LIMIT_*): a signature check is CPU work worth bounding.
+  const limiter = await limitSurface(app, rateLimits, { namespace: "opencharge", limited: rateLimited });
+
+  /** The signed request's caller, counted against the limits. */
+  async function authenticate(request: FastifyRequest, reply: FastifyReply, rawBody: Buffer | null) {
+    limiter.beforeAuthentication(request);
+    let caller: Participant;
+    try {
+      caller = await checkRequest(request, rawBody);
+    } catch (error) {
+      if (error instanceof OpenchargeError && error.statusCode === 401) limiter.authenticationFailed(request);
+      throw error;
+    }
+    request.principal = { accountId: identity.accountId, keyId: `opencharge:${caller.ocid}` };
+    await limiter.authenticated(request, reply);
+    return caller;
+  }
 
   app.setErrorHandler(openchargeErrorHandler);
   app.setNotFoundHandler(notFoundAsError);
@@ -87,13 +108,13 @@ export const openchargeApi: FastifyPluginAsync<OpenchargeOptions> = async (
   app.get("/metadata.json", { schema: { hide: true } }, async (_request, reply) => sendSigned(reply, 200, metadata));
 
   app.get("/capabilities", { schema: { hide: true } }, async (request, reply) => {
-    const caller = await authenticate(request, null);
+    const caller = await authenticate(request, reply, null);
     return sendSigned(reply, 200, { ocid: identity.ocid, caller: caller.ocid, capabilities: [...CAPABILITIES] });
   });
 
   app.post("/checkout/create", { schema: { hide: true } }, async (request, reply) => {
     const raw = Buffer.isBuffer(request.body) ? request.body : null;
-    const gateway = await authenticate(request, raw);
+    const gateway = await authenticate(request, reply, raw);
     const parsedBody = parseJson(raw);
     // No text column keeps U+0000 or a lone surrogate: refused as input, not failed in the store.
     const unstorable = unstorableFieldErrors(parsedBody, "body");
@@ -192,8 +213,8 @@ export const openchargeSurface = (options: OpenchargeOptions): ApiSurface => {
       return path === base || path.startsWith(`${base}/`);
     },
     frameworkError: openchargeErrorHandler,
-    async register(app) {
-      await app.register(openchargeApi, { prefix: base, ...options });
+    async register(app, { rateLimits }) {
+      await app.register(openchargeApi, { prefix: base, ...options, rateLimits });
     },
   };
 };
