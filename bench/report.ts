@@ -48,10 +48,13 @@ export interface OpenchargeResult {
   verifyMicrosPerCreate: number;
   /** Signing its answer (X-OC-Signature), in-process, median. */
   signMicrosPerAnswer: number;
-  /** Those verifications at the measured rate: cores busy verifying (1 = one core's whole time). */
+  /**
+   * Those verifications at the measured rate: cores busy verifying (1 = one core's whole time).
+   * Node serves on one thread, so this is also their share of the server's time per create.
+   */
   verifyCores: number;
-  /** Their share of one request's latency at p50. */
-  verifyShareOfP50: number | null;
+  /** The same for signing the answers. */
+  signCores: number;
 }
 
 export function openchargeResult(
@@ -67,7 +70,7 @@ export function openchargeResult(
     ratioToCnaughtCreate: ratio(kassa.rps, cnaughtCreate.rps),
     verifyMicrosPerCreate: verifyMicros,
     verifyCores: Math.round(((verifyMicros * kassa.rps) / 1e6) * 1000) / 1000,
-    verifyShareOfP50: kassa.p50 > 0 ? Math.round((verifyMicros / 1000 / kassa.p50) * 1000) / 1000 : null,
+    signCores: Math.round(((signMicros * kassa.rps) / 1e6) * 1000) / 1000,
   };
 }
 
@@ -192,9 +195,9 @@ export function formatCompare(report: CompareReport): string {
     ? [
         `  oc-create ${oc.description}`,
         `Opencharge: the server's two secp256k1 verifications take ${oc.verifyMicrosPerCreate} µs per create ` +
-          `(in-process, median); at ${oc.kassa.rps.toFixed(1)} req/s that is ${fixed(oc.verifyCores, 2)} of one core, ` +
-          `${fixed(oc.verifyShareOfP50 === null ? null : oc.verifyShareOfP50 * 100, 1)}% of a request's p50; ` +
-          `signing the answer takes ${oc.signMicrosPerAnswer} µs more`,
+          `(in-process, median), signing the answer ${oc.signMicrosPerAnswer} µs; at ${oc.kassa.rps.toFixed(1)} req/s ` +
+          `they fill ${fixed(oc.verifyCores * 100, 0)}% and ${fixed(oc.signCores * 100, 0)}% of one core ` +
+          `(of the server's one event loop: its time per create is 1/rps)`,
       ]
     : [];
   return [

@@ -139,7 +139,8 @@ export const openchargeApi: FastifyPluginAsync<OpenchargeOptions & { rateLimits:
       throw ocError("UNKNOWN_OCID", `Merchant ${merchantOcid} is not a known participant`, { merchantOcid });
     const signed = verifyOrderSignature(body.order, body.signature, merchant.publicKey);
     if (!signed.ok) {
-      throw Object.assign(ocError("INVALID_SIGNATURE", "Order signature invalid"), { statusCode: 400 });
+      // 400, not 401: the caller authenticated; the order it forwards is what fails (seed 002's sample).
+      throw new OpenchargeError("INVALID_SIGNATURE", "Order signature invalid", undefined, 400);
     }
     const now = services.clock();
     const lineItems = orderLineItems(order, now, identity.ocid);
