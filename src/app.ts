@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from "fastify";
 import { validatorCompiler } from "fastify-type-provider-zod";
 import { adminApi, adminHttpError } from "./api/admin/admin.plugin.js";
@@ -6,9 +7,10 @@ import { registerDocs } from "./api/docs.js";
 import { hostedPageSurface } from "./api/hosted-page/hosted-page.plugin.js";
 import { openchargeSurface } from "./api/opencharge/opencharge.plugin.js";
 import { opsRoutes } from "./api/ops/ops.routes.js";
-import { HTTP_CLIENT_ERRORS, sendProblem } from "./api/problem.js";
+import { HTTP_CLIENT_ERRORS, PROBLEM_CONTENT_TYPE, sendProblem } from "./api/problem.js";
 import { compiledSerializerCompiler } from "./api/serialization.js";
-import { openRateLimitBackend, serverLimitOptions } from "./api/rate-limit.js";
+import { openRateLimitBackend } from "./api/rate-limit.js";
+import { serverLimitOptions } from "./api/server-limits.js";
 import { notFoundAsError } from "./api/routing.js";
 import { type ApiSurface, surfaceOf } from "./api/surfaces.js";
 import type { Config } from "./config.js";
@@ -36,7 +38,7 @@ function baseOptions(
     logger: logger ?? false,
     genReqId,
     bodyLimit: config.bodyLimitBytes,
-    ...serverLimitOptions(config.limits),
+    ...serverLimitOptions(config.limits, surfaces),
     trustProxy: config.trustProxy,
     return503OnClosing: true,
     // One access line per request, not Fastify's two (src/logger.ts).
@@ -66,6 +68,33 @@ function echoRequestId(app: FastifyInstance) {
   });
 }
 
+/**
+ * What Node would answer bare (a body-less 417 for an unmet Expect, a body-less 400 for a request
+ * without Host) is answered in the format of the surface the request was meant for.
+ */
+function answerUnmetRequirements(app: FastifyInstance, surfaces: readonly ApiSurface[]) {
+  app.server.on("checkExpectation", (request: IncomingMessage, response: ServerResponse) => {
+    const detail = "Only 'Expect: 100-continue' is supported";
+    const surface = surfaceOf(surfaces, { url: request.url ?? "/", headers: request.headers });
+    const answer = surface?.rawError?.(417, detail) ?? {
+      contentType: PROBLEM_CONTENT_TYPE,
+      body: JSON.stringify({ type: "about:blank", title: "Expectation Failed", status: 417, detail }),
+    };
+    response
+      .writeHead(417, {
+        "content-type": answer.contentType,
+        "content-length": Buffer.byteLength(answer.body),
+        connection: "close",
+      })
+      .end(answer.body);
+  });
+  app.addHook("onRequest", async (request) => {
+    if (!request.headers.host) {
+      throw Object.assign(new Error("A Host header is required"), { statusCode: 400, code: "FST_ERR_MISSING_HOST" });
+    }
+  });
+}
+
 /** The public surfaces, in the order a request is matched against them before routing. */
 export const publicSurfaces = (config: Config, services: Services): ApiSurface[] => {
   const opencharge = openchargeOf(services);
@@ -89,6 +118,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(compiledSerializerCompiler);
   echoRequestId(app);
+  answerUnmetRequirements(app, surfaces);
   if (options.metrics)
     countRequests(app, options.metrics, {
       "/v1/": "cnaught",

@@ -1,4 +1,4 @@
-import { apiLifecycles, NOTIFICATION_FORMATS } from "./api/notification-formats.js";
+import { apiLifecycles, NOTIFICATION_FORMATS, WEBHOOK_SIGNERS } from "./api/notification-formats.js";
 import { createOpencharge, OPENCHARGE_API, type OpenchargeRuntime } from "./api/opencharge/opencharge.js";
 import { openchargeJudge, openchargeSigner } from "./api/opencharge/webhook-signing.js";
 import { createTestPaymentProvider } from "./core/payments/test-provider.js";
@@ -9,30 +9,34 @@ import type { Database } from "./db/database.js";
 import { type Metrics, noMetrics } from "./metrics/metrics.js";
 
 /**
- * The core wired with what it is given from outside: each API's notification format and the
- * payment provider (test mode: the built-in test provider). The server, the CLI and the tests
- * all build their services here. Without `config`, the configuration's defaults outside
- * production apply (receivers on private addresses allowed): the server and CLI pass theirs.
+ * The core wired with what it is given from outside: each API's notification format, lifecycle
+ * and webhook signature scheme, and the payment provider (test mode: the built-in test provider).
+ * The server, the CLI and the tests all build their services here. Without `config`, the
+ * configuration's defaults outside production apply (receivers on private addresses allowed): the
+ * server and CLI pass theirs. `publicUrl` (what the APIs' events link to) defaults likewise.
  * Without `metrics` (src/metrics), nothing is counted. The Opencharge adapter's runtime (its
- * identity and tables) is built here too, shared by its lifecycle, its outbox signer, its surface
- * and its operator commands (`services.opencharge`).
+ * identity and tables) is built here too, shared by its lifecycle, its outbox signer and judge,
+ * its surface and its operator commands (`openchargeOf(services)`).
  */
 export function createKassaServices(
   db: Database,
   clock: Clock = systemClock,
-  config: Pick<Config, "webhooks"> & Partial<Pick<Config, "redirectUrls" | "opencharge">> = loadConfig({}),
+  config: Pick<Config, "webhooks"> & Partial<Pick<Config, "redirectUrls" | "publicUrl" | "opencharge">> = loadConfig(
+    {},
+  ),
   metrics: Metrics = noMetrics,
 ) {
+  const publicUrl = config.publicUrl ?? loadConfig({}).publicUrl;
   const opencharge = createOpencharge(db, config.opencharge ?? loadConfig({}).opencharge);
   const services = createServices(
     db,
     clock,
     {
-      lifecycles: (core) => apiLifecycles(core, { opencharge }),
+      lifecycles: (core) => apiLifecycles(core, { publicUrl, opencharge }),
       notificationFormats: NOTIFICATION_FORMATS,
       paymentProvider: createTestPaymentProvider(),
       metrics,
-      webhookSigners: { [OPENCHARGE_API]: openchargeSigner(opencharge) },
+      webhookSigners: { ...WEBHOOK_SIGNERS, [OPENCHARGE_API]: openchargeSigner(opencharge) },
       webhookJudges: { [OPENCHARGE_API]: openchargeJudge },
     },
     { webhooks: config.webhooks, redirectUrls: config.redirectUrls },

@@ -4,11 +4,15 @@ import type { OpenchargeRuntime } from "../api/opencharge/opencharge.js";
 import type { ProofWithDelivery } from "../api/opencharge/opencharge.repository.js";
 import { participantOperations, participantView } from "../api/opencharge/participants.js";
 import { openchargeOf } from "../composition.js";
+import { toWirePrice } from "../api/leanrails/prices.schemas.js";
+import { toWireProduct } from "../api/leanrails/products.schemas.js";
+import { TAX_BEHAVIORS } from "../core/catalog/catalog.types.js";
 import type { ApiKeyView } from "../core/api-keys/api-keys.service.js";
 import { unstorableFieldErrors } from "../api/validation.js";
 import { invalidRequestFields, invalidState } from "../core/errors.js";
 import { Decimal } from "../core/money/money.js";
 import type { Portfolio } from "../core/portfolios/portfolios.repository.js";
+import type { Written } from "../core/idempotency/idempotency.types.js";
 import type { Services } from "../core/services.js";
 import type { DeliveryWithAttempts } from "../core/webhooks/webhooks.repository.js";
 import type { WebhookSecretView } from "../core/webhooks/webhooks.service.js";
@@ -28,6 +32,13 @@ const decimalText = z
   .string()
   .regex(/^\d+(\.\d+)?$/, "must be a non-negative decimal number")
   .transform((v) => new Decimal(v));
+/** A whole number of minor units, as a flag's text or a JSON number. */
+const minorUnits = z
+  .union([
+    z.number().int().min(0),
+    z.string().regex(/^\d{1,15}$/, "must be a whole number of minor units (at most 15 digits)"),
+  ])
+  .transform((v) => new Decimal(String(v)));
 const flag = z.union([z.boolean(), z.enum(["true", "false"]).transform((v) => v === "true")]);
 
 const keyView = (k: ApiKeyView) => ({
@@ -65,6 +76,9 @@ const deliveryView = (d: DeliveryWithAttempts) => ({
   account_id: d.accountId,
   event: d.event.type,
   subject: `${d.subjectType} ${d.subjectId}`,
+  /** The registered webhook endpoint it goes to; null for an order's callback URL. */
+  endpoint_id: d.endpointId,
+  signature: d.signature,
   url: d.url,
   status: d.status,
   attempt_count: d.attemptCount,
@@ -112,6 +126,12 @@ const participantArgs = {
   public_key: z.string().min(1),
   endpoint: z.string().min(1),
   role: z.string().min(1).optional(),
+};
+
+/** An operation's write has no idempotency record, so it is always its own result. */
+const resultOf = <T>(written: Written<T>): T => {
+  if (written.kind !== "written") throw new Error("an operator's write cannot be a replay");
+  return written.result;
 };
 
 const op = <S extends z.ZodType>(args: S, run: (ctx: OperationContext, args: z.output<S>) => Promise<unknown>) => ({
@@ -187,6 +207,84 @@ export const operations = {
       return orders.map(toWireOrder);
     },
   ),
+  // The catalogue is shown as the LeanRails API shows it (GET /v1/prices/{id}, /v1/products/{id}).
+  "products.create": op(
+    z.object({
+      account: z.string().min(1),
+      name: z.string().min(1),
+      description: z.string().min(1).optional(),
+      unit_label: z.string().min(1).optional(),
+    }),
+    async ({ services }, a) => {
+      await services.accounts.get(a.account); // an unknown account is not found
+      const written = await services.catalog.createProduct(a.account, {
+        name: a.name,
+        description: a.description,
+        unitLabel: a.unit_label,
+      });
+      return toWireProduct(resultOf(written));
+    },
+  ),
+  "products.list": op(
+    z.object({
+      account: z.string().min(1),
+      active: flag.optional(),
+      limit: z.coerce.number().optional(),
+      starting_after: z.string().min(1).optional(),
+    }),
+    async ({ services }, a) => {
+      await services.accounts.get(a.account);
+      const page = await services.catalog.listProducts(
+        a.account,
+        { active: a.active },
+        { limit: a.limit, startingAfter: a.starting_after },
+      );
+      return page.products.map(toWireProduct);
+    },
+  ),
+  // --product takes a product's id (prod_…) or the name of a new product made with the price.
+  "prices.create": op(
+    z.object({
+      account: z.string().min(1),
+      product: z.string().min(1),
+      unit_amount: minorUnits,
+      currency: z.string().min(1),
+      tax_behavior: z.enum(TAX_BEHAVIORS).optional(),
+      nickname: z.string().min(1).optional(),
+      lookup_key: z.string().min(1).optional(),
+    }),
+    async ({ services }, a) => {
+      await services.accounts.get(a.account);
+      const byId = a.product.startsWith("prod_");
+      const written = await services.catalog.createPrice(a.account, {
+        ...(byId ? { productId: a.product } : { productData: { name: a.product } }),
+        currency: a.currency,
+        unitAmount: a.unit_amount,
+        taxBehavior: a.tax_behavior,
+        nickname: a.nickname,
+        lookupKey: a.lookup_key,
+      });
+      return toWirePrice(resultOf(written));
+    },
+  ),
+  "prices.list": op(
+    z.object({
+      account: z.string().min(1),
+      product: z.string().min(1).optional(),
+      active: flag.optional(),
+      limit: z.coerce.number().optional(),
+      starting_after: z.string().min(1).optional(),
+    }),
+    async ({ services }, a) => {
+      await services.accounts.get(a.account);
+      const page = await services.catalog.listPrices(
+        a.account,
+        { productId: a.product, active: a.active },
+        { limit: a.limit, startingAfter: a.starting_after },
+      );
+      return page.prices.map(toWirePrice);
+    },
+  ),
   "webhooks.secret": op(z.object({ account: z.string().min(1), rotate: flag.optional() }), async ({ services }, a) =>
     secretView(await services.webhooks.secret(a.account, { rotate: a.rotate ?? false })),
   ),
@@ -194,12 +292,18 @@ export const operations = {
     z.object({
       order: z.string().min(1).optional(),
       account: z.string().min(1).optional(),
+      endpoint: z.string().min(1).optional(),
       limit: z.coerce.number().int().min(1).max(1000).optional(),
     }),
     async ({ services }, a) =>
-      (await services.webhooks.deliveries({ orderId: a.order, accountId: a.account, limit: a.limit })).map(
-        deliveryView,
-      ),
+      (
+        await services.webhooks.deliveries({
+          orderId: a.order,
+          accountId: a.account,
+          endpointId: a.endpoint,
+          limit: a.limit,
+        })
+      ).map(deliveryView),
   ),
   "opencharge.identity": op(z.object({}), async ({ services }) => {
     const identity = await opencharge(services).identity();

@@ -1,8 +1,12 @@
 import type { SessionLifecycles } from "../core/checkout-sessions/lifecycle.js";
 import type { OrderNotificationFormats } from "../core/orders/orders.types.js";
 import type { LifecycleCore } from "../core/services.js";
+import type { WebhookSigners } from "../core/webhooks/signing.js";
 import { cnaughtLifecycle } from "./cnaught/cnaught.lifecycle.js";
 import { cnaughtOrderNotification } from "./cnaught/orders.schemas.js";
+import { LEANRAILS_API } from "./leanrails/events.schemas.js";
+import { leanRailsLifecycle } from "./leanrails/leanrails.lifecycle.js";
+import { LEANRAILS_SIGNATURE, leanRailsSigner } from "./leanrails/webhook-signing.js";
 import { OPENCHARGE_API, type OpenchargeRuntime } from "./opencharge/opencharge.js";
 import { openchargeLifecycle } from "./opencharge/opencharge.lifecycle.js";
 
@@ -11,11 +15,22 @@ export const NOTIFICATION_FORMATS: OrderNotificationFormats = {
   cnaught: cnaughtOrderNotification,
 };
 
+/** What the APIs' renderings need to know of the installation: where it is published. */
+export interface ApiRenderingOptions {
+  publicUrl: string;
+}
+
 /** What each API does when its sessions complete or expire, by the `api` its sessions record. */
 export const apiLifecycles = (
   core: LifecycleCore,
-  apis: { opencharge?: OpenchargeRuntime } = {},
+  options: ApiRenderingOptions & { opencharge?: OpenchargeRuntime },
 ): SessionLifecycles => ({
   cnaught: cnaughtLifecycle(core),
-  ...(apis.opencharge ? { [OPENCHARGE_API]: openchargeLifecycle(core, apis.opencharge) } : {}),
+  [LEANRAILS_API]: leanRailsLifecycle(core, options),
+  ...(options.opencharge ? { [OPENCHARGE_API]: openchargeLifecycle(core, options.opencharge) } : {}),
 });
+
+/** The APIs' own webhook signature schemes, by the name their outbox rows give. */
+export const WEBHOOK_SIGNERS: WebhookSigners = {
+  [LEANRAILS_SIGNATURE]: leanRailsSigner,
+};

@@ -1,16 +1,14 @@
-import { type Server, STATUS_CODES } from "node:http";
 import { createRequire } from "node:module";
-import type { Socket } from "node:net";
 import rateLimit, { type FastifyRateLimitStore, normalizeIP } from "@fastify/rate-limit";
-import type { FastifyBaseLogger, FastifyHttpOptions, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { Redis } from "ioredis";
 import type { Config } from "../config.js";
-import { PROBLEM_CONTENT_TYPE } from "./problem.js";
 
 /**
  * Request limits shared by every API surface: per-key rate limiting (@fastify/rate-limit, in
  * Redis when REDIS_URL is set so instances share one count, in memory otherwise), a per-address
- * budget of failed authentications, and the HTTP server's size and time limits. Each surface
+ * budget of failed authentications (the HTTP server's size and time limits are in
+ * server-limits.ts). Each surface
  * supplies its own error (CNaught: problem+json 429 with Retry-After). Chosen routes may also
  * take a per-address limit of their own (the hosted page's card form, against card testing).
  */
@@ -264,56 +262,4 @@ export async function limitPerAddress(
   options: AddressLimitOptions,
 ): Promise<RequestLimiter> {
   return counter(app, backend, { ...options, keyGenerator: (request) => normalizeIP(request.ip ?? "") });
-}
-
-// ---------------------------------------------------------------------------------------------
-// HTTP server limits
-
-/**
- * Answers what Node's HTTP parser refuses before Fastify sees a request (a header block over
- * MAX_HEADER_BYTES: 431; headers or body not received in time: 408; anything unparsable: 400)
- * as problem+json, then closes the connection. No path is known yet, so the type is about:blank.
- */
-function answerClientError(error: Error & { code?: string }, socket: Socket) {
-  if (error.code === "ECONNRESET" || socket.destroyed) return;
-  const status = error.code === "HPE_HEADER_OVERFLOW" ? 431 : error.code === "ERR_HTTP_REQUEST_TIMEOUT" ? 408 : 400;
-  const detail =
-    status === 431
-      ? "The request's header block is larger than this server accepts"
-      : status === 408
-        ? "The request was not received in time"
-        : "The request could not be parsed as HTTP";
-  const body = JSON.stringify({ type: "about:blank", title: STATUS_CODES[status], status, detail });
-  if (socket.writable) {
-    socket.write(
-      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\n` +
-        `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
-    );
-  }
-  socket.destroy(error);
-}
-
-/**
- * The Fastify server options that bound what one connection can hold: the header block's size
- * (431 past it), the time to receive the headers (slowloris) and the whole request, and how
- * long an idle keep-alive connection stays open.
- */
-export function serverLimitOptions(limits: Limits): Partial<FastifyHttpOptions<Server>> {
-  return {
-    requestTimeout: limits.requestTimeoutMs,
-    // A connection on which nothing moves for as long as a whole request may take (a client that
-    // stopped reading its response, a body stalled midway) is closed. Idle keep-alive connections
-    // are governed by keepAliveTimeout instead.
-    connectionTimeout: limits.requestTimeoutMs,
-    keepAliveTimeout: limits.keepAliveTimeoutMs,
-    http: {
-      maxHeaderSize: limits.maxHeaderBytes,
-      // Node checks these two timeouts on a timer; the default 30 s period would let a stalled
-      // connection live far past them.
-      requestTimeout: limits.requestTimeoutMs,
-      headersTimeout: limits.headersTimeoutMs,
-      connectionsCheckingInterval: Math.min(1_000, limits.headersTimeoutMs),
-    },
-    clientErrorHandler: answerClientError,
-  };
 }

@@ -25,8 +25,19 @@ export interface ApiSurface {
   owns(request: IncomingRequest): boolean;
   /** An error raised before routing, answered in the surface's own format. */
   frameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): unknown;
+  /**
+   * An error answered from below the app (Node's parser refused the request; no request object
+   * exists): the body and content type in the surface's format.
+   */
+  rawError?(status: number, detail: string): RawError;
   /** Registers the surface's routes, hooks, error handler, 404s and 405s. */
   register(app: FastifyInstance, shared: SharedResources): Promise<void>;
+}
+
+/** An error body written straight to the socket. */
+export interface RawError {
+  contentType: string;
+  body: string;
 }
 
 /** The path of a request URL, without its query. */

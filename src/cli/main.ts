@@ -77,6 +77,52 @@ const COMMANDS: Record<string, Command> = {
       "ending-before": { type: "string" },
     },
   },
+  "products create": {
+    operation: "products.create",
+    usage: "kassa products create --account ACCOUNT_ID --name NAME [--description TEXT] [--unit-label LABEL]",
+    options: {
+      account: { type: "string", required: true },
+      name: { type: "string", required: true },
+      description: { type: "string" },
+      "unit-label": { type: "string" },
+    },
+  },
+  "products list": {
+    operation: "products.list",
+    usage: "kassa products list --account ACCOUNT_ID [--active true|false] [--limit N] [--starting-after PRODUCT_ID]",
+    options: {
+      account: { type: "string", required: true },
+      active: { type: "string" },
+      limit: { type: "string" },
+      "starting-after": { type: "string" },
+    },
+  },
+  "prices create": {
+    operation: "prices.create",
+    usage:
+      "kassa prices create --account ACCOUNT_ID --product PRODUCT_ID_OR_NEW_NAME --unit-amount MINOR_UNITS --currency CODE [--tax-behavior inclusive|exclusive|unspecified] [--nickname TEXT] [--lookup-key KEY]",
+    options: {
+      account: { type: "string", required: true },
+      product: { type: "string", required: true },
+      "unit-amount": { type: "string", required: true },
+      currency: { type: "string", required: true },
+      "tax-behavior": { type: "string" },
+      nickname: { type: "string" },
+      "lookup-key": { type: "string" },
+    },
+  },
+  "prices list": {
+    operation: "prices.list",
+    usage:
+      "kassa prices list --account ACCOUNT_ID [--product PRODUCT_ID] [--active true|false] [--limit N] [--starting-after PRICE_ID]",
+    options: {
+      account: { type: "string", required: true },
+      product: { type: "string" },
+      active: { type: "string" },
+      limit: { type: "string" },
+      "starting-after": { type: "string" },
+    },
+  },
   "webhooks secret": {
     operation: "webhooks.secret",
     usage: "kassa webhooks secret --account ACCOUNT_ID [--rotate]",
@@ -84,8 +130,14 @@ const COMMANDS: Record<string, Command> = {
   },
   "webhooks deliveries": {
     operation: "webhooks.deliveries",
-    usage: "kassa webhooks deliveries [--order ORDER_ID] [--account ACCOUNT_ID] [--limit N]",
-    options: { order: { type: "string" }, account: { type: "string" }, limit: { type: "string" } },
+    usage:
+      "kassa webhooks deliveries [--order ORDER_ID] [--account ACCOUNT_ID] [--endpoint WEBHOOK_ENDPOINT_ID] [--limit N]",
+    options: {
+      order: { type: "string" },
+      account: { type: "string" },
+      endpoint: { type: "string" },
+      limit: { type: "string" },
+    },
   },
   "opencharge identity": { operation: "opencharge.identity", usage: "kassa opencharge identity" },
   "opencharge participants add": {

@@ -8,6 +8,7 @@ const alnum = (size: number) => customAlphabet(ALPHANUMERIC, size);
 const id10 = alnum(10);
 const id8 = alnum(8);
 const id16 = alnum(16);
+const id24 = alnum(24);
 const secret32 = alnum(32);
 
 export const newId = {
@@ -23,7 +24,12 @@ export const newId = {
   /** Standard Webhooks message ids (`webhook-id`). */
   webhookDelivery: () => `msg_${id16()}`,
   webhookAttempt: () => `wha_${id16()}`,
+  /** Without a prefix: the API registering the endpoint gives its own (`we_`). */
+  webhookEndpoint: () => id24(),
   idempotencyKey: () => `idk_${id16()}`,
+  /** Catalogue ids carry Stripe's prefixes, which every API that names them shows as they are. */
+  product: () => `prod_${id16()}`,
+  price: () => `price_${id16()}`,
 };
 
 /** 32 alphanumeric chars from a CSPRNG: ~190 bits. */

@@ -4,10 +4,13 @@ import { createAccountsRepository } from "./accounts/accounts.repository.js";
 import { createAccountsService } from "./accounts/accounts.service.js";
 import { createApiKeysRepository } from "./api-keys/api-keys.repository.js";
 import { createApiKeysService } from "./api-keys/api-keys.service.js";
+import { createCatalogRepository } from "./catalog/catalog.repository.js";
+import { createCatalogService } from "./catalog/catalog.service.js";
 import { createCheckoutSessionsRepository } from "./checkout-sessions/checkout-sessions.repository.js";
 import { createCheckoutSessionsService } from "./checkout-sessions/checkout-sessions.service.js";
 import type { SessionLifecycles } from "./checkout-sessions/lifecycle.js";
 import { createEventsRepository, type EventsRepository } from "./events/events.repository.js";
+import { createEventsService } from "./events/events.service.js";
 import { createIdempotencyRepository } from "./idempotency/idempotency.repository.js";
 import { createIdempotencyService } from "./idempotency/idempotency.service.js";
 import { createOrdersRepository } from "./orders/orders.repository.js";
@@ -23,6 +26,11 @@ import { createSubaccountsRepository } from "./subaccounts/subaccounts.repositor
 import { createSubaccountsService } from "./subaccounts/subaccounts.service.js";
 import type { Clock } from "./time.js";
 import { httpUrlProblem, privateHostProblem, redirectUrlProblem } from "./urls.js";
+import { createWebhookEndpointsRepository } from "./webhook-endpoints/webhook-endpoints.repository.js";
+import {
+  createWebhookEndpointsService,
+  type WebhookEndpointsService,
+} from "./webhook-endpoints/webhook-endpoints.service.js";
 import type { ResponseJudges, WebhookSigners } from "./webhooks/signing.js";
 import { createWebhooksRepository, type WebhooksRepository } from "./webhooks/webhooks.repository.js";
 import { createHttpTransport } from "./webhooks/transport.js";
@@ -33,6 +41,7 @@ export interface LifecycleCore {
   orders: OrdersService;
   events: EventsRepository;
   webhooks: WebhooksRepository;
+  webhookEndpoints: Pick<WebhookEndpointsService, "enqueueEvent">;
   clock: Clock;
 }
 
@@ -47,7 +56,7 @@ export interface CoreAdapters {
   /** Told of each committed change worth counting (src/metrics); none by default. */
   metrics?: Metrics;
   /** The APIs' own webhook signature schemes, by the name their outbox rows give. */
-  webhookSigners?: WebhookSigners;
+  webhookSigners: WebhookSigners;
   /** How those schemes' receivers answer (delivered, retry, refused for good), where a 2xx is not the whole answer. */
   webhookJudges?: ResponseJudges;
 }
@@ -77,8 +86,10 @@ export function createServices(db: Database, clock: Clock, adapters: CoreAdapter
     orders: createOrdersRepository(db.prisma),
     payments: createPaymentsRepository(db.prisma),
     webhooks: createWebhooksRepository(db.prisma),
+    webhookEndpoints: createWebhookEndpointsRepository(db.prisma),
     settings: createSettingsRepository(db.prisma),
     idempotency: createIdempotencyRepository(db.prisma),
+    catalog: createCatalogRepository(db.prisma),
   };
   const portfolios = createPortfoliosService({
     portfolios: repos.portfolios,
@@ -95,15 +106,23 @@ export function createServices(db: Database, clock: Clock, adapters: CoreAdapter
     transaction,
     clock,
   });
+  /** Why a server-to-server callback URL is refused (not http(s), or private unless allowed), or null. */
+  const receiverUrlProblem = (url: string) =>
+    httpUrlProblem(url) ?? (options.webhooks.allowPrivateUrls ? null : privateHostProblem(url));
+  const webhookEndpoints = createWebhookEndpointsService({
+    endpoints: repos.webhookEndpoints,
+    deliveries: repos.webhooks,
+    receiverUrlProblem,
+    transaction,
+    clock,
+  });
   return {
     repos,
     adapters,
     /** Why a customer-facing redirect URL is refused (local hosts only where the configuration allows them), or null. */
     redirectUrlProblem: (url: string) =>
       redirectUrlProblem(url, { allowLocal: options.redirectUrls?.allowPrivate ?? true }),
-    /** Why a server-to-server callback URL is refused (not http(s), or private unless allowed), or null. */
-    receiverUrlProblem: (url: string) =>
-      httpUrlProblem(url) ?? (options.webhooks.allowPrivateUrls ? null : privateHostProblem(url)),
+    receiverUrlProblem,
     transaction,
     clock,
     accounts: createAccountsService({ accounts: repos.accounts, portfolios: repos.portfolios }),
@@ -121,13 +140,20 @@ export function createServices(db: Database, clock: Clock, adapters: CoreAdapter
       events: repos.events,
       payments: repos.payments,
       paymentProvider: adapters.paymentProvider,
-      lifecycles: adapters.lifecycles({ orders, events: repos.events, webhooks: repos.webhooks, clock }),
+      lifecycles: adapters.lifecycles({
+        orders,
+        events: repos.events,
+        webhooks: repos.webhooks,
+        webhookEndpoints,
+        clock,
+      }),
       allowPrivateRedirectUrls: options.redirectUrls?.allowPrivate,
       transaction,
       clock,
       metrics: adapters.metrics,
     }),
     orders,
+    events: createEventsService({ events: repos.events }),
     webhooks: createWebhooksService({
       webhooks: repos.webhooks,
       transaction,
@@ -138,8 +164,11 @@ export function createServices(db: Database, clock: Clock, adapters: CoreAdapter
       signers: adapters.webhookSigners,
       judges: adapters.webhookJudges,
     }),
+    webhookEndpoints,
     settings: createSettingsService({ settings: repos.settings }),
     idempotency: createIdempotencyService({ keys: repos.idempotency, clock }),
+    /** Products and prices; `lineItemsFor` turns prices into a session's line items. */
+    catalog: createCatalogService({ catalog: repos.catalog, transaction, clock }),
   };
 }
 

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import {
   cleanEnv,
   cleanUp,
@@ -227,9 +227,11 @@ describe("README.md, run verbatim against a real server on the embedded store", 
     expect(demoKey).toMatch(/^sk_test_/);
     expect(server.stdout).toContain(`on the empty embedded store in ${dataDir}`);
     // /readyz answers as soon as the port listens, a moment before the ready line is written.
-    await expect
-      .poll(() => server!.stdout)
-      .toMatch(/"store":"pglite"[^\n]*"msg":"kassa is ready"|"msg":"kassa is ready"[^\n]*"store":"pglite"/);
+    await vi.waitFor(() =>
+      expect(server!.stdout).toMatch(
+        /"store":"pglite"[^\n]*"msg":"kassa is ready"|"msg":"kassa is ready"[^\n]*"store":"pglite"/,
+      ),
+    );
 
     curlEnv = cleanEnv({ KASSA_KEY: demoKey });
     cliEnv = cleanEnv({ PORT: String(port), DATA_DIR: dataDir });
@@ -506,6 +508,15 @@ describe("README.md, run verbatim against a real server on the embedded store", 
               json.map((p: { id: string }) => p.id),
               context,
             ).toContain("demo");
+            break;
+          case "prices create":
+            expect(json, context).toMatchObject({
+              id: expect.stringMatching(/^price_/),
+              object: "price",
+              product: expect.stringMatching(/^prod_/),
+              currency: "eur",
+              unit_amount: 2000,
+            });
             break;
           case "migrate":
             expect(json, context).toEqual({ applied: [] });

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { cleanUp, kill, stop, waitFor, within } from "../helpers/processes.js";
-import { pay } from "../page/support.js";
-import { type Receiver, startReceiver } from "../webhooks/support.js";
+import { pay } from "../api/hosted-page/support.js";
+import { type Receiver, startReceiver } from "../core/webhooks/support.js";
 import {
   FAULT_TEST_TIMEOUT_MS,
   faultServerEnv,

@@ -1,8 +1,8 @@
 import { afterAll, describe, expect, it } from "vitest";
-import { isReplay, withKey } from "../idempotency/support.js";
+import { isReplay, withKey } from "../api/idempotency/support.js";
 import { cleanUp, kill, type Server, stop, waitFor, within } from "../helpers/processes.js";
-import { pay } from "../page/support.js";
-import { type Receiver, startReceiver } from "../webhooks/support.js";
+import { pay } from "../api/hosted-page/support.js";
+import { type Receiver, startReceiver } from "../core/webhooks/support.js";
 import {
   busyConnections,
   FAULT_TEST_TIMEOUT_MS,

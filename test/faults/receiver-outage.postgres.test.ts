@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { cleanUp, stop, waitFor } from "../helpers/processes.js";
-import { pay } from "../page/support.js";
-import { type Receiver, startReceiver } from "../webhooks/support.js";
+import { pay } from "../api/hosted-page/support.js";
+import { type Receiver, startReceiver } from "../core/webhooks/support.js";
 import {
   deliveriesOf,
   expectEveryNotification,

@@ -6,8 +6,8 @@ import type { Services } from "../../src/core/services.js";
 import { apiClient, createMerchant } from "../helpers/app.js";
 import { createTestDatabase, withAdmin } from "../helpers/database.js";
 import { cleanEnv, freePorts, type Server, startServer, waitReady } from "../helpers/processes.js";
-import { sessionParams } from "../api/support.js";
-import type { Receiver } from "../webhooks/support.js";
+import { sessionParams } from "../api/cnaught/support.js";
+import type { Receiver } from "../core/webhooks/support.js";
 
 /**
  * Shared pieces of the fault harness (not a test file itself): real Kassa server processes on one

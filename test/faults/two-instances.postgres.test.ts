@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ApiResponse, sessionParams } from "../api/support.js";
+import { type ApiResponse, sessionParams } from "../api/cnaught/support.js";
 import { cleanUp, type Server, stop, waitFor } from "../helpers/processes.js";
-import { expectOneOriginal, expectReplayOf, isReplay, newKey, withKey } from "../idempotency/support.js";
-import { pay } from "../page/support.js";
-import { type Receiver, startReceiver } from "../webhooks/support.js";
+import { expectOneOriginal, expectReplayOf, isReplay, newKey, withKey } from "../api/idempotency/support.js";
+import { pay } from "../api/hosted-page/support.js";
+import { type Receiver, startReceiver } from "../core/webhooks/support.js";
 import {
   type Answers,
   deliveriesOf,

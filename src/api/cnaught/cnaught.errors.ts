@@ -84,6 +84,12 @@ function otherClientError(status: number): { slug: string; title: string } | und
   return title ? { slug: title.toLowerCase().replace(/[^a-z0-9]+/g, "-"), title } : undefined;
 }
 
+/** A client error raised below the app (Node's parser), with no request to quote. */
+export function rawProblem(status: number, detail: string): Problem {
+  const known = HTTP_CLIENT_ERRORS[status] ?? otherClientError(status) ?? { slug: "bad-request", title: "Bad request" };
+  return { type: problemType(known.slug), title: known.title, status, detail };
+}
+
 /** Turns anything thrown on the CNaught surface into CNaught's problem+json; never leaks internals. */
 export function cnaughtErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
   const withId = (problem: Problem) => (problem.status === 401 ? problem : { ...problem, request_id: request.id });

@@ -9,7 +9,8 @@ import { emptyFieldErrors, unstorableFieldErrors } from "../validation.js";
 import { type ApiSurface, pathOf } from "../surfaces.js";
 import { checkoutSessionsRoutes } from "./checkout-sessions.routes.js";
 import { CNAUGHT_API } from "./checkout-sessions.schemas.js";
-import { cnaughtErrorHandler } from "./cnaught.errors.js";
+import { cnaughtErrorHandler, rawProblem } from "./cnaught.errors.js";
+import { PROBLEM_CONTENT_TYPE } from "../problem.js";
 import { ordersRoutes } from "./orders.routes.js";
 import { portfoliosRoutes } from "./portfolios.routes.js";
 import { quotesRoutes } from "./quotes.routes.js";
@@ -107,6 +108,10 @@ export const cnaughtSurface = (options: Omit<CnaughtRouteOptions, "idempotency">
   name: CNAUGHT_API,
   owns: (request) => pathOf(request.url).startsWith("/v1/"),
   frameworkError: cnaughtErrorHandler,
+  rawError: (status, detail) => ({
+    contentType: PROBLEM_CONTENT_TYPE,
+    body: JSON.stringify(rawProblem(status, detail)),
+  }),
   async register(app, { rateLimits }) {
     await app.register(cnaughtApi, { prefix: "/v1", ...options, rateLimits });
   },

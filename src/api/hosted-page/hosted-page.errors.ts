@@ -38,7 +38,9 @@ const PAGES: Record<number, { title: string; message: string }> = {
   409: { title: "Checkout unavailable", message: "This checkout can no longer be paid." },
   413: { title: "Request too large", message: "The form sent more data than a card payment needs." },
   415: { title: "Unsupported request", message: "The payment form must be sent as a regular web form." },
+  417: { title: "Bad request", message: "The page could not understand this request." },
   429: { title: "Too many requests", message: "Please wait a moment and try again." },
+  431: { title: "Request too large", message: "The request carried more data than a checkout needs." },
   500: { title: "Something went wrong", message: "The checkout could not be shown. Please try again in a moment." },
 };
 
@@ -57,8 +59,13 @@ export function hostedPageErrorHandler(error: FastifyError, request: FastifyRequ
     status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
   }
   if (status === 500) request.log.error({ err: error }, "unhandled error on the hosted page");
+  return sendPage(reply, status, errorPageFor(status));
+}
+
+/** The customer's page for an error status. */
+export function errorPageFor(status: number): string {
   const page = PAGES[status] ?? PAGES[400]!;
-  return sendPage(reply, status, errorPage(page.title, page.message));
+  return errorPage(page.title, page.message);
 }
 
 /**

@@ -7,7 +7,7 @@ import { methodNotAllowed, notFoundAsError, trackRoutes } from "../routing.js";
 import { STYLESHEET } from "./assets.js";
 import { createCsrf } from "./csrf.js";
 import { type ApiSurface, pathOf } from "../surfaces.js";
-import { hostedPageErrorHandler, hostedPageFrameworkError } from "./hosted-page.errors.js";
+import { errorPageFor, HTML, hostedPageErrorHandler, hostedPageFrameworkError } from "./hosted-page.errors.js";
 import { hostedPageRoutes } from "./hosted-page.routes.js";
 import { applySecurityHeaders, securityHeaders, servedOverHttps } from "./security-headers.js";
 
@@ -88,6 +88,7 @@ export const hostedPageSurface = (options: Omit<HostedPageOptions, "rateLimits">
   name: "hosted-page",
   owns: (request) => pathOf(request.url).startsWith("/pay/"),
   frameworkError: (error, request, reply) => hostedPageFrameworkError(error, request, reply, options.publicUrl),
+  rawError: (status) => ({ contentType: HTML, body: errorPageFor(status) }),
   async register(app, { rateLimits }) {
     await app.register(hostedPage, { prefix: "/pay", ...options, rateLimits });
   },

@@ -122,3 +122,17 @@ export function openchargeErrorHandler(error: FastifyError | Error, request: Fas
   }
   return sendOpenchargeError(reply, answer);
 }
+
+/** The code of an HTTP status answered from below the app (Node's parser refused the request). */
+const RAW_CODES: Record<number, OpenchargeErrorCode> = {
+  413: "PAYLOAD_TOO_LARGE",
+  415: "UNSUPPORTED_MEDIA_TYPE",
+  429: "RATE_LIMITED",
+};
+
+/** An error written straight to the socket, in Opencharge's format (ApiSurface.rawError). */
+export function openchargeRawError(status: number, detail: string): { contentType: string; body: string } {
+  const code = RAW_CODES[status] ?? (status >= 500 ? "INTERNAL_ERROR" : "INVALID_REQUEST");
+  const body: OpenchargeErrorBody = { error: { code, message: detail } };
+  return { contentType: "application/json; charset=utf-8", body: JSON.stringify(body) };
+}

@@ -20,7 +20,7 @@ import { type ApiSurface, pathOf } from "../surfaces.js";
 import { unstorableFieldErrors } from "../validation.js";
 import { createRequestAuth } from "./auth.js";
 import { signedResponseHeaders, unixSeconds } from "./headers.js";
-import { OpenchargeError, ocError, openchargeErrorHandler } from "./opencharge.errors.js";
+import { OpenchargeError, ocError, openchargeErrorHandler, openchargeRawError } from "./opencharge.errors.js";
 import type { Participant } from "./opencharge.repository.js";
 import type { OpenchargeRuntime } from "./opencharge.js";
 import {
@@ -214,6 +214,7 @@ export const openchargeSurface = (options: OpenchargeOptions): ApiSurface => {
       return path === base || path.startsWith(`${base}/`);
     },
     frameworkError: openchargeErrorHandler,
+    rawError: openchargeRawError,
     async register(app, { rateLimits }) {
       await app.register(openchargeApi, { prefix: base, ...options, rateLimits });
     },

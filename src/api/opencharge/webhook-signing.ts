@@ -5,11 +5,11 @@
  * judged by the protocol: `{status: "accepted"}` delivers, `{status: "rejected", reason}` is
  * final (recorded with its reason, never retried), anything else is retried.
  */
-import { type ResponseJudge, WEBHOOK_USER_AGENT, type WebhookSigner } from "../../core/webhooks/signing.js";
+import { type RequestSigner, type ResponseJudge, WEBHOOK_USER_AGENT } from "../../core/webhooks/signing.js";
 import { signedRequestHeaders } from "./headers.js";
 import type { OpenchargeRuntime } from "./opencharge.js";
 
-export function openchargeSigner(opencharge: Pick<OpenchargeRuntime, "identity">): WebhookSigner {
+export function openchargeSigner(opencharge: Pick<OpenchargeRuntime, "identity">): RequestSigner {
   return async (input) => {
     const identity = await opencharge.identity();
     const url = new URL(input.url);

@@ -10,21 +10,30 @@ export const SECRET_PREFIX = "whsec_";
 /** The scheme of outbox rows that do not name another (webhook_deliveries.signature). */
 export const STANDARD_WEBHOOKS = "standard-webhooks";
 
-/** What signing one attempt takes: the delivery's id and URL, the attempt's time, the exact body, the account's secrets. */
+/** What signing one attempt takes: the delivery's id, the attempt's time, the exact body, the secrets to sign with. */
 export interface SigningInput {
   webhookId: string;
-  /** Where the attempt is sent (a scheme that signs the request line signs its path). */
-  url: string;
   timestamp: Date;
   body: string;
   secrets: readonly string[];
 }
 
-/** One signature scheme: the headers an attempt is sent with (a scheme holding a key in the store may load it). */
-export type WebhookSigner = (input: SigningInput) => Record<string, string> | Promise<Record<string, string>>;
+/** One signature scheme: the headers an attempt is sent with. */
+export type WebhookSigner = (input: SigningInput) => Record<string, string>;
+
+/** What the outbox hands every signer: the attempt's signing input and where it is sent. */
+export interface AttemptSigningInput extends SigningInput {
+  url: string;
+}
+
+/**
+ * A scheme that signs the request itself (its path) or loads its key from the store (Opencharge:
+ * X-OC-* headers signed with Kassa's key): it sees the URL and may answer a promise.
+ */
+export type RequestSigner = (input: AttemptSigningInput) => Record<string, string> | Promise<Record<string, string>>;
 
 /** Signers by scheme name, as outbox rows name them; an API brings its own (src/api/<vendor>/). */
-export type WebhookSigners = Readonly<Record<string, WebhookSigner>>;
+export type WebhookSigners = Readonly<Record<string, WebhookSigner | RequestSigner>>;
 
 /**
  * What a receiver's answer means, for one scheme: null when it is delivered, else why not and
@@ -51,7 +60,7 @@ export function sign(secret: string, webhookId: string, timestampSeconds: number
  * The headers of one attempt. Each secret adds a signature (space-separated), so during a
  * rotation a receiver holding either the new or the previous secret can verify.
  */
-export function webhookHeaders(input: Omit<SigningInput, "url">): Record<string, string> {
+export function webhookHeaders(input: SigningInput): Record<string, string> {
   const seconds = Math.floor(input.timestamp.getTime() / 1000);
   return {
     "webhook-id": input.webhookId,

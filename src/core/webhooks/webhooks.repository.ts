@@ -12,7 +12,9 @@ export interface NewDelivery {
   payload: string;
   /** When the first attempt is due (normally now). */
   nextAttemptAt: Date;
-  /** Its signature scheme (a signer given to the webhooks service); "standard-webhooks" when not given. */
+  /** The registered endpoint it goes to (signed with that endpoint's secret); none: the account's secret. */
+  endpointId?: string | null;
+  /** Its signature scheme; "standard-webhooks" when not given. */
   signature?: string;
 }
 
@@ -31,8 +33,6 @@ export interface ClaimedDelivery {
   accountId: string;
   url: string;
   payload: string;
-  /** Its signature scheme (webhook_deliveries.signature). */
-  signature: string;
   /** This attempt's number (the claim counted it). */
   attempt: number;
   createdAt: Date;
@@ -88,15 +88,7 @@ export function createWebhooksRepository(db: Db) {
     async claimDue(now: Date, lockedUntil: Date, limit: number, tx: Db = db): Promise<ClaimedDelivery[]> {
       const attemptIds = JSON.stringify(Array.from({ length: limit }, () => newId.webhookAttempt()));
       const rows = await tx.$queryRaw<
-        {
-          id: string;
-          account_id: string;
-          url: string;
-          payload: string;
-          signature: string;
-          attempt_count: number;
-          created_at: Date;
-        }[]
+        { id: string; account_id: string; url: string; payload: string; attempt_count: number; created_at: Date }[]
       >`
         WITH claimed AS (
           UPDATE webhook_deliveries SET locked_until = ${lockedUntil}, attempt_count = attempt_count + 1
@@ -108,7 +100,7 @@ export function createWebhooksRepository(db: Db) {
             LIMIT ${limit}
             FOR UPDATE SKIP LOCKED
           )
-          RETURNING id, account_id, url, payload, signature, attempt_count, created_at
+          RETURNING id, account_id, url, payload, attempt_count, created_at
         ),
         unfinished AS (
           UPDATE webhook_attempts a SET outcome = 'unknown', error = ${UNKNOWN_ATTEMPT_ERROR}
@@ -120,13 +112,12 @@ export function createWebhooksRepository(db: Db) {
                  ${now}, 'in_flight'
           FROM claimed c
         )
-        SELECT id, account_id, url, payload, signature, attempt_count, created_at FROM claimed`;
+        SELECT id, account_id, url, payload, attempt_count, created_at FROM claimed`;
       return rows.map((r) => ({
         id: r.id,
         accountId: r.account_id,
         url: r.url,
         payload: r.payload,
-        signature: r.signature,
         attempt: Number(r.attempt_count),
         createdAt: new Date(r.created_at),
         lockedUntil,
@@ -181,13 +172,32 @@ export function createWebhooksRepository(db: Db) {
     },
 
     /** Deliveries with their attempts and event type, newest first. */
-    list(filter: { accountId?: string; subjectType?: string; subjectId?: string }, limit: number, tx: Db = db) {
+    list(
+      filter: { accountId?: string; subjectType?: string; subjectId?: string; endpointId?: string },
+      limit: number,
+      tx: Db = db,
+    ) {
       return tx.webhookDelivery.findMany({
         where: filter,
         orderBy: [{ createdAt: "desc" }, { id: "desc" }],
         take: limit,
         include: { attempts: { orderBy: { attempt: "asc" } }, event: { select: { type: true } } },
       });
+    },
+
+    /**
+     * How each delivery is signed: its scheme, and the secret of the endpoint it goes to (null
+     * for a delivery without one, signed with its account's secrets).
+     */
+    async signingOf(
+      deliveryIds: readonly string[],
+      tx: Db = db,
+    ): Promise<Map<string, { signature: string; endpointSecret: string | null }>> {
+      const rows = await tx.webhookDelivery.findMany({
+        where: { id: { in: [...deliveryIds] } },
+        select: { id: true, signature: true, endpoint: { select: { secret: true } } },
+      });
+      return new Map(rows.map((r) => [r.id, { signature: r.signature, endpointSecret: r.endpoint?.secret ?? null }]));
     },
 
     findSecrets(accountIds: readonly string[], tx: Db = db): Promise<AccountSecrets[]> {

@@ -102,11 +102,11 @@ export function createWebhooksService(deps: {
   clock: Clock;
   transport: WebhookTransport;
   settings: Omit<WebhookSettings, "allowPrivateUrls">;
+  /** The APIs' own signature schemes, by the name outbox rows give (standard-webhooks is built in). */
+  signers: WebhookSigners;
   random?: () => number;
   /** Counts each attempt's outcome once it is recorded. */
   metrics?: Pick<Metrics, "deliveryAttempt">;
-  /** The APIs' own signature schemes, by the name outbox rows give (standard-webhooks is built in). */
-  signers?: WebhookSigners;
   /** Schemes whose receivers answer more than a status (delivered, retry, or refused for good). */
   judges?: ResponseJudges;
 }) {
@@ -136,34 +136,56 @@ export function createWebhooksService(deps: {
     return new Map(rows.map((r) => [r.id, r]));
   }
 
-  /** The attempt's headers by the delivery's scheme; an error text when they cannot be made (no signer, no key). */
-  async function headersFor(delivery: ClaimedDelivery, secrets: AccountSecrets, at: Date) {
-    const signer = signers[delivery.signature];
-    if (!signer) return `no signer for the signature scheme '${delivery.signature}'`;
-    try {
-      return await signer({
-        webhookId: delivery.id,
-        url: delivery.url,
-        timestamp: at,
-        body: delivery.payload,
-        secrets: signingSecrets(secrets, at),
-      });
-    } catch (error) {
-      return `signing failed: ${error instanceof Error ? error.message : String(error)}`;
-    }
+  /**
+   * How an attempt is signed, by the delivery's scheme: with its endpoint's secret, or with its
+   * account's secrets when it has no endpoint. `headers` answers why not, as text, when it cannot
+   * sign (no signer knows the scheme, or the signer failed): the attempt fails without sending,
+   * and is retried like any failure. A signer may load what it signs with (a key kept in the store).
+   */
+  interface Signing {
+    scheme: string;
+    headers(at: Date): Promise<Record<string, string> | string>;
+  }
+
+  function signingFor(
+    delivery: ClaimedDelivery,
+    how: { signature: string; endpointSecret: string | null } | undefined,
+    account: AccountSecrets | undefined,
+  ): Signing {
+    const scheme = how?.signature ?? STANDARD_WEBHOOKS;
+    const signer = signers[scheme];
+    if (!how?.endpointSecret && !account)
+      throw new Error(`account ${delivery.accountId} of delivery ${delivery.id} is missing`);
+    return {
+      scheme,
+      async headers(at) {
+        if (!signer) return "no signer for this delivery's signature scheme";
+        try {
+          return await signer({
+            webhookId: delivery.id,
+            url: delivery.url,
+            timestamp: at,
+            body: delivery.payload,
+            secrets: how?.endpointSecret ? [how.endpointSecret] : signingSecrets(account!, at),
+          });
+        } catch (error) {
+          return `signing failed: ${error instanceof Error ? error.message : String(error)}`;
+        }
+      },
+    };
   }
 
   /** One attempt: send, then record it and move the delivery on (fenced on the lease). */
-  async function attempt(delivery: ClaimedDelivery, secrets: AccountSecrets, signal?: AbortSignal) {
+  async function attempt(delivery: ClaimedDelivery, signing: Signing, signal?: AbortSignal) {
     const startedAt = clock();
-    const headers = await headersFor(delivery, secrets, startedAt);
+    const headers = await signing.headers(startedAt);
     const response =
       typeof headers === "string"
         ? { status: null, durationMs: 0, error: headers, aborted: false, body: "" }
         : await transport({ url: delivery.url, headers, body: delivery.payload, signal });
     const now = clock();
     // A scheme's judge reads an answer the transport received; errors and non-answers are the default's.
-    const judge = judges[delivery.signature];
+    const judge = judges[signing.scheme];
     const judged =
       judge && response.status !== null && !response.error
         ? judge({ status: response.status, body: response.body ?? "" })
@@ -224,11 +246,14 @@ export function createWebhooksService(deps: {
     },
 
     /** Deliveries and their attempts, newest first, for operators. */
-    deliveries(filter: { orderId?: string; accountId?: string; limit?: number } = {}): Promise<DeliveryWithAttempts[]> {
+    deliveries(
+      filter: { orderId?: string; accountId?: string; endpointId?: string; limit?: number } = {},
+    ): Promise<DeliveryWithAttempts[]> {
       return webhooks.list(
         {
           ...(filter.accountId ? { accountId: filter.accountId } : {}),
           ...(filter.orderId ? { subjectType: "order", subjectId: filter.orderId } : {}),
+          ...(filter.endpointId ? { endpointId: filter.endpointId } : {}),
         },
         filter.limit ?? 50,
       );
@@ -247,14 +272,12 @@ export function createWebhooksService(deps: {
       );
       const summary: DeliverySummary = { claimed: claimed.length, succeeded: 0, failed: 0, gaveUp: 0, lost: 0 };
       if (claimed.length === 0) return summary;
-      const secrets = await secretsOf([...new Set(claimed.map((d) => d.accountId))]);
+      const signing = await webhooks.signingOf(claimed.map((d) => d.id));
+      const signedByAccount = claimed.filter((d) => !signing.get(d.id)?.endpointSecret);
+      const secrets = await secretsOf([...new Set(signedByAccount.map((d) => d.accountId))]);
       const batch = batchSignal(opts.signal, claimed.length);
       const outcomes = await Promise.all(
-        claimed.map((d) => {
-          const accountSecrets = secrets.get(d.accountId);
-          if (!accountSecrets) throw new Error(`account ${d.accountId} of delivery ${d.id} is missing`);
-          return attempt(d, accountSecrets, batch?.signal);
-        }),
+        claimed.map((d) => attempt(d, signingFor(d, signing.get(d.id), secrets.get(d.accountId)), batch?.signal)),
       ).finally(() => batch?.release());
       for (const outcome of outcomes) {
         metrics.deliveryAttempt(outcome);

@@ -9,8 +9,8 @@ import type { Database } from "../../../src/db/database.js";
 import { createPrometheusMetrics, type PrometheusMetrics } from "../../../src/metrics/prometheus.js";
 import { createMerchantApi, TEST_PUBLIC_URL } from "../../helpers/app.js";
 import { createTestDatabase, storeKind } from "../../helpers/database.js";
-import { GOOD_CARD, pay } from "../../page/support.js";
-import { movableClock, type Receiver, startReceiver } from "../../webhooks/support.js";
+import { GOOD_CARD, pay } from "../hosted-page/support.js";
+import { movableClock, type Receiver, startReceiver } from "../../core/webhooks/support.js";
 
 // ---------------------------------------------------------------------------------------------
 // A tiny reader of Prometheus' text format: one sample per line, `name{label="value",...} value`.

@@ -1,3 +1,4 @@
+import net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runOperation } from "../../../src/admin/admin.operations.js";
 import { openchargeOf } from "../../../src/composition.js";
@@ -316,6 +317,32 @@ describe("errors on the surface's paths", () => {
       const res = await fetch(t.url + path, init);
       const body = (await res.json()) as any;
       expect([path, res.status, body.error?.code]).toEqual([path, status, code]);
+      expect(Object.keys(body)).toEqual(["error"]);
+    }
+  });
+
+  it("what Node's parser refuses (an oversized header block, a NUL in a header) answers in Opencharge's format", async () => {
+    const { port } = new URL(t.url);
+    const raw = (request: string) =>
+      new Promise<string>((resolve) => {
+        let received = "";
+        const socket = net.connect(Number(port), "127.0.0.1", () => socket.write(request));
+        socket.setEncoding("utf8");
+        socket.on("data", (d: string) => {
+          received += d;
+        });
+        socket.on("error", () => {});
+        socket.on("close", () => resolve(received));
+      });
+    for (const [request, status] of [
+      [`POST ${CREATE} HTTP/1.1\r\nHost: x\r\nX-Big: ${"a".repeat(20_000)}\r\n\r\n`, 431],
+      [`GET /opencharge/metadata.json HTTP/1.1\r\nHost: x\r\nX-Bad: a\u0000b\r\n\r\n`, 400],
+    ] as const) {
+      const answer = await raw(request);
+      expect(answer.split("\r\n")[0]).toContain(` ${status} `);
+      expect(answer).toMatch(/content-type: application\/json/i);
+      const body = JSON.parse(answer.slice(answer.indexOf("\r\n\r\n") + 4));
+      expect(body.error.code).toBe("INVALID_REQUEST");
       expect(Object.keys(body)).toEqual(["error"]);
     }
   });

@@ -1,0 +1,72 @@
+import { Writable } from "node:stream";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildApp } from "../src/app.js";
+import { createKassaServices } from "../src/composition.js";
+import { loadConfig } from "../src/config.js";
+import { loggerOptions } from "../src/logger.js";
+import { createMerchant } from "./helpers/app.js";
+import { createTestDatabase } from "./helpers/database.js";
+
+/** The access log as the server writes it (src/logger.ts options), captured line by line. */
+
+const lines: string[] = [];
+let app: Awaited<ReturnType<typeof buildApp>>;
+let drop: () => Promise<void>;
+let key: string;
+
+beforeAll(async () => {
+  const database = await createTestDatabase();
+  drop = database.drop;
+  const config = loadConfig({ NODE_ENV: "test", LOG_LEVEL: "debug" });
+  const stream = new Writable({
+    write(chunk, _encoding, done) {
+      lines.push(String(chunk));
+      done();
+    },
+  });
+  const services = createKassaServices(database.db);
+  key = (await createMerchant(services)).key;
+  app = await buildApp({ config, db: database.db, services, logger: { ...(loggerOptions(config) as object), stream } });
+});
+afterAll(async () => {
+  await app?.close();
+  await drop?.();
+});
+
+const urlsLogged = () =>
+  lines.map((line) => JSON.parse(line)).flatMap((entry) => (typeof entry.req?.url === "string" ? [entry.req.url] : []));
+
+describe("the access log", () => {
+  it("redacts secrets sent in the query string, keeping the parameter names and the rest", async () => {
+    const secret = "sk_test_QueryStringSecret0123456789abcd";
+    const urls = [
+      `/v1/portfolios?api_key=${secret}`,
+      `/v1/portfolios?limit=2&token=${secret}&starting_after=abc`,
+      `/v1/portfolios?API%5FKEY=${secret}`,
+      `/v1/portfolios?access_token=${secret}&client_secret=${secret}&password=${secret}`,
+      `/v1/checkout/sessions/${secret}`,
+    ];
+    lines.length = 0;
+    for (const url of urls) {
+      const res = await app.inject({ method: "GET", url });
+      expect(res.statusCode).toBeLessThan(500);
+    }
+    await app.inject({ method: "GET", url: "/v1/portfolios?key=abc", headers: { authorization: `Bearer ${key}` } });
+
+    const all = lines.join("\n");
+    expect(all).not.toContain("QueryStringSecret");
+    const logged = urlsLogged();
+    expect(logged).toContain("/v1/portfolios?api_key=[redacted]");
+    expect(logged).toContain("/v1/portfolios?limit=2&token=[redacted]&starting_after=abc");
+    expect(logged).toContain("/v1/portfolios?API%5FKEY=[redacted]");
+    expect(logged).toContain("/v1/portfolios?access_token=[redacted]&client_secret=[redacted]&password=[redacted]");
+    expect(logged).toContain("/v1/checkout/sessions/sk_test_[redacted]");
+    expect(logged).toContain("/v1/portfolios?key=[redacted]");
+  });
+
+  it("leaves ordinary URLs as they are", async () => {
+    lines.length = 0;
+    await app.inject({ method: "GET", url: "/v1/portfolios?limit=5&ending_before=abc" });
+    expect(urlsLogged()).toContain("/v1/portfolios?limit=5&ending_before=abc");
+  });
+});
