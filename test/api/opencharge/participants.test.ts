@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runOperation } from "../../../src/admin/admin.operations.js";
 import { parseCommand } from "../../../src/cli/main.js";
 import { parsePublicKey } from "../../../src/api/opencharge/keys.js";
+import { kassaJobs } from "../../../src/workers/jobs.js";
 import { startTestApp, TEST_PUBLIC_URL, type TestApp } from "../../helpers/app.js";
 import { VECTOR } from "./fixtures.js";
 import { referenceSign } from "./reference-signer.js";
@@ -50,6 +51,11 @@ describe("identity", () => {
     });
     // Nothing is served at the default path when another is configured.
     expect((await fetch(`${t.url}/opencharge/metadata.json`)).status).toBe(404);
+  });
+
+  it("every instance prunes nonces while the API is on", () => {
+    expect(kassaJobs(t.services).map((j) => j.name)).toContain("prune-opencharge-nonces");
+    expect(kassaJobs(off.services).map((j) => j.name)).not.toContain("prune-opencharge-nonces");
   });
 
   it("is off without OPENCHARGE_OCID: no routes, and the commands say so", async () => {
