@@ -1,8 +1,9 @@
 /**
  * The Opencharge API (mounted at OPENCHARGE_BASE_PATH, /opencharge by default; off while no
  * OPENCHARGE_OCID is set): Kassa as a payment gateway. Its own error format for everything on its
- * paths; bodies kept as raw bytes, since the request signature covers them exactly; every
- * successful answer signed with Kassa's response-signature headers over the bytes sent.
+ * paths; bodies kept as raw bytes, since the request signature covers them exactly; every answer
+ * (errors included, but not those raised before routing) signed with Kassa's response-signature
+ * headers over the bytes sent.
  *
  *   GET  <base>/metadata.json    Kassa's metadata document (config signed by Kassa's key)
  *   GET  <base>/capabilities     the capabilities offered to the (signed) caller
@@ -76,18 +77,25 @@ export const openchargeApi: FastifyPluginAsync<OpenchargeOptions & { rateLimits:
   app.removeAllContentTypeParsers();
   app.addContentTypeParser("*", { parseAs: "buffer" }, (_request, body, done) => done(null, body));
 
-  /** Sends `payload` as JSON with X-OC-ID, X-OC-Timestamp and X-OC-Signature over exactly these bytes. */
-  function sendSigned(reply: FastifyReply, status: number, payload: unknown) {
-    const body = JSON.stringify(payload);
-    const headers = signedResponseHeaders({ ocid: identity.ocid, status, body }, identity.key, {
-      now: services.clock(),
-    });
-    return reply
-      .code(status)
-      .headers({ ...headers })
-      .type("application/json; charset=utf-8")
-      .send(body);
-  }
+  // Every answer on the surface, errors included, carries X-OC-ID, X-OC-Timestamp and
+  // X-OC-Signature over its status and exactly the bytes sent (answers are always strings here).
+  app.addHook("onSend", async (_request, reply, payload) => {
+    if (typeof payload === "string" || Buffer.isBuffer(payload)) {
+      const headers = signedResponseHeaders(
+        { ocid: identity.ocid, status: reply.statusCode, body: payload },
+        identity.key,
+        {
+          now: services.clock(),
+        },
+      );
+      reply.headers({ ...headers });
+    }
+    return payload;
+  });
+
+  /** Sends `payload` as JSON (signed by the onSend hook). */
+  const sendSigned = (reply: FastifyReply, status: number, payload: unknown) =>
+    reply.code(status).type("application/json; charset=utf-8").send(JSON.stringify(payload));
 
   const metadataConfig = {
     publicKey: identity.publicKey,

@@ -149,6 +149,15 @@ describe("request authentication", () => {
     expect(typeof res.body.error.message).toBe("string");
   };
 
+  it("its refusals are signed by Kassa too", async () => {
+    const refused = await create(createBody(anOrder(now())), { ocid: "777", key: STRANGER_KEY });
+    expect(refused.status).toBe(401);
+    expectSignedResponse(refused);
+    const missing = await signedFetch(t.url, "/opencharge/nope", null);
+    expect(missing.status).toBe(404);
+    expectSignedResponse(missing);
+  });
+
   it("refuses timestamps more than 300 s off either way, accepts them within", async () => {
     const seconds = Math.floor(Date.now() / 1000);
     expectError(await create(createBody(anOrder(now())), { timestamp: seconds - 302 }), 401, "TIMESTAMP_EXPIRED");
