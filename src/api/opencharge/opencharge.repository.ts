@@ -2,7 +2,7 @@
  * The Opencharge adapter's own tables (migration 20261130300000_opencharge): participants, nonces,
  * orders turned into sessions, and the transfer proofs Kassa signed. Every statement on them is here.
  */
-import { type Db, Prisma } from "../../db/database.js";
+import { type Db, Prisma, type Sql } from "../../db/database.js";
 
 export const PARTICIPANT_ROLES = ["merchant", "merchant-gateway"] as const;
 export type ParticipantRole = (typeof PARTICIPANT_ROLES)[number];
@@ -48,10 +48,42 @@ const asParticipant = (row: {
   createdAt: Date;
 }): Participant => ({ ...row, role: row.role as ParticipantRole });
 
-export function createOpenchargeRepository(db: Db) {
+interface ParticipantRow {
+  ocid: string;
+  name: string;
+  public_key: string;
+  endpoint: string;
+  role: string;
+  subaccount_id: string;
+  created_at: Date;
+}
+
+/**
+ * `sql` (the driver, prepared statements) serves the two statements every signed request makes
+ * (its caller, its nonce) outside transactions, as the other hot paths do; Prisma the rest.
+ */
+export function createOpenchargeRepository(db: Db, sql?: Sql) {
   return {
-    async findParticipant(ocid: string, tx: Db = db): Promise<Participant | null> {
-      const row = await tx.openchargeParticipant.findUnique({ where: { ocid } });
+    async findParticipant(ocid: string, tx?: Db): Promise<Participant | null> {
+      if (!tx && sql) {
+        const [row] = await sql.query<ParticipantRow>({
+          text: `SELECT ocid, name, public_key, endpoint, role, subaccount_id, created_at
+            FROM opencharge_participants WHERE ocid = $1`,
+          values: [ocid],
+        });
+        return row
+          ? asParticipant({
+              ocid: row.ocid,
+              name: row.name,
+              publicKey: row.public_key,
+              endpoint: row.endpoint,
+              role: row.role,
+              subaccountId: row.subaccount_id,
+              createdAt: new Date(row.created_at),
+            })
+          : null;
+      }
+      const row = await (tx ?? db).openchargeParticipant.findUnique({ where: { ocid } });
       return row ? asParticipant(row) : null;
     },
     /** Both participants of a create in one query (the caller and the merchant, often one row twice). */
@@ -91,12 +123,16 @@ export function createOpenchargeRepository(db: Db) {
      * primary key decides, so two instances receiving the same request cannot both accept it. A
      * row past its expiry (not yet pruned) is taken over: its nonce is free again.
      */
-    async claimNonce(ocid: string, nonce: string, expiresAt: Date, now: Date, tx: Db = db): Promise<boolean> {
-      const rows = await tx.$queryRaw<{ ocid: string }[]>`
+    async claimNonce(ocid: string, nonce: string, expiresAt: Date, now: Date, tx?: Db): Promise<boolean> {
+      const statement = Prisma.sql`
         INSERT INTO opencharge_nonces (ocid, nonce, expires_at) VALUES (${ocid}, ${nonce}, ${expiresAt})
         ON CONFLICT (ocid, nonce) DO UPDATE SET expires_at = EXCLUDED.expires_at
           WHERE opencharge_nonces.expires_at <= ${now}
         RETURNING ocid`;
+      const rows =
+        !tx && sql
+          ? await sql.query<{ ocid: string }>(statement)
+          : await (tx ?? db).$queryRaw<{ ocid: string }[]>(statement);
       return rows.length === 1;
     },
     /** Forgets nonces past their window; returns how many. */

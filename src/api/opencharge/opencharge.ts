@@ -80,7 +80,7 @@ export function createOpencharge(db: Database, config: OpenchargeConfig): Opench
   return {
     config,
     enabled: config.ocid !== null,
-    repository: createOpenchargeRepository(db.prisma),
+    repository: createOpenchargeRepository(db.prisma, db.sql),
     identity: () =>
       (pending ??= loadIdentity(db, config).catch((error) => {
         pending = null;
