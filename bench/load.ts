@@ -4,8 +4,10 @@
  */
 import { randomUUID } from "node:crypto";
 import autocannon from "autocannon";
+import { OC_CREATE_PATH, signedCreate } from "./opencharge.js";
 import {
   CREATE_BODY,
+  type KassaOnlyScenario,
   type Figures,
   type LoadJob,
   type LoadMessage,
@@ -62,8 +64,28 @@ function pollRequest(target: Target, ids: readonly string[]): autocannon.Request
   };
 }
 
-function requestsFor(scenario: ScenarioName, target: Target, ids: readonly string[]): autocannon.Request[] {
+/** A signed Opencharge create, signed afresh (order id, nonce, timestamp) for every request. */
+function openchargeCreateRequest(): autocannon.Request {
+  return {
+    method: "POST",
+    path: OC_CREATE_PATH,
+    setupRequest: (request) => {
+      const { body, headers } = signedCreate();
+      request.headers = headers;
+      request.body = body;
+      return request;
+    },
+  };
+}
+
+function requestsFor(
+  scenario: ScenarioName | KassaOnlyScenario,
+  target: Target,
+  ids: readonly string[],
+): autocannon.Request[] {
   switch (scenario) {
+    case "opencharge-create":
+      return [openchargeCreateRequest()];
     case "create":
       return [createRequest(target)];
     case "get":

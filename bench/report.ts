@@ -38,9 +38,47 @@ export interface TargetCheck {
   pass: boolean;
 }
 
+/** The signed Opencharge create on Kassa, beside CNaught's create, and what its signature checks cost. */
+export interface OpenchargeResult {
+  description: string;
+  kassa: Figures;
+  /** Its req/s over CNaught's create's. */
+  ratioToCnaughtCreate: number | null;
+  /** The server's two verifications of one create (request and order), in-process, median. */
+  verifyMicrosPerCreate: number;
+  /** Signing its answer (X-OC-Signature), in-process, median. */
+  signMicrosPerAnswer: number;
+  /**
+   * Those verifications at the measured rate: cores busy verifying (1 = one core's whole time).
+   * Node serves on one thread, so this is also their share of the server's time per create.
+   */
+  verifyCores: number;
+  /** The same for signing the answers. */
+  signCores: number;
+}
+
+export function openchargeResult(
+  kassa: Figures,
+  cnaughtCreate: Figures,
+  verifyMicros: number,
+  signMicros: number,
+): OpenchargeResult {
+  return {
+    signMicrosPerAnswer: signMicros,
+    description: "POST /opencharge/checkout/create (order and request signed afresh, secp256k1)",
+    kassa,
+    ratioToCnaughtCreate: ratio(kassa.rps, cnaughtCreate.rps),
+    verifyMicrosPerCreate: verifyMicros,
+    verifyCores: Math.round(((verifyMicros * kassa.rps) / 1e6) * 1000) / 1000,
+    signCores: Math.round(((signMicros * kassa.rps) / 1e6) * 1000) / 1000,
+  };
+}
+
 export interface CompareReport extends Common {
   kind: "compare";
   scenarios: Record<ScenarioName, ScenarioResult>;
+  /** Kassa only (absent from results written before Opencharge). */
+  opencharge?: OpenchargeResult;
   targets: TargetCheck[];
   /** Non-2xx answers and socket errors over all measured runs (must be 0). */
   errors: number;
@@ -148,14 +186,30 @@ export function formatCompare(report: CompareReport): string {
         t.threshold.endsWith("x") ? `${fixed(t.value, 2)}x` : `${t.value === null ? "n/a" : ms(t.value)} ms`
       }`,
   );
+  const oc = report.opencharge;
+  if (oc) {
+    rows.push(figuresRow("oc-create", "kassa", oc.kassa));
+    rows.push(["", "oc/cnaught create", `${fixed(oc.ratioToCnaughtCreate, 2)}x`, "", "", "", ""]);
+  }
+  const ocLines = oc
+    ? [
+        `  oc-create ${oc.description}`,
+        `Opencharge: the server's two secp256k1 verifications take ${oc.verifyMicrosPerCreate} µs per create ` +
+          `(in-process, median), signing the answer ${oc.signMicrosPerAnswer} µs; at ${oc.kassa.rps.toFixed(1)} req/s ` +
+          `they fill ${fixed(oc.verifyCores * 100, 0)}% and ${fixed(oc.signCores * 100, 0)}% of one core ` +
+          `(of the server's one event loop: its time per create is 1/rps)`,
+      ]
+    : [];
   return [
     formatMachine(report),
     formatLoadAverage(report),
     `Load: autocannon, ${s.connections} connections, ${s.durationS} s per scenario after a ${s.warmupS} s warm-up; ` +
       `${s.seedSessions} pre-created sessions polled at random; pool ${s.databasePoolSize} connections`,
     ...SCENARIOS.map((scenario) => `  ${scenario.padEnd(7)} ${SCENARIO_LABELS[scenario]}`),
+    ...ocLines.slice(0, 1),
     "",
     table(rows),
+    ...ocLines.slice(1),
     "",
     "Targets",
     ...targets,

@@ -23,6 +23,7 @@ import {
   formatCompare,
   formatMachine,
   formatSoak,
+  openchargeResult,
   type RssSample,
   type ScenarioResult,
   type SoakReport,
@@ -30,8 +31,10 @@ import {
   type Settings,
   writeResults,
 } from "./report.js";
+import { responseSigningMicros, verificationMicros } from "./opencharge.js";
 import {
   type Figures,
+  type KassaOnlyScenario,
   type LoadJob,
   type LoadMessage,
   SCENARIOS,
@@ -43,6 +46,7 @@ import {
   type LogOptions,
   type ServerProcess,
   setUpMerchant,
+  setUpOpencharge,
   startKassa,
   startReference,
 } from "./servers.js";
@@ -150,7 +154,7 @@ async function measure(
   server: ServerProcess,
   target: Target,
   ids: string[],
-  scenario: ScenarioName,
+  scenario: ScenarioName | KassaOnlyScenario,
   settings: Options["settings"],
   onMeasuring?: () => void,
 ): Promise<Figures> {
@@ -257,7 +261,13 @@ async function main(): Promise<number> {
     for (const scenario of SCENARIOS) {
       kassaFigures[scenario] = await measure(kassa.server, kassaTarget, kassaIds, scenario, settings);
     }
+    say("kassa: registering the Opencharge participants (kassa opencharge participants add)");
+    await setUpOpencharge(ROOT, kassa);
+    const openchargeFigures = await measure(kassa.server, kassaTarget, [], "opencharge-create", settings);
     await kassa.server.stop();
+    say("measuring the server's secp256k1 verification in-process");
+    const verifyMicros = verificationMicros();
+    const signMicros = responseSigningMicros();
 
     say("starting the reference server (bench/reference-server.ts)");
     const reference = await startReference(ROOT, db.url, kassa.poolSize, logs);
@@ -279,8 +289,11 @@ async function main(): Promise<number> {
       loadAverage: { start: loadAverageStart, end: loadAverage() },
       settings,
       scenarios,
+      opencharge: openchargeResult(openchargeFigures, kassaFigures.create, verifyMicros, signMicros),
       targets: checkTargets(scenarios),
-      errors: SCENARIOS.reduce((sum, s) => sum + scenarios[s].kassa.errors + scenarios[s].reference.errors, 0),
+      errors:
+        SCENARIOS.reduce((sum, s) => sum + scenarios[s].kassa.errors + scenarios[s].reference.errors, 0) +
+        openchargeFigures.errors,
     };
     const files = writeResults(RESULTS_DIR, stamp, report);
     process.stdout.write(

@@ -5,6 +5,9 @@
 
 export type ScenarioName = "create" | "get" | "mixed";
 
+/** Scenarios only Kassa serves (the reference server has no Opencharge). */
+export type KassaOnlyScenario = "opencharge-create";
+
 export const SCENARIOS: readonly ScenarioName[] = ["create", "get", "mixed"];
 
 export const SCENARIO_LABELS: Record<ScenarioName, string> = {
@@ -44,7 +47,7 @@ export interface SeedJob {
 export interface RunJob {
   kind: "run";
   target: Target;
-  scenario: ScenarioName;
+  scenario: ScenarioName | KassaOnlyScenario;
   /** Existing session ids the polls pick from at random. */
   ids: string[];
   connections: number;

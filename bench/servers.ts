@@ -9,6 +9,7 @@ import { closeSync, mkdirSync, openSync } from "node:fs";
 import { createServer } from "node:net";
 import path from "node:path";
 import { promisify } from "node:util";
+import { OC_GATEWAY, OC_GATEWAY_OCID, OC_KASSA_OCID, OC_MERCHANT, OC_MERCHANT_OCID } from "./opencharge.js";
 import { loadConfig } from "../src/config.js";
 
 const execFileAsync = promisify(execFile);
@@ -146,6 +147,7 @@ export async function startKassa(root: string, databaseUrl: string, logs: LogOpt
     PUBLIC_URL: `http://127.0.0.1:${port}`,
     RATE_LIMIT_MAX: "0",
     AUTH_FAILURE_LIMIT_MAX: "0",
+    OPENCHARGE_OCID: OC_KASSA_OCID,
   };
   const config = loadConfig(env);
   if (config.store.kind !== "postgres") throw new Error("Kassa must run on PostgreSQL here");
@@ -187,6 +189,19 @@ export async function setUpMerchant(root: string, kassa: Kassa): Promise<string>
   ]);
   const key = await kassaCli<{ secret: string }>(root, kassa.env, ["keys", "create", "--account", account.id]);
   return key.secret;
+}
+
+/** The Opencharge scenario's merchant and merchant gateway, registered through the CLI. */
+export async function setUpOpencharge(root: string, kassa: Kassa): Promise<void> {
+  for (const [ocid, name, key, role] of [
+    [OC_MERCHANT_OCID, "Bench merchant", OC_MERCHANT.publicHex, "merchant"],
+    [OC_GATEWAY_OCID, "Bench gateway", OC_GATEWAY.publicHex, "merchant-gateway"],
+  ] as const) {
+    await kassaCli(root, kassa.env, [
+      ...["opencharge", "participants", "add", "--ocid", ocid, "--name", name, "--public-key", key],
+      ...["--endpoint", `https://${role}.bench.example/opencharge`, "--role", role],
+    ]);
+  }
 }
 
 /** The reference server (bench/reference-server.ts, through tsx) with Kassa's pool size. */

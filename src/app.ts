@@ -5,7 +5,8 @@ import { adminApi, adminHttpError } from "./api/admin/admin.plugin.js";
 import { cnaughtSurface } from "./api/cnaught/cnaught.plugin.js";
 import { registerDocs } from "./api/docs.js";
 import { hostedPageSurface } from "./api/hosted-page/hosted-page.plugin.js";
-import { leanRailsSurface } from "./api/leanrails/leanrails.plugin.js";
+import { LEANRAILS_PATHS, leanRailsSurface } from "./api/leanrails/leanrails.plugin.js";
+import { openchargeSurface } from "./api/opencharge/opencharge.plugin.js";
 import { opsRoutes } from "./api/ops/ops.routes.js";
 import { HTTP_CLIENT_ERRORS, PROBLEM_CONTENT_TYPE, sendProblem } from "./api/problem.js";
 import { compiledSerializerCompiler } from "./api/serialization.js";
@@ -14,7 +15,7 @@ import { serverLimitOptions } from "./api/server-limits.js";
 import { notFoundAsError } from "./api/routing.js";
 import { type ApiSurface, surfaceOf } from "./api/surfaces.js";
 import type { Config } from "./config.js";
-import { createKassaServices } from "./composition.js";
+import { createKassaServices, openchargeOf } from "./composition.js";
 import type { Services } from "./core/services.js";
 import type { Database } from "./db/database.js";
 import { AccessLogController, genReqId } from "./logger.js";
@@ -96,12 +97,17 @@ function answerUnmetRequirements(app: FastifyInstance, surfaces: readonly ApiSur
 }
 
 /** The public surfaces, in the order a request is matched against them before routing. */
-export const publicSurfaces = (config: Config, services: Services): ApiSurface[] => [
-  // Before CNaught's: on /v1 it owns its own paths and every Basic-authenticated request.
-  leanRailsSurface({ services, publicUrl: config.publicUrl, defaultApiVersion: config.leanrails.defaultApiVersion }),
-  cnaughtSurface({ services, publicUrl: config.publicUrl }),
-  hostedPageSurface({ services, publicUrl: config.publicUrl, secret: config.checkoutPage.secret }),
-];
+export const publicSurfaces = (config: Config, services: Services): ApiSurface[] => {
+  const opencharge = openchargeOf(services);
+  return [
+    // Before CNaught's: on /v1 it owns its own paths and every Basic-authenticated request.
+    leanRailsSurface({ services, publicUrl: config.publicUrl, defaultApiVersion: config.leanrails.defaultApiVersion }),
+    cnaughtSurface({ services, publicUrl: config.publicUrl }),
+    hostedPageSurface({ services, publicUrl: config.publicUrl, secret: config.checkoutPage.secret }),
+    // Off while no OPENCHARGE_OCID is configured: its paths are then nobody's.
+    ...(opencharge?.enabled ? [openchargeSurface({ services, opencharge, publicUrl: config.publicUrl })] : []),
+  ];
+};
 
 /**
  * The public application: the vendor APIs, the docs and the health routes. Tests call this and
@@ -116,7 +122,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.setSerializerCompiler(compiledSerializerCompiler);
   echoRequestId(app);
   answerUnmetRequirements(app, surfaces);
-  if (options.metrics) countRequests(app, options.metrics, { "/v1/": "cnaught", "/pay/": "hosted_page" }); // metrics
+  if (options.metrics)
+    countRequests(app, options.metrics, {
+      // LeanRails' own paths first (Basic requests on /v1/checkout/sessions count as CNaught's).
+      ...Object.fromEntries(LEANRAILS_PATHS.map((path) => [path, "leanrails"])),
+      "/v1/": "cnaught",
+      "/pay/": "hosted_page",
+      [`${config.opencharge.basePath}/`]: "opencharge",
+    }); // metrics
 
   // Outside any API surface (docs, health, unknown paths): plain problem+json.
   app.setNotFoundHandler(notFoundAsError);

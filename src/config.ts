@@ -4,7 +4,13 @@ import { z } from "zod";
 import { LATEST_LEANRAILS_API_VERSION, LEANRAILS_API_VERSIONS } from "./api/leanrails/api-versions.js";
 
 /** Variables whose values are never echoed in an error message. */
-const SECRET_VARIABLES = new Set(["DATABASE_URL", "ADMIN_TOKEN", "REDIS_URL", "CHECKOUT_PAGE_SECRET"]);
+const SECRET_VARIABLES = new Set([
+  "DATABASE_URL",
+  "ADMIN_TOKEN",
+  "REDIS_URL",
+  "CHECKOUT_PAGE_SECRET",
+  "OPENCHARGE_PRIVATE_KEY",
+]);
 
 const LOOPBACK_HOSTS = new Set(["127.0.0.1", "::1", "localhost"]);
 
@@ -128,6 +134,34 @@ export const configSchema = z
 
     // LeanRails: the API version a request gets when it sends no X-API-Version header.
     LEANRAILS_API_VERSION: z.enum(LEANRAILS_API_VERSIONS).default(LATEST_LEANRAILS_API_VERSION),
+
+    // Opencharge (payment gateway API): off while no OCID is set. The secp256k1 key defaults to
+    // one generated on first start and kept in the store; the account defaults to one created then.
+    OPENCHARGE_OCID: z
+      .string()
+      .regex(/^(0|[1-9][0-9]{0,77})$/, "must be an OCID (a decimal integer without leading zeros)")
+      .optional(),
+    OPENCHARGE_PRIVATE_KEY: z
+      .string()
+      .regex(/^(0x)?[0-9a-fA-F]{64}$/, "must be a secp256k1 private key (64 hex characters)")
+      .optional(),
+    OPENCHARGE_BASE_PATH: z
+      .string()
+      .regex(/^(\/[A-Za-z0-9._~-]+)+$/, "must be a path such as /opencharge (no trailing slash, no query)")
+      .refine((p) => !["/v1", "/pay", "/docs", "/healthz", "/readyz"].some((t) => p === t || p.startsWith(`${t}/`)), {
+        message: "must not be under a path another surface serves (/v1, /pay, /docs, /healthz, /readyz)",
+      })
+      .default("/opencharge"),
+    OPENCHARGE_ACCOUNT: z.string().min(1).optional(),
+    // What metadata.json publishes: the gateway's name and its settlement currencies.
+    OPENCHARGE_NAME: z.string().min(1).max(200).default("Kassa"),
+    OPENCHARGE_CURRENCIES: z
+      .string()
+      .regex(
+        /^[A-Z][A-Z0-9]{1,11}(,[A-Z][A-Z0-9]{1,11})*$/,
+        "must be a comma-separated list of upper-case codes (USD,EUR)",
+      )
+      .default("USD"),
   })
   .superRefine((env, ctx) => {
     // The admin port defaults to PORT+1, which is no port when PORT is the last one.
@@ -194,6 +228,17 @@ export const configSchema = z
         pay: { max: env.PAY_LIMIT_MAX, windowMs: env.PAY_LIMIT_WINDOW_MS },
       },
       leanrails: { defaultApiVersion: env.LEANRAILS_API_VERSION },
+      opencharge: {
+        /** Kassa's OCID; null: the Opencharge API is off. */
+        ocid: env.OPENCHARGE_OCID ?? null,
+        /** 64 hex; null: generated on first start and kept in the store. */
+        privateKey: env.OPENCHARGE_PRIVATE_KEY ?? null,
+        basePath: env.OPENCHARGE_BASE_PATH,
+        /** The account that owns Opencharge sessions; null: one created on first start ("Opencharge"). */
+        accountId: env.OPENCHARGE_ACCOUNT ?? null,
+        name: env.OPENCHARGE_NAME,
+        currencies: env.OPENCHARGE_CURRENCIES.split(","),
+      },
     };
   });
 

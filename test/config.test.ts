@@ -235,3 +235,53 @@ describe("LEANRAILS_API_VERSION", () => {
     expect(configError({ LEANRAILS_API_VERSION: "2025-01-01" }).message).toContain("LEANRAILS_API_VERSION");
   });
 });
+
+describe("OPENCHARGE_*", () => {
+  it("is off without an OCID; the base path defaults to /opencharge", () => {
+    expect(loadConfig({}).opencharge).toEqual({
+      ocid: null,
+      privateKey: null,
+      basePath: "/opencharge",
+      accountId: null,
+      name: "Kassa",
+      currencies: ["USD"],
+    });
+  });
+
+  it("takes an OCID, a key, a base path, an account, a name and currencies", () => {
+    const key = "4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318";
+    expect(
+      loadConfig({
+        OPENCHARGE_OCID: "900",
+        OPENCHARGE_PRIVATE_KEY: key,
+        OPENCHARGE_BASE_PATH: "/oc/v0",
+        OPENCHARGE_ACCOUNT: "acct_1",
+        OPENCHARGE_NAME: "Corner Gateway",
+        OPENCHARGE_CURRENCIES: "USD,EUR,USDC",
+      }).opencharge,
+    ).toEqual({
+      ocid: "900",
+      privateKey: key,
+      basePath: "/oc/v0",
+      accountId: "acct_1",
+      name: "Corner Gateway",
+      currencies: ["USD", "EUR", "USDC"],
+    });
+  });
+
+  it("refuses bad values, naming the variable and never echoing the key", () => {
+    const secret = "zz".repeat(32);
+    const error = configError({
+      OPENCHARGE_OCID: "0900",
+      OPENCHARGE_PRIVATE_KEY: secret,
+      OPENCHARGE_BASE_PATH: "/opencharge/",
+      OPENCHARGE_CURRENCIES: "usd",
+    });
+    for (const name of ["OPENCHARGE_OCID", "OPENCHARGE_PRIVATE_KEY", "OPENCHARGE_BASE_PATH", "OPENCHARGE_CURRENCIES"]) {
+      expect(error.message).toContain(name);
+    }
+    expect(error.message).not.toContain(secret);
+    expect(configError({ OPENCHARGE_BASE_PATH: "/v1" }).message).toContain("OPENCHARGE_BASE_PATH");
+    expect(configError({ OPENCHARGE_BASE_PATH: "/pay/oc" }).message).toContain("OPENCHARGE_BASE_PATH");
+  });
+});

@@ -1,11 +1,15 @@
 import { z } from "zod";
 import { toWireOrder } from "../api/cnaught/orders.schemas.js";
+import type { OpenchargeRuntime } from "../api/opencharge/opencharge.js";
+import type { ProofWithDelivery } from "../api/opencharge/opencharge.repository.js";
+import { participantOperations, participantView } from "../api/opencharge/participants.js";
+import { openchargeOf } from "../composition.js";
 import { toWirePrice } from "../api/leanrails/prices.schemas.js";
 import { toWireProduct } from "../api/leanrails/products.schemas.js";
 import { TAX_BEHAVIORS } from "../core/catalog/catalog.types.js";
 import type { ApiKeyView } from "../core/api-keys/api-keys.service.js";
 import { unstorableFieldErrors } from "../api/validation.js";
-import { invalidRequestFields } from "../core/errors.js";
+import { invalidRequestFields, invalidState } from "../core/errors.js";
 import { Decimal } from "../core/money/money.js";
 import type { Portfolio } from "../core/portfolios/portfolios.repository.js";
 import type { Written } from "../core/idempotency/idempotency.types.js";
@@ -91,6 +95,38 @@ const deliveryView = (d: DeliveryWithAttempts) => ({
     next_attempt_on: a.nextAttemptAt?.toISOString() ?? null,
   })),
 });
+
+const proofView = (p: ProofWithDelivery) => ({
+  txid: p.txid,
+  session_id: p.sessionId,
+  proof: p.proof,
+  signature: p.signature,
+  created_on: p.createdAt.toISOString(),
+  delivery: p.delivery && {
+    id: p.deliveryId,
+    status: p.delivery.status,
+    attempt_count: p.delivery.attemptCount,
+    last_status_code: p.delivery.lastResponseStatus,
+    last_error: p.delivery.lastError,
+    next_attempt_on: p.delivery.nextAttemptAt?.toISOString() ?? null,
+    completed_on: p.delivery.completedAt?.toISOString() ?? null,
+  },
+});
+
+/** The Opencharge runtime, when the API is on (OPENCHARGE_OCID set). */
+function opencharge(services: Services): OpenchargeRuntime {
+  const runtime = openchargeOf(services);
+  if (!runtime?.enabled) throw invalidState("Opencharge is off: set OPENCHARGE_OCID to Kassa's OCID");
+  return runtime;
+}
+
+const participantArgs = {
+  ocid: z.string().min(1),
+  name: z.string().min(1),
+  public_key: z.string().min(1),
+  endpoint: z.string().min(1),
+  role: z.string().min(1).optional(),
+};
 
 /** An operation's write has no idempotency record, so it is always its own result. */
 const resultOf = <T>(written: Written<T>): T => {
@@ -268,6 +304,36 @@ export const operations = {
           limit: a.limit,
         })
       ).map(deliveryView),
+  ),
+  "opencharge.identity": op(z.object({}), async ({ services }) => {
+    const identity = await opencharge(services).identity();
+    return { ocid: identity.ocid, public_key: identity.publicKey, account_id: identity.accountId };
+  }),
+  "opencharge.participants.add": op(z.object(participantArgs), async ({ services }, a) =>
+    participantView(
+      await participantOperations(services, opencharge(services)).add({
+        ocid: a.ocid,
+        name: a.name,
+        publicKey: a.public_key,
+        endpoint: a.endpoint,
+        role: a.role,
+      }),
+    ),
+  ),
+  "opencharge.participants.import": op(
+    z.object({ ocid: z.string().min(1), metadata: z.string().min(1), role: z.string().min(1).optional() }),
+    async ({ services }, a) =>
+      participantView(await participantOperations(services, opencharge(services)).importMetadata(a)),
+  ),
+  "opencharge.participants.list": op(z.object({}), async ({ services }) =>
+    (await participantOperations(services, opencharge(services)).list()).map(participantView),
+  ),
+  "opencharge.participants.remove": op(z.object({ ocid: z.string().min(1) }), async ({ services }, a) =>
+    participantView(await participantOperations(services, opencharge(services)).remove(a.ocid)),
+  ),
+  "opencharge.proofs": op(
+    z.object({ limit: z.coerce.number().int().min(1).max(1000).optional() }),
+    async ({ services }, a) => (await opencharge(services).repository.listProofs(a.limit ?? 50)).map(proofView),
   ),
   migrate: op(z.object({}), async ({ db }) => ({ applied: await db.migrate() })),
 } as const;

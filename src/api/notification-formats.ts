@@ -7,6 +7,8 @@ import { cnaughtOrderNotification } from "./cnaught/orders.schemas.js";
 import { LEANRAILS_API } from "./leanrails/events.schemas.js";
 import { leanRailsLifecycle } from "./leanrails/leanrails.lifecycle.js";
 import { LEANRAILS_SIGNATURE, leanRailsSigner } from "./leanrails/webhook-signing.js";
+import { OPENCHARGE_API, type OpenchargeRuntime } from "./opencharge/opencharge.js";
+import { openchargeLifecycle } from "./opencharge/opencharge.lifecycle.js";
 
 /** How each API renders an order notification, by the `api` its sessions record. */
 export const NOTIFICATION_FORMATS: OrderNotificationFormats = {
@@ -19,9 +21,13 @@ export interface ApiRenderingOptions {
 }
 
 /** What each API does when its sessions complete or expire, by the `api` its sessions record. */
-export const apiLifecycles = (core: LifecycleCore, options: ApiRenderingOptions): SessionLifecycles => ({
+export const apiLifecycles = (
+  core: LifecycleCore,
+  options: ApiRenderingOptions & { opencharge?: OpenchargeRuntime },
+): SessionLifecycles => ({
   cnaught: cnaughtLifecycle(core),
   [LEANRAILS_API]: leanRailsLifecycle(core, options),
+  ...(options.opencharge ? { [OPENCHARGE_API]: openchargeLifecycle(core, options.opencharge) } : {}),
 });
 
 /** The APIs' own webhook signature schemes, by the name their outbox rows give. */

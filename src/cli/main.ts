@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { runOperation, type OperationName } from "../admin/admin.operations.js";
 import { adminErrorFrom } from "../api/admin/admin.plugin.js";
@@ -14,7 +15,16 @@ import { openDatabase } from "../db/database.js";
 interface Command {
   operation: OperationName;
   usage: string;
-  options?: Record<string, { type: "string" | "boolean"; required?: boolean; arg?: string }>;
+  options?: Record<
+    string,
+    {
+      type: "string" | "boolean";
+      required?: boolean;
+      arg?: string;
+      /** The option names a file: the CLI reads it and passes its text as this argument. */
+      fileAs?: string;
+    }
+  >;
   positional?: string;
 }
 
@@ -129,6 +139,42 @@ const COMMANDS: Record<string, Command> = {
       limit: { type: "string" },
     },
   },
+  "opencharge identity": { operation: "opencharge.identity", usage: "kassa opencharge identity" },
+  "opencharge participants add": {
+    operation: "opencharge.participants.add",
+    usage:
+      "kassa opencharge participants add --ocid OCID --name NAME --public-key HEX --endpoint URL [--role merchant|merchant-gateway]",
+    options: {
+      ocid: { type: "string", required: true },
+      name: { type: "string", required: true },
+      "public-key": { type: "string", required: true },
+      endpoint: { type: "string", required: true },
+      role: { type: "string" },
+    },
+  },
+  "opencharge participants import": {
+    operation: "opencharge.participants.import",
+    usage: "kassa opencharge participants import --ocid OCID --file METADATA_JSON [--role merchant|merchant-gateway]",
+    options: {
+      ocid: { type: "string", required: true },
+      file: { type: "string", required: true, fileAs: "metadata" },
+      role: { type: "string" },
+    },
+  },
+  "opencharge participants list": {
+    operation: "opencharge.participants.list",
+    usage: "kassa opencharge participants list",
+  },
+  "opencharge participants remove": {
+    operation: "opencharge.participants.remove",
+    usage: "kassa opencharge participants remove OCID",
+    positional: "ocid",
+  },
+  "opencharge proofs": {
+    operation: "opencharge.proofs",
+    usage: "kassa opencharge proofs [--limit N]",
+    options: { limit: { type: "string" } },
+  },
   migrate: { operation: "migrate", usage: "kassa migrate" },
 };
 
@@ -136,8 +182,10 @@ export class UsageError extends Error {}
 
 /** argv (after `kassa`) -> the operation and its arguments (snake_case, strings and booleans). */
 export function parseCommand(argv: string[]): { command: Command; args: Record<string, unknown> } {
-  // The command is the first one or two words; own keys only (not "constructor", "toString", ...).
-  const key = [argv.slice(0, 2).join(" "), argv[0] ?? ""].find((k) => Object.hasOwn(COMMANDS, k));
+  // The command is the first one to three words; own keys only (not "constructor", "toString", ...).
+  const key = [argv.slice(0, 3).join(" "), argv.slice(0, 2).join(" "), argv[0] ?? ""].find((k) =>
+    Object.hasOwn(COMMANDS, k),
+  );
   const command = key ? COMMANDS[key] : undefined;
   if (!command || !key) throw new UsageError(`Unknown command.\n\n${usage()}`);
   const rest = argv.slice(key.split(" ").length);
@@ -156,7 +204,8 @@ export function parseCommand(argv: string[]): { command: Command; args: Record<s
   for (const [name, spec] of Object.entries(command.options ?? {})) {
     const value = parsed.values[name];
     if (value === undefined && spec.required) throw new UsageError(`Missing --${name}\nUsage: ${command.usage}`);
-    if (value !== undefined) args[name.replaceAll("-", "_")] = value;
+    if (value !== undefined && spec.fileAs) args[spec.fileAs] = readArgumentFile(String(value), command.usage);
+    else if (value !== undefined) args[name.replaceAll("-", "_")] = value;
   }
   if (command.positional) {
     const value = parsed.positionals[0];
@@ -164,6 +213,14 @@ export function parseCommand(argv: string[]): { command: Command; args: Record<s
     args[command.positional] = value;
   }
   return { command, args };
+}
+
+function readArgumentFile(path: string, usage: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch (error) {
+    throw new UsageError(`Cannot read ${path}: ${(error as Error).message}\nUsage: ${usage}`);
+  }
 }
 
 export const usage = () =>

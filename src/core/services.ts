@@ -31,7 +31,7 @@ import {
   createWebhookEndpointsService,
   type WebhookEndpointsService,
 } from "./webhook-endpoints/webhook-endpoints.service.js";
-import type { WebhookSigners } from "./webhooks/signing.js";
+import type { ResponseJudges, WebhookSigners } from "./webhooks/signing.js";
 import { createWebhooksRepository, type WebhooksRepository } from "./webhooks/webhooks.repository.js";
 import { createHttpTransport } from "./webhooks/transport.js";
 import { createWebhooksService, type WebhookSettings } from "./webhooks/webhooks.service.js";
@@ -57,6 +57,8 @@ export interface CoreAdapters {
   metrics?: Metrics;
   /** The APIs' own webhook signature schemes, by the name their outbox rows give. */
   webhookSigners: WebhookSigners;
+  /** How those schemes' receivers answer (delivered, retry, refused for good), where a 2xx is not the whole answer. */
+  webhookJudges?: ResponseJudges;
 }
 
 /**
@@ -160,6 +162,7 @@ export function createServices(db: Database, clock: Clock, adapters: CoreAdapter
       settings: options.webhooks,
       metrics: adapters.metrics,
       signers: adapters.webhookSigners,
+      judges: adapters.webhookJudges,
     }),
     webhookEndpoints,
     settings: createSettingsService({ settings: repos.settings }),

@@ -1,3 +1,4 @@
+import type { OpenchargeRuntime } from "../api/opencharge/opencharge.js";
 import type { Services } from "../core/services.js";
 import { DEFAULT_DELIVERY_BATCH } from "../core/webhooks/webhooks.service.js";
 
@@ -57,9 +58,26 @@ export const pruneIdempotencyKeysJob = (services: Pick<Services, "idempotency">)
   },
 });
 
+/** Forgets Opencharge request nonces whose timestamp has left the ±300 s window. */
+export const pruneOpenchargeNoncesJob = (
+  services: Pick<Services, "clock"> & { opencharge: Pick<OpenchargeRuntime, "repository"> },
+): WorkerJob => ({
+  name: "prune-opencharge-nonces",
+  async run() {
+    const pruned = await services.opencharge.repository.pruneNonces(services.clock());
+    return pruned ? { pruned } : undefined;
+  },
+});
+
 /** Kassa's background work. Add a job here and every instance runs it. */
-export const kassaJobs = (services: Pick<Services, "checkoutSessions" | "webhooks" | "idempotency">): WorkerJob[] => [
+export const kassaJobs = (
+  services: Pick<Services, "checkoutSessions" | "webhooks" | "idempotency"> &
+    Partial<Pick<Services, "clock">> & { opencharge?: Pick<OpenchargeRuntime, "repository" | "enabled"> },
+): WorkerJob[] => [
   expireSessionsJob(services),
   deliverWebhooksJob(services),
   pruneIdempotencyKeysJob(services),
+  ...(services.opencharge?.enabled && services.clock
+    ? [pruneOpenchargeNoncesJob({ clock: services.clock, opencharge: services.opencharge })]
+    : []),
 ];

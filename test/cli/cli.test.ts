@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { operations } from "../../src/admin/admin.operations.js";
 import { parseCommand, UsageError, usage } from "../../src/cli/main.js";
@@ -119,6 +120,32 @@ describe("parseCommand: each command maps to its operation and snake_case argume
       { account: "acct_1", product: "prod_1", starting_after: "price_9" },
     ],
     [["migrate"], "migrate", {}],
+    [["opencharge", "identity"], "opencharge.identity", {}],
+    [
+      [
+        "opencharge",
+        "participants",
+        "add",
+        "--ocid",
+        "5",
+        "--name",
+        "S",
+        "--public-key",
+        "ab",
+        "--endpoint",
+        "https://x",
+      ],
+      "opencharge.participants.add",
+      { ocid: "5", name: "S", public_key: "ab", endpoint: "https://x" },
+    ],
+    [
+      ["opencharge", "participants", "import", "--ocid", "5", "--file", "package.json"],
+      "opencharge.participants.import",
+      { ocid: "5", metadata: readFileSync("package.json", "utf8") },
+    ],
+    [["opencharge", "participants", "list"], "opencharge.participants.list", {}],
+    [["opencharge", "participants", "remove", "5"], "opencharge.participants.remove", { ocid: "5" }],
+    [["opencharge", "proofs"], "opencharge.proofs", {}],
   ];
 
   it.each(cases)("%j", (argv, operation, args) => {
@@ -167,7 +194,7 @@ describe("parseCommand: each command maps to its operation and snake_case argume
       const words = line.trim().split(" ").slice(1); // drop "kassa"
       const argv = words
         .filter((w) => !w.startsWith("[") && !w.endsWith("]"))
-        .map((w) => (w === "KEY_ID" ? "key_1" : w));
+        .map((w) => (w === "KEY_ID" ? "key_1" : w === "METADATA_JSON" ? "package.json" : w));
       expect(() => parseCommand(argv)).not.toThrow();
     }
   });

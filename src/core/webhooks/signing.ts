@@ -21,8 +21,28 @@ export interface SigningInput {
 /** One signature scheme: the headers an attempt is sent with. */
 export type WebhookSigner = (input: SigningInput) => Record<string, string>;
 
+/** What the outbox hands every signer: the attempt's signing input and where it is sent. */
+export interface AttemptSigningInput extends SigningInput {
+  url: string;
+}
+
+/**
+ * A scheme that signs the request itself (its path) or loads its key from the store (Opencharge:
+ * X-OC-* headers signed with Kassa's key): it sees the URL and may answer a promise.
+ */
+export type RequestSigner = (input: AttemptSigningInput) => Record<string, string> | Promise<Record<string, string>>;
+
 /** Signers by scheme name, as outbox rows name them; an API brings its own (src/api/<vendor>/). */
-export type WebhookSigners = Readonly<Record<string, WebhookSigner>>;
+export type WebhookSigners = Readonly<Record<string, WebhookSigner | RequestSigner>>;
+
+/**
+ * What a receiver's answer means, for one scheme: null when it is delivered, else why not and
+ * whether it is final (the receiver refused it for good: not retried).
+ */
+export type ResponseJudge = (answer: { status: number; body: string }) => { problem: string; final: boolean } | null;
+
+/** Judges by scheme name; a scheme without one is delivered by any 2xx. */
+export type ResponseJudges = Readonly<Record<string, ResponseJudge>>;
 
 export const WEBHOOK_USER_AGENT = "Kassa-Webhooks/1";
 

@@ -21,6 +21,8 @@ export interface WebhookResponse {
   error: string | null;
   /** The request was aborted by its signal, not failed by the receiver. */
   aborted: boolean;
+  /** The start of the response body (up to RESPONSE_BODY_CAP_BYTES), for schemes whose answer says more than its status. */
+  body?: string;
 }
 
 export type WebhookTransport = (request: WebhookRequest) => Promise<WebhookResponse>;
@@ -32,7 +34,7 @@ export interface TransportOptions {
   timeoutMs: number;
 }
 
-/** How much of a response body is read (and thrown away) before the connection is dropped. */
+/** How much of a response body is read (and kept, for a scheme's judge) before the connection is dropped. */
 export const RESPONSE_BODY_CAP_BYTES = 4096;
 
 class RefusedAddress extends Error {}
@@ -78,6 +80,7 @@ export function createHttpTransport(options: TransportOptions): WebhookTransport
       const started = performance.now();
       let settled = false;
       let status: number | null = null;
+      const chunks: Buffer[] = [];
       let req: http.ClientRequest | undefined;
       let timer: NodeJS.Timeout | undefined;
       const finish = (error: string | null, aborted = false) => {
@@ -86,7 +89,8 @@ export function createHttpTransport(options: TransportOptions): WebhookTransport
         clearTimeout(timer);
         request.signal?.removeEventListener("abort", onAbort);
         req?.destroy();
-        resolve({ status, durationMs: Math.round(performance.now() - started), error, aborted });
+        const body = Buffer.concat(chunks).subarray(0, RESPONSE_BODY_CAP_BYTES).toString("utf8");
+        resolve({ status, durationMs: Math.round(performance.now() - started), error, aborted, body });
       };
       const onAbort = () => finish("aborted: the worker is shutting down", true);
 
@@ -120,7 +124,8 @@ export function createHttpTransport(options: TransportOptions): WebhookTransport
           let received = 0;
           response.on("data", (chunk: Buffer) => {
             received += chunk.length;
-            // The body is never used: read a little so small answers complete normally, then hang up.
+            if (received - chunk.length < RESPONSE_BODY_CAP_BYTES) chunks.push(chunk);
+            // Read a little so small answers complete normally (and a judge can read them), then hang up.
             if (received > RESPONSE_BODY_CAP_BYTES) finish(null);
           });
           response.on("end", () => finish(null));

@@ -3,7 +3,13 @@ import type { Transactor } from "../../db/database.js";
 import { type Metrics, noMetrics } from "../../metrics/metrics.js";
 import { notFound } from "../errors.js";
 import { addHours, type Clock } from "../time.js";
-import { newWebhookSecret, STANDARD_WEBHOOKS, type WebhookSigners, webhookHeaders } from "./signing.js";
+import {
+  newWebhookSecret,
+  type ResponseJudges,
+  STANDARD_WEBHOOKS,
+  type WebhookSigners,
+  webhookHeaders,
+} from "./signing.js";
 import type { WebhookTransport } from "./transport.js";
 import type {
   AccountSecrets,
@@ -66,7 +72,7 @@ export function retryDelayMs(
   return Math.round(base + random() * (ceiling - base));
 }
 
-/** What a receiver's answer means: a 2xx is delivered, anything else is worth retrying. */
+/** What a receiver's answer means by default: a 2xx is delivered, anything else is worth retrying. */
 function verdict(status: number | null, error: string | null): string | null {
   if (error) return error;
   if (status !== null && status >= 200 && status < 300) return null;
@@ -101,9 +107,12 @@ export function createWebhooksService(deps: {
   random?: () => number;
   /** Counts each attempt's outcome once it is recorded. */
   metrics?: Pick<Metrics, "deliveryAttempt">;
+  /** Schemes whose receivers answer more than a status (delivered, retry, or refused for good). */
+  judges?: ResponseJudges;
 }) {
   const { webhooks, transaction, clock, transport, settings, random = Math.random, metrics = noMetrics } = deps;
   const signers: WebhookSigners = { [STANDARD_WEBHOOKS]: webhookHeaders, ...deps.signers };
+  const judges: ResponseJudges = deps.judges ?? {};
   const leaseMs = settings.timeoutMs + LEASE_MARGIN_MS;
 
   /** The secret before the last rotation while it still signs (until it expires), else null. */
@@ -128,40 +137,60 @@ export function createWebhooksService(deps: {
   }
 
   /**
-   * The headers of an attempt at a given time, by the delivery's scheme: signed with its
-   * endpoint's secret, or with its account's secrets when it has no endpoint. Null when no signer
-   * knows the scheme (the attempt fails without sending, and is retried like any failure).
+   * How an attempt is signed, by the delivery's scheme: with its endpoint's secret, or with its
+   * account's secrets when it has no endpoint. `headers` answers why not, as text, when it cannot
+   * sign (no signer knows the scheme, or the signer failed): the attempt fails without sending,
+   * and is retried like any failure. A signer may load what it signs with (a key kept in the store).
    */
-  type Signing = (at: Date) => Record<string, string> | null;
+  interface Signing {
+    scheme: string;
+    headers(at: Date): Promise<Record<string, string> | string>;
+  }
 
   function signingFor(
     delivery: ClaimedDelivery,
     how: { signature: string; endpointSecret: string | null } | undefined,
     account: AccountSecrets | undefined,
   ): Signing {
-    const signer = signers[how?.signature ?? STANDARD_WEBHOOKS];
+    const scheme = how?.signature ?? STANDARD_WEBHOOKS;
+    const signer = signers[scheme];
     if (!how?.endpointSecret && !account)
       throw new Error(`account ${delivery.accountId} of delivery ${delivery.id} is missing`);
-    return (at) =>
-      signer
-        ? signer({
+    return {
+      scheme,
+      async headers(at) {
+        if (!signer) return "no signer for this delivery's signature scheme";
+        try {
+          return await signer({
             webhookId: delivery.id,
+            url: delivery.url,
             timestamp: at,
             body: delivery.payload,
             secrets: how?.endpointSecret ? [how.endpointSecret] : signingSecrets(account!, at),
-          })
-        : null;
+          });
+        } catch (error) {
+          return `signing failed: ${error instanceof Error ? error.message : String(error)}`;
+        }
+      },
+    };
   }
 
   /** One attempt: send, then record it and move the delivery on (fenced on the lease). */
   async function attempt(delivery: ClaimedDelivery, signing: Signing, signal?: AbortSignal) {
     const startedAt = clock();
-    const headers = signing(startedAt);
-    const response = headers
-      ? await transport({ url: delivery.url, headers, body: delivery.payload, signal })
-      : { status: null, durationMs: 0, error: "no signer for this delivery's signature scheme", aborted: false };
+    const headers = await signing.headers(startedAt);
+    const response =
+      typeof headers === "string"
+        ? { status: null, durationMs: 0, error: headers, aborted: false, body: "" }
+        : await transport({ url: delivery.url, headers, body: delivery.payload, signal });
     const now = clock();
-    const problem = verdict(response.status, response.error);
+    // A scheme's judge reads an answer the transport received; errors and non-answers are the default's.
+    const judge = judges[signing.scheme];
+    const judged =
+      judge && response.status !== null && !response.error
+        ? judge({ status: response.status, body: response.body ?? "" })
+        : { problem: verdict(response.status, response.error), final: false };
+    const problem = judged?.problem ?? null;
     const deadline = addHours(delivery.createdAt, GIVE_UP_AFTER_HOURS);
     let outcome: AttemptOutcome;
     let nextAttemptAt: Date | null = null;
@@ -170,7 +199,7 @@ export function createWebhooksService(deps: {
       // Cut short by a shutdown, not by the receiver: due again at once, for whichever worker is up.
       outcome = "failed";
       nextAttemptAt = now;
-    } else if (now >= deadline) outcome = "gave_up";
+    } else if (judged?.final || now >= deadline) outcome = "gave_up";
     else {
       outcome = "failed";
       const next = now.getTime() + retryDelayMs(delivery.attempt, settings, random);

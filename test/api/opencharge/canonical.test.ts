@@ -82,9 +82,8 @@ function shuffleKeys(value: unknown, seeds: fc.Stream<number>): unknown {
     const j = (seeds.next().value as number) % (i + 1);
     [keys[i], keys[j]] = [keys[j]!, keys[i]!];
   }
-  const out: Record<string, unknown> = {};
-  for (const key of keys) out[key] = shuffleKeys((value as Record<string, unknown>)[key], seeds);
-  return out;
+  // Object.fromEntries defines own properties, so a "__proto__" key stays a key (assignment would set the prototype).
+  return Object.fromEntries(keys.map((key) => [key, shuffleKeys((value as Record<string, unknown>)[key], seeds)]));
 }
 
 describe("request and response canonical strings", () => {
