@@ -2,6 +2,7 @@ import { apiLifecycles, NOTIFICATION_FORMATS, WEBHOOK_SIGNERS } from "./api/noti
 import { createTestPaymentProvider } from "./core/payments/test-provider.js";
 import { type Config, loadConfig } from "./config.js";
 import { createServices } from "./core/services.js";
+import type { LogoFetchOptions } from "./core/subaccounts/logo-fetcher.js";
 import { type Clock, systemClock } from "./core/time.js";
 import type { Database } from "./db/database.js";
 import { type Metrics, noMetrics } from "./metrics/metrics.js";
@@ -17,7 +18,10 @@ import { type Metrics, noMetrics } from "./metrics/metrics.js";
 export function createKassaServices(
   db: Database,
   clock: Clock = systemClock,
-  config: Pick<Config, "webhooks"> & Partial<Pick<Config, "redirectUrls" | "publicUrl">> = loadConfig({}),
+  config: Pick<Config, "webhooks"> &
+    Partial<Pick<Config, "redirectUrls" | "publicUrl">> & {
+      logos?: LogoFetchOptions;
+    } = loadConfig({}),
   metrics: Metrics = noMetrics,
 ) {
   const publicUrl = config.publicUrl ?? loadConfig({}).publicUrl;
@@ -31,6 +35,6 @@ export function createKassaServices(
       metrics,
       webhookSigners: WEBHOOK_SIGNERS,
     },
-    { webhooks: config.webhooks, redirectUrls: config.redirectUrls },
+    { webhooks: config.webhooks, redirectUrls: config.redirectUrls, logos: config.logos ?? loadConfig({}).logos },
   );
 }
