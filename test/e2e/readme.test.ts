@@ -391,10 +391,10 @@ describe("README.md, run verbatim against a real server on the embedded store", 
             break;
           case "PUT /v1/subaccounts/SUBACCOUNT_ID/logo": {
             expect(result.status, context).toBe(200);
-            // Re-hosted under PUBLIC_URL (here the default, http://localhost:<port>), served as sent.
+            // Re-hosted under PUBLIC_URL (here the default, http://HOST:PORT), served as sent.
             const logoUrl = result.json.logo_url as string;
-            expect(logoUrl, context).toMatch(new RegExp(`^http://localhost:${port}/logos/\\w+\\.svg$`));
-            const file = await fetch(logoUrl.replace("localhost", "127.0.0.1"));
+            expect(logoUrl, context).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${port}/logos/\\w+\\.svg$`));
+            const file = await fetch(logoUrl);
             expect(file.headers.get("content-type")).toBe("image/svg+xml");
             expect(await file.text()).toContain("<circle");
             break;
