@@ -129,9 +129,11 @@ export function createSubaccountsService(deps: {
     async update(
       accountId: string,
       id: string,
-      fields: SubaccountFields,
+      { name, email, defaultPortfolioId }: SubaccountFields,
       within?: WithinWrite<Subaccount>,
     ): Promise<Written<Subaccount>> {
+      // Exactly these: the logo is not the update's to change, whatever else the caller's object holds.
+      const fields = { name, email, defaultPortfolioId };
       await checkPortfolio(fields);
       const updated = await writeInTransaction(transaction, async (tx) => {
         const row = await subaccounts.update(accountId, id, fields, tx);
