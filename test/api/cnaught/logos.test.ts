@@ -332,6 +332,13 @@ describe("logo tenancy", () => {
     expect(images.hits.length).toBe(hitsBefore);
   });
 
+  it("another method on the logo path is 405 naming the three", async () => {
+    const { api, id } = await newSubaccount();
+    const res = await api("PATCH", `/v1/subaccounts/${id}/logo`, {});
+    expectProblem(res, 405, "method-not-allowed");
+    expect(res.headers.get("allow")?.split(/,\s*/).sort()).toEqual(["DELETE", "POST", "PUT"]);
+  });
+
   it("the logo routes need a key", async () => {
     const { id } = await newSubaccount();
     const anonymous = apiClient(t.url);
