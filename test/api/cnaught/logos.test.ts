@@ -250,6 +250,21 @@ describe("re-hosted logo files", () => {
     }
   });
 
+  it("are served by every instance on the store (the bytes live in it)", async () => {
+    const { key, id } = await newSubaccount();
+    const { logo_url } = (await upload(key, id, WEBP, "image/webp")).body;
+    const other = await buildApp({ config: t.config, db: t.db });
+    try {
+      const url = await other.listen({ host: "127.0.0.1", port: 0 });
+      const file = await fetch(url + new URL(logo_url).pathname);
+      expect(file.status).toBe(200);
+      expect(file.headers.get("content-type")).toBe("image/webp");
+      expect(Buffer.from(await file.arrayBuffer())).toEqual(WEBP);
+    } finally {
+      await other.close();
+    }
+  });
+
   it("a replaced or removed logo's file is gone; the new one is at a new URL", async () => {
     const { api, id } = await newSubaccount();
     const first = (await api("POST", `/v1/subaccounts/${id}/logo`, { logo_url: `${base}/logo.png` })).body.logo_url;
