@@ -7,6 +7,8 @@ import autocannon from "autocannon";
 import { OC_CREATE_PATH, signedCreate } from "./opencharge.js";
 import {
   CREATE_BODY,
+  LEANRAILS_CREATE_BODY,
+  LEANRAILS_SESSIONS_PATH,
   type KassaOnlyScenario,
   type Figures,
   type LoadJob,
@@ -64,6 +66,20 @@ function pollRequest(target: Target, ids: readonly string[]): autocannon.Request
   };
 }
 
+/** A LeanRails create with two line items and a fresh Idempotency-Key (required on its POSTs). */
+function leanrailsCreateRequest(authorization: string): autocannon.Request {
+  return {
+    method: "POST",
+    path: LEANRAILS_SESSIONS_PATH,
+    headers: { authorization, "content-type": "application/json" },
+    body: LEANRAILS_CREATE_BODY,
+    setupRequest: (request) => {
+      request.headers = { ...request.headers, "idempotency-key": randomUUID() };
+      return request;
+    },
+  };
+}
+
 /** A signed Opencharge create, signed afresh (order id, nonce, timestamp) for every request. */
 function openchargeCreateRequest(): autocannon.Request {
   return {
@@ -88,6 +104,10 @@ function requestsFor(
       return [openchargeCreateRequest()];
     case "create":
       return [createRequest(target)];
+    case "leanrails-create":
+      return [
+        target.leanrailsAuthorization ? leanrailsCreateRequest(target.leanrailsAuthorization) : createRequest(target),
+      ];
     case "get":
       return [pollRequest(target, ids)];
     case "mixed": {

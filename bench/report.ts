@@ -126,6 +126,7 @@ export function checkTargets(scenarios: Record<ScenarioName, ScenarioResult>): T
   return [
     rpsTarget("create", 0.5),
     rpsTarget("get", 0.7),
+    rpsTarget("leanrails-create", 0.7),
     ...SCENARIOS.map((scenario) => {
       const value = scenarios[scenario].kassa.p99;
       return { name: `${scenario} p99 (Kassa)`, value, threshold: "< 25 ms", pass: value < 25 };
@@ -205,7 +206,7 @@ export function formatCompare(report: CompareReport): string {
     formatLoadAverage(report),
     `Load: autocannon, ${s.connections} connections, ${s.durationS} s per scenario after a ${s.warmupS} s warm-up; ` +
       `${s.seedSessions} pre-created sessions polled at random; pool ${s.databasePoolSize} connections`,
-    ...SCENARIOS.map((scenario) => `  ${scenario.padEnd(7)} ${SCENARIO_LABELS[scenario]}`),
+    ...SCENARIOS.map((scenario) => `  ${scenario.padEnd(16)} ${SCENARIO_LABELS[scenario]}`),
     ...ocLines.slice(0, 1),
     "",
     table(rows),

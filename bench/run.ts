@@ -211,7 +211,11 @@ async function main(): Promise<number> {
     const kassa = await startKassa(ROOT, db.url, logs);
     running.push(kassa.server);
     const apiKey = await setUpMerchant(ROOT, kassa);
-    const kassaTarget: Target = { url: kassa.server.url, authorization: `Bearer ${apiKey}` };
+    const kassaTarget: Target = {
+      url: kassa.server.url,
+      authorization: `Bearer ${apiKey}`,
+      leanrailsAuthorization: `Basic ${Buffer.from(`${apiKey}:`).toString("base64")}`,
+    };
     const settings: Settings = { ...options.settings, databasePoolSize: kassa.poolSize };
     const kassaIds = await seed(kassa.server, kassaTarget, settings);
 

@@ -3,18 +3,32 @@
  * Both servers (Kassa and the reference) serve the same two routes, so one request set fits both.
  */
 
-export type ScenarioName = "create" | "get" | "mixed";
+export type ScenarioName = "create" | "get" | "mixed" | "leanrails-create";
 
 /** Scenarios only Kassa serves (the reference server has no Opencharge). */
 export type KassaOnlyScenario = "opencharge-create";
 
-export const SCENARIOS: readonly ScenarioName[] = ["create", "get", "mixed"];
+export const SCENARIOS: readonly ScenarioName[] = ["create", "get", "mixed", "leanrails-create"];
 
 export const SCENARIO_LABELS: Record<ScenarioName, string> = {
   create: "POST /v1/checkout/sessions (fresh Idempotency-Key)",
   get: "GET /v1/checkout/sessions/{id} (random pre-created id)",
   mixed: "1 create : 10 polls",
+  "leanrails-create": "POST /v1/checkout_sessions, two line items, Basic auth (reference: its one-row insert)",
 };
+
+export const LEANRAILS_SESSIONS_PATH = "/v1/checkout_sessions";
+
+/** A LeanRails create as seed 003 has it: two EUR line items priced inline. */
+export const LEANRAILS_CREATE_BODY = JSON.stringify({
+  mode: "payment",
+  line_items: [
+    { quantity: 2, price_data: { currency: "eur", product: "T-shirt", unit_amount: 2000 } },
+    { quantity: 1, price_data: { currency: "eur", product: "Mug", unit_amount: 850 } },
+  ],
+  success_url: "https://example.com/ok?session={CHECKOUT_SESSION_ID}",
+  cancel_url: "https://example.com/cancel",
+});
 
 export const SESSIONS_PATH = "/v1/checkout/sessions";
 
@@ -33,6 +47,11 @@ export interface Target {
   url: string;
   /** Sent with every request (Kassa: the bench key; the reference ignores it). */
   authorization: string;
+  /**
+   * The LeanRails dialect's authorization (HTTP Basic with the same key); absent on the
+   * reference, whose leanrails-create is its one-row insert, the floor a create can reach.
+   */
+  leanrailsAuthorization?: string;
 }
 
 /** Pre-creates `count` sessions through the API and answers their ids. */

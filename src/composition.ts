@@ -4,6 +4,7 @@ import { openchargeJudge, openchargeSigner } from "./api/opencharge/webhook-sign
 import { createTestPaymentProvider } from "./core/payments/test-provider.js";
 import { type Config, loadConfig } from "./config.js";
 import { createServices, type Services } from "./core/services.js";
+import type { LogoFetchOptions } from "./core/subaccounts/logo-fetcher.js";
 import { type Clock, systemClock } from "./core/time.js";
 import type { Database } from "./db/database.js";
 import { type Metrics, noMetrics } from "./metrics/metrics.js";
@@ -21,9 +22,10 @@ import { type Metrics, noMetrics } from "./metrics/metrics.js";
 export function createKassaServices(
   db: Database,
   clock: Clock = systemClock,
-  config: Pick<Config, "webhooks"> & Partial<Pick<Config, "redirectUrls" | "publicUrl" | "opencharge">> = loadConfig(
-    {},
-  ),
+  config: Pick<Config, "webhooks"> &
+    Partial<Pick<Config, "redirectUrls" | "publicUrl" | "opencharge">> & {
+      logos?: LogoFetchOptions;
+    } = loadConfig({}),
   metrics: Metrics = noMetrics,
 ) {
   const publicUrl = config.publicUrl ?? loadConfig({}).publicUrl;
@@ -39,7 +41,7 @@ export function createKassaServices(
       webhookSigners: { ...WEBHOOK_SIGNERS, [OPENCHARGE_API]: openchargeSigner(opencharge) },
       webhookJudges: { [OPENCHARGE_API]: openchargeJudge },
     },
-    { webhooks: config.webhooks, redirectUrls: config.redirectUrls },
+    { webhooks: config.webhooks, redirectUrls: config.redirectUrls, logos: config.logos ?? loadConfig({}).logos },
   );
   return Object.assign(services, { opencharge });
 }

@@ -107,6 +107,16 @@ export const configSchema = z
     WEBHOOK_RETRY_MAX_MS: z.coerce.number().int().min(10).default(3_600_000),
     WEBHOOK_SECRET_ROTATION_HOURS: z.coerce.number().min(0).max(720).default(24),
 
+    // Subaccount logos, downloaded from the URL a client gives (LOGO_ALLOW_PRIVATE_URLS as for webhooks).
+    LOGO_ALLOW_PRIVATE_URLS: flag.optional(),
+    LOGO_MAX_BYTES: z.coerce
+      .number()
+      .int()
+      .min(1024)
+      .max(10 * 1024 * 1024)
+      .default(1024 * 1024),
+    LOGO_FETCH_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+
     // Request limits.
     RATE_LIMIT_MAX: z.coerce.number().int().min(0).default(100),
     RATE_LIMIT_WINDOW_MS: z.coerce.number().int().min(100).default(1000),
@@ -213,6 +223,12 @@ export const configSchema = z
         retryMaxMs: env.WEBHOOK_RETRY_MAX_MS,
         /** How long the previous secret keeps signing after a rotation. */
         secretRotationHours: env.WEBHOOK_SECRET_ROTATION_HOURS,
+      },
+      logos: {
+        // Like webhook receivers: a server-side request forgery risk in production.
+        allowPrivateUrls: env.LOGO_ALLOW_PRIVATE_URLS ?? env.NODE_ENV !== "production",
+        timeoutMs: env.LOGO_FETCH_TIMEOUT_MS,
+        maxBytes: env.LOGO_MAX_BYTES,
       },
       limits: {
         rateLimit: { max: env.RATE_LIMIT_MAX, windowMs: env.RATE_LIMIT_WINDOW_MS },

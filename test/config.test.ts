@@ -154,6 +154,19 @@ describe("PUBLIC_URL", () => {
   });
 });
 
+describe("LOGO_*", () => {
+  it("allows logo URLs on private addresses except in production, unless set; 1 MiB and 10 s by default", () => {
+    expect(loadConfig({}).logos).toEqual({ allowPrivateUrls: true, maxBytes: 1048576, timeoutMs: 10000 });
+    expect(loadConfig({ NODE_ENV: "production" }).logos.allowPrivateUrls).toBe(false);
+    expect(loadConfig({ NODE_ENV: "production", LOGO_ALLOW_PRIVATE_URLS: "true" }).logos.allowPrivateUrls).toBe(true);
+    expect(loadConfig({ LOGO_ALLOW_PRIVATE_URLS: "no" }).logos.allowPrivateUrls).toBe(false);
+    expect(loadConfig({ LOGO_MAX_BYTES: "2048", LOGO_FETCH_TIMEOUT_MS: "500" }).logos).toMatchObject({
+      maxBytes: 2048,
+      timeoutMs: 500,
+    });
+  });
+});
+
 describe("bad values throw a ConfigError naming the variable", () => {
   const cases: Array<[string, Record<string, string>]> = [
     ["PORT", { PORT: "abc" }],
@@ -172,6 +185,10 @@ describe("bad values throw a ConfigError naming the variable", () => {
     ["TRUST_PROXY", { TRUST_PROXY: "sure" }],
     ["BODY_LIMIT_BYTES", { BODY_LIMIT_BYTES: "10" }],
     ["SHUTDOWN_TIMEOUT_MS", { SHUTDOWN_TIMEOUT_MS: "-5" }],
+    ["LOGO_ALLOW_PRIVATE_URLS", { LOGO_ALLOW_PRIVATE_URLS: "maybe" }],
+    ["LOGO_MAX_BYTES", { LOGO_MAX_BYTES: "100" }],
+    ["LOGO_MAX_BYTES", { LOGO_MAX_BYTES: "20000000" }],
+    ["LOGO_FETCH_TIMEOUT_MS", { LOGO_FETCH_TIMEOUT_MS: "61000" }],
   ];
 
   it.each(cases)("%s in %j", (name, env) => {

@@ -30,6 +30,8 @@ export const newId = {
   /** Catalogue ids carry Stripe's prefixes, which every API that names them shows as they are. */
   product: () => `prod_${id16()}`,
   price: () => `price_${id16()}`,
+  /** A re-hosted logo (its file name adds the extension). */
+  logo: () => id16(),
 };
 
 /** 32 alphanumeric chars from a CSPRNG: ~190 bits. */

@@ -23,6 +23,7 @@ import { createPortfoliosService } from "./portfolios/portfolios.service.js";
 import { createSettingsRepository } from "./settings/settings.repository.js";
 import { createSettingsService } from "./settings/settings.service.js";
 import { createSubaccountsRepository } from "./subaccounts/subaccounts.repository.js";
+import { createLogoFetcher, type LogoFetchOptions } from "./subaccounts/logo-fetcher.js";
 import { createSubaccountsService } from "./subaccounts/subaccounts.service.js";
 import type { Clock } from "./time.js";
 import { httpUrlProblem, privateHostProblem, redirectUrlProblem } from "./urls.js";
@@ -68,7 +69,11 @@ export interface CoreAdapters {
 export interface CoreOptions {
   webhooks: WebhookSettings;
   redirectUrls?: { allowPrivate: boolean };
+  /** Downloading subaccount logos: addresses allowed, timeout, size limit (defaults: none private, 10 s, 1 MiB). */
+  logos?: LogoFetchOptions;
 }
+
+const DEFAULT_LOGOS: LogoFetchOptions = { allowPrivateUrls: false, timeoutMs: 10_000, maxBytes: 1024 * 1024 };
 
 /**
  * The composition root of the core: repositories over one database, services over those.
@@ -134,6 +139,10 @@ export function createServices(db: Database, clock: Clock, adapters: CoreAdapter
       transaction,
       clock,
       catalogChanged: portfolios.catalogChanged,
+      logos: {
+        fetch: createLogoFetcher(options.logos ?? DEFAULT_LOGOS),
+        maxBytes: (options.logos ?? DEFAULT_LOGOS).maxBytes,
+      },
     }),
     checkoutSessions: createCheckoutSessionsService({
       sessions: repos.sessions,

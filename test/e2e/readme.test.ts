@@ -398,7 +398,7 @@ describe("README.md, run verbatim against a real server on the embedded store", 
             expect(result.json, context).toMatchObject({
               name: "Green Shop",
               email: "shop@example.com",
-              logo_url: "https://www.example.com/logo.png",
+              logo_url: null,
             });
             expect(typeof result.json.id).toBe("string");
             ids.SUBACCOUNT_ID = result.json.id;
@@ -418,6 +418,20 @@ describe("README.md, run verbatim against a real server on the embedded store", 
               name: "Green Shop Ltd",
               default_portfolio_id: "demo",
             });
+            break;
+          case "PUT /v1/subaccounts/SUBACCOUNT_ID/logo": {
+            expect(result.status, context).toBe(200);
+            // Re-hosted under PUBLIC_URL (here the default, http://HOST:PORT), served as sent.
+            const logoUrl = result.json.logo_url as string;
+            expect(logoUrl, context).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${port}/logos/\\w+\\.svg$`));
+            const file = await fetch(logoUrl);
+            expect(file.headers.get("content-type")).toBe("image/svg+xml");
+            expect(await file.text()).toContain("<circle");
+            break;
+          }
+          case "DELETE /v1/subaccounts/SUBACCOUNT_ID/logo":
+            expect(result.status, context).toBe(200);
+            expect(result.json, context).toMatchObject({ id: ids.SUBACCOUNT_ID, logo_url: null });
             break;
           case "DELETE /v1/subaccounts/SUBACCOUNT_ID": {
             expect(result.status, context).toBe(204);

@@ -179,12 +179,17 @@ function plausibleString(schema: Schema, name: string, ids: IdPool): fc.Arbitrar
     choices.push({ arbitrary: fc.constant("ops@shop.example"), weight: 3 });
   }
   if (schema.format === "uri" || /url/i.test(name)) {
-    choices.push({ arbitrary: fc.webUrl({ validSchemes: ["https"] }).filter((u) => u.length <= max), weight: 1 });
+    // Only hosts no lookup leaves the machine for (an IP literal, localhost), on a closed port:
+    // a URL the server fetches at once (a logo) must never send a fuzzed request anywhere else.
     choices.push({
-      arbitrary: fc.constantFrom(
-        "https://shop.example/done?session={CHECKOUT_SESSION_ID}",
-        "https://shop.example/cart",
-      ),
+      arbitrary: fc
+        .tuple(fc.constantFrom("https://127.0.0.1:9", "http://127.0.0.1:9", "http://localhost:9"), fc.webPath())
+        .map(([origin, path]) => `${origin}${path.startsWith("/") ? path : `/${path}`}`)
+        .filter((u) => u.length <= max),
+      weight: 1,
+    });
+    choices.push({
+      arbitrary: fc.constantFrom("https://127.0.0.1:9/done?session={CHECKOUT_SESSION_ID}", "https://127.0.0.1:9/cart"),
       weight: 4,
     });
   }

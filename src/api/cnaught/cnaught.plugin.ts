@@ -14,6 +14,7 @@ import { PROBLEM_CONTENT_TYPE } from "../problem.js";
 import { ordersRoutes } from "./orders.routes.js";
 import { portfoliosRoutes } from "./portfolios.routes.js";
 import { quotesRoutes } from "./quotes.routes.js";
+import { logoFilesRoutes, subaccountLogoRoutes } from "./logos.routes.js";
 import { subaccountsRoutes } from "./subaccounts.routes.js";
 
 export interface CnaughtRouteOptions {
@@ -75,7 +76,8 @@ export const cnaughtApi: FastifyPluginAsync<
       emptyFieldErrors(),
       unstorableFieldErrors(request.params, "params"),
       unstorableFieldErrors(request.query, "query"),
-      unstorableFieldErrors(request.body, "body"),
+      // (An uploaded logo's bytes are no text.)
+      Buffer.isBuffer(request.body) ? null : unstorableFieldErrors(request.body, "body"),
     );
     if (Object.keys(fields).length) throw invalidRequestFields(fields);
   });
@@ -100,6 +102,7 @@ export const cnaughtApi: FastifyPluginAsync<
   await app.register(portfoliosRoutes, routeOptions);
   await app.register(quotesRoutes, routeOptions);
   await app.register(subaccountsRoutes, routeOptions);
+  await app.register(subaccountLogoRoutes, routeOptions);
   await app.register(methodNotAllowed(routes));
 };
 
@@ -114,5 +117,7 @@ export const cnaughtSurface = (options: Omit<CnaughtRouteOptions, "idempotency">
   }),
   async register(app, { rateLimits }) {
     await app.register(cnaughtApi, { prefix: "/v1", ...options, rateLimits });
+    // The logos subaccounts show, re-hosted: public, outside /v1 (a browser loads them).
+    await app.register(logoFilesRoutes, { services: options.services });
   },
 });

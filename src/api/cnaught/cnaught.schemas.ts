@@ -35,7 +35,7 @@ export const UnauthorizedProblem = z
   .object({ title: z.string(), status: z.number().int() })
   .meta({ id: "UnauthorizedProblemDetails" });
 
-const problem = (schema: z.ZodType, description: string) => ({
+export const problem = (schema: z.ZodType, description: string) => ({
   description,
   content: { "application/problem+json": { schema } },
 });

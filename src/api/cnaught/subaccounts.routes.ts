@@ -2,13 +2,15 @@ import { z } from "zod";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import type { Subaccount } from "../../core/subaccounts/subaccounts.repository.js";
 import type { CnaughtRouteOptions } from "./cnaught.plugin.js";
-import { errorResponses, idempotencyErrorResponses, idParams } from "./cnaught.schemas.js";
+import { errorResponses, idempotencyErrorResponses, idParams, ProblemDetails, problem } from "./cnaught.schemas.js";
 import {
   fromWireSubaccount,
+  fromWireSubaccountUpdate,
   SubaccountBody,
   SubaccountList,
   SubaccountParams,
   toWireSubaccount,
+  UpdateSubaccountParams,
 } from "./subaccounts.schemas.js";
 
 const tags = ["Subaccounts"];
@@ -22,8 +24,9 @@ export const subaccountsRoutes: FastifyPluginAsyncZod<CnaughtRouteOptions> = asy
   const created = (subaccount: Subaccount) => ({
     status: 201,
     headers: { location: `${publicUrl}/v1/subaccounts/${subaccount.id}` },
-    body: toWireSubaccount(subaccount),
+    body: toWireSubaccount(subaccount, publicUrl),
   });
+  const wire = (subaccount: Subaccount) => toWireSubaccount(subaccount, publicUrl);
 
   app.post(
     "/subaccounts",
@@ -65,7 +68,7 @@ export const subaccountsRoutes: FastifyPluginAsyncZod<CnaughtRouteOptions> = asy
         response: { 200: SubaccountList, 401: errorResponses[401], 429: errorResponses[429] },
       },
     },
-    async (request) => ({ data: (await services.subaccounts.list(request.principal.accountId)).map(toWireSubaccount) }),
+    async (request) => ({ data: (await services.subaccounts.list(request.principal.accountId)).map(wire) }),
   );
 
   app.get(
@@ -80,7 +83,7 @@ export const subaccountsRoutes: FastifyPluginAsyncZod<CnaughtRouteOptions> = asy
         response: { 200: SubaccountBody, 401: errorResponses[401], 404: errorResponses[404], 429: errorResponses[429] },
       },
     },
-    async (request) => toWireSubaccount(await services.subaccounts.get(request.principal.accountId, request.params.id)),
+    async (request) => wire(await services.subaccounts.get(request.principal.accountId, request.params.id)),
   );
 
   app.put(
@@ -90,9 +93,10 @@ export const subaccountsRoutes: FastifyPluginAsyncZod<CnaughtRouteOptions> = asy
       schema: {
         operationId: "UpdateSubaccount",
         summary: "Update subaccount",
+        description: "Replaces every property but the logo, which is kept (see the logo endpoints).",
         tags,
         params: idParams,
-        body: SubaccountParams,
+        body: UpdateSubaccountParams,
         response: { 200: SubaccountBody, ...errorResponses },
       },
     },
@@ -100,12 +104,9 @@ export const subaccountsRoutes: FastifyPluginAsyncZod<CnaughtRouteOptions> = asy
       const written = await services.subaccounts.update(
         request.principal.accountId,
         request.params.id,
-        fromWireSubaccount(request.body),
+        fromWireSubaccountUpdate(request.body),
       );
-      return idempotency.send(request, reply, written, (subaccount) => ({
-        status: 200,
-        body: toWireSubaccount(subaccount),
-      }));
+      return idempotency.send(request, reply, written, (subaccount) => ({ status: 200, body: wire(subaccount) }));
     },
   );
 
@@ -116,12 +117,14 @@ export const subaccountsRoutes: FastifyPluginAsyncZod<CnaughtRouteOptions> = asy
       schema: {
         operationId: "DeleteSubaccount",
         summary: "Delete subaccount",
+        description: "Fails with 409 conflict if the subaccount has orders.",
         tags,
         params: idParams,
         response: {
           204: z.undefined().describe("Deleted"),
           401: errorResponses[401],
           404: errorResponses[404],
+          409: problem(ProblemDetails, "The subaccount has orders"),
           429: errorResponses[429],
         },
       },

@@ -79,7 +79,7 @@ export const hostedPage: FastifyPluginAsync<HostedPageOptions> = async (app, opt
     ...options.rateLimits.limits.pay,
     limited: rateLimited,
   });
-  await app.register(hostedPageRoutes, { services, csrf, limitPayments });
+  await app.register(hostedPageRoutes, { services, csrf, limitPayments, publicUrl });
   await app.register(methodNotAllowed(routes));
 };
 

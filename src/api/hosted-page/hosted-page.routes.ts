@@ -5,6 +5,7 @@ import { isAppError, notFound } from "../../core/errors.js";
 import { type CardErrors, MAX_CARDHOLDER_NAME, validateCard } from "../../core/payments/card.js";
 import type { CardDetails } from "../../core/payments/payment-provider.js";
 import type { Services } from "../../core/services.js";
+import { logoPath } from "../../core/subaccounts/logos.js";
 import type { RequestLimiter } from "../rate-limit.js";
 import { CSRF_FIELD, type Csrf, csrfCookieValues } from "./csrf.js";
 import { type CustomerErrors, customerDetails, customerErrors, customerValues } from "./customer.js";
@@ -26,6 +27,8 @@ export interface HostedPageRouteOptions {
   csrf: Csrf;
   /** Counts a card-form submission against its client address; throws the 429 past the limit. */
   limitPayments: RequestLimiter;
+  /** Where re-hosted logos are served (PUBLIC_URL). */
+  publicUrl: string;
 }
 
 /** Session ids are short alphanumerics; anything else cannot exist and never reaches the store. */
@@ -41,14 +44,15 @@ const retyped = (value: string | undefined, max: number) => (value ?? "").replac
 
 export const hostedPageRoutes: FastifyPluginAsync<HostedPageRouteOptions> = async (
   app,
-  { services, csrf, limitPayments },
+  { services, csrf, limitPayments, publicUrl },
 ) => {
   const testMode = services.adapters.paymentProvider.name === "test";
+  const logoOrigins = originsOf([publicUrl]);
 
   async function loadView(id: string): Promise<SessionView> {
     if (!SESSION_ID.test(id)) throw notFound("checkout_session", id);
     const { session, merchant } = await services.checkoutSessions.getForPage(id);
-    return { session, merchant, testMode };
+    return { session, merchant, logoUrl: merchant.logoId ? publicUrl + logoPath(merchant.logoId) : null, testMode };
   }
 
   /**
@@ -59,7 +63,10 @@ export const hostedPageRoutes: FastifyPluginAsync<HostedPageRouteOptions> = asyn
   const allowFormTargets = (reply: FastifyReply, session: CheckoutSession) =>
     reply.header(
       "content-security-policy",
-      contentSecurityPolicy(originsOf([successRedirectUrl(session), session.cancelUrl ?? ""].filter(Boolean))),
+      contentSecurityPolicy(
+        originsOf([successRedirectUrl(session), session.cancelUrl ?? ""].filter(Boolean)),
+        logoOrigins,
+      ),
     );
 
   /** 303 to success_url with the id put in; the paid page if the stored URL cannot be followed. */

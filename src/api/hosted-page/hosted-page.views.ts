@@ -7,7 +7,6 @@ import {
 } from "../../core/checkout-sessions/checkout-sessions.types.js";
 import { type CardErrors, MAX_CARDHOLDER_NAME } from "../../core/payments/card.js";
 import { TEST_CARDS } from "../../core/payments/test-provider.js";
-import { httpsUrlProblem } from "../../core/urls.js";
 import { STYLESHEET } from "./assets.js";
 import { CSRF_FIELD } from "./csrf.js";
 import {
@@ -24,6 +23,8 @@ import { html, type SafeHtml } from "./html.js";
 export interface SessionView {
   session: CheckoutSession;
   merchant: Merchant;
+  /** The merchant's re-hosted logo (under PUBLIC_URL), or null. */
+  logoUrl: string | null;
   /** The payment provider is the built-in test provider: show the test cards. */
   testMode: boolean;
 }
@@ -88,8 +89,7 @@ function testModeBanner(): SafeHtml {
 </aside>`;
 }
 
-function merchantHeader(merchant: Merchant): SafeHtml {
-  const logo = merchant.logoUrl && httpsUrlProblem(merchant.logoUrl) === null ? merchant.logoUrl : null;
+function merchantHeader({ merchant, logoUrl: logo }: Pick<SessionView, "merchant" | "logoUrl">): SafeHtml {
   const initial = [...merchant.name.trim()][0]?.toUpperCase() ?? "?";
   return html`<header class="merchant">
 ${logo ? html`<img class="logo" src="${logo}" alt="" width="48" height="48">` : html`<span class="monogram" aria-hidden="true">${initial}</span>`}
@@ -224,7 +224,7 @@ export function checkoutPage(view: SessionView, form: FormView): string {
   return layout(
     `Pay ${total(view.session)} to ${view.merchant.name}`,
     html`${view.testMode ? testModeBanner() : ""}
-${merchantHeader(view.merchant)}
+${merchantHeader(view)}
 ${summary(view.session, true)}
 ${cardForm(view, form)}`,
   );
@@ -235,7 +235,7 @@ export function paidPage(view: SessionView): string {
   const back = safeHref(successRedirectUrl(view.session));
   return layout(
     `Paid: ${view.merchant.name}`,
-    html`${merchantHeader(view.merchant)}
+    html`${merchantHeader(view)}
 <section class="panel">
 <div class="notice" role="status"><strong>This checkout is paid.</strong> Thank you: your payment was received${view.session.completedAt ? html` on <time datetime="${view.session.completedAt.toISOString()}">${formatUtc(view.session.completedAt)}</time>` : ""}.</div>
 ${back ? html`<a class="button" href="${back}">Continue to ${view.merchant.name}</a>` : ""}
@@ -249,7 +249,7 @@ export function expiredPage(view: SessionView): string {
   const back = view.session.cancelUrl ? safeHref(view.session.cancelUrl) : null;
   return layout(
     `Expired: ${view.merchant.name}`,
-    html`${merchantHeader(view.merchant)}
+    html`${merchantHeader(view)}
 <section class="panel">
 <div class="alert" role="alert"><strong>This checkout has expired.</strong> It expired on <time datetime="${view.session.expiresAt.toISOString()}">${formatUtc(view.session.expiresAt)}</time> and can no longer be paid. Nothing was charged.</div>
 ${back ? html`<a class="button" href="${back}">Return to ${view.merchant.name}</a>` : ""}

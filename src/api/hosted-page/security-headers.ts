@@ -22,16 +22,19 @@ export function originsOf(urls: readonly string[]): string[] {
 }
 
 /**
- * The page's Content-Security-Policy: no scripts at all, styles and images from here (logos from
- * any https host), and forms posting only here. `formTargets` are the origins the session may
- * redirect to: Chromium applies form-action to the redirect that answers a form POST, so without
- * them the 303 to success_url would be blocked.
+ * The page's Content-Security-Policy: no scripts at all, styles from here, images from here and
+ * from `imageOrigins` (PUBLIC_URL's, where logos are re-hosted), and forms posting only here.
+ * `formTargets` are the origins the session may redirect to: Chromium applies form-action to the
+ * redirect that answers a form POST, so without them the 303 to success_url would be blocked.
  */
-export function contentSecurityPolicy(formTargets: readonly string[] = []): string {
+export function contentSecurityPolicy(
+  formTargets: readonly string[] = [],
+  imageOrigins: readonly string[] = [],
+): string {
   return [
     "default-src 'none'",
     "style-src 'self'",
-    "img-src 'self' https: data:",
+    `img-src ${["'self'", ...imageOrigins, "data:"].join(" ")}`,
     `form-action ${["'self'", ...formTargets].join(" ")}`,
     "frame-ancestors 'none'",
     "base-uri 'none'",

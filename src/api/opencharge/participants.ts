@@ -70,7 +70,6 @@ export function participantOperations(services: ParticipantServices, opencharge:
             accountId,
             name: fields.name,
             email: null,
-            logoUrl: null,
             defaultPortfolioId: null,
           },
           tx,

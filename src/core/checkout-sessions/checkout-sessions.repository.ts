@@ -51,7 +51,8 @@ const fromRow = (row: SessionRecord) => sessionFromRecord(row);
 /** Who sells, as the hosted page shows it: the subaccount when the session has one, else the account. */
 export interface Merchant {
   name: string;
-  logoUrl: string | null;
+  /** The re-hosted logo's id (served at /logos/<logoId>), or null. */
+  logoId: string | null;
 }
 
 /** Rows in `tx` through Prisma's raw query (the same columns, so one mapping serves both paths). */
@@ -133,10 +134,10 @@ export function createCheckoutSessionsRepository(db: Db, sql: Sql) {
     /** The session and who sells it, for the public hosted page (no tenant: the id is the capability). */
     async findWithMerchant(id: string): Promise<{ session: CheckoutSession; merchant: Merchant } | null> {
       const [row] = await sql.query<
-        SessionRecord & { account_name: string; subaccount_name: string | null; subaccount_logo_url: string | null }
+        SessionRecord & { account_name: string; subaccount_name: string | null; subaccount_logo_id: string | null }
       >({
         text: `SELECT ${SESSION_COLUMNS.map((c) => `s.${c}`).join(", ")}, a.name AS account_name,
-            sub.name AS subaccount_name, sub.logo_url AS subaccount_logo_url
+            sub.name AS subaccount_name, sub.logo_id AS subaccount_logo_id
           FROM checkout_sessions s
           JOIN accounts a ON a.id = s.account_id
           LEFT JOIN subaccounts sub ON sub.id = s.subaccount_id
@@ -148,8 +149,8 @@ export function createCheckoutSessionsRepository(db: Db, sql: Sql) {
         session: fromRow(row),
         merchant:
           row.subaccount_name !== null
-            ? { name: row.subaccount_name, logoUrl: row.subaccount_logo_url }
-            : { name: row.account_name, logoUrl: null },
+            ? { name: row.subaccount_name, logoId: row.subaccount_logo_id }
+            : { name: row.account_name, logoId: null },
       };
     },
     /** Reads the session and locks its row until `tx` ends: payments of one session run one at a time. */

@@ -3,7 +3,7 @@ import http from "node:http";
 import https from "node:https";
 import { isIP, type LookupFunction } from "node:net";
 import { performance } from "node:perf_hooks";
-import { nonPublicAddressKind, refusedAddressMessage } from "./addresses.js";
+import { type NonPublicKind, nonPublicAddressKind, refusedAddressMessage } from "./addresses.js";
 
 export interface WebhookRequest {
   url: string;
@@ -37,30 +37,36 @@ export interface TransportOptions {
 /** How much of a response body is read (and kept, for a scheme's judge) before the connection is dropped. */
 export const RESPONSE_BODY_CAP_BYTES = 4096;
 
-class RefusedAddress extends Error {}
+export class RefusedAddress extends Error {}
 
 /**
  * Resolves like dns.lookup but keeps only public addresses, so the socket can only connect to
  * one of them: a name cannot point the request at the host's own network, whatever its DNS says.
+ * `kindOf` and `message` are the rules and the wording (logos reuse it with their own).
  */
-const publicOnlyLookup: LookupFunction = (hostname, options, callback) => {
-  dns.lookup(hostname, { ...options, all: true }, (error, addresses) => {
-    if (error) return callback(error, "", 0);
-    const allowed = addresses.filter((a) => !nonPublicAddressKind(a.address));
-    if (allowed.length === 0) {
-      const first = addresses[0];
-      const message = first
-        ? refusedAddressMessage(first.address, nonPublicAddressKind(first.address)!)
-        : `${hostname} did not resolve`;
-      return callback(new RefusedAddress(message), "", 0);
-    }
-    if (options.all) return callback(null, allowed);
-    return callback(null, allowed[0]!.address, allowed[0]!.family);
-  });
-};
+export function guardedLookup(
+  kindOf: (address: string) => NonPublicKind | null = nonPublicAddressKind,
+  message: (address: string, kind: NonPublicKind) => string = refusedAddressMessage,
+): LookupFunction {
+  return (hostname, options, callback) => {
+    dns.lookup(hostname, { ...options, all: true }, (error, addresses) => {
+      if (error) return callback(error, "", 0);
+      const allowed = addresses.filter((a) => !kindOf(a.address));
+      if (allowed.length === 0) {
+        const first = addresses[0];
+        const refusal = first ? message(first.address, kindOf(first.address)!) : `${hostname} did not resolve`;
+        return callback(new RefusedAddress(refusal), "", 0);
+      }
+      if (options.all) return callback(null, allowed);
+      return callback(null, allowed[0]!.address, allowed[0]!.family);
+    });
+  };
+}
+
+const publicOnlyLookup = guardedLookup();
 
 /** A readable cause for a socket error (a failed happy-eyeballs connect is an AggregateError without a message). */
-function describeError(error: unknown): string {
+export function describeError(error: unknown): string {
   if (error instanceof AggregateError && !error.message) {
     return error.errors.map(describeError).join("; ") || "connection failed";
   }

@@ -45,14 +45,14 @@ describe(`subaccount CRUD (${storeKind})`, () => {
     expect(read.body).toEqual(res.body);
   });
 
-  it("POST with every field stores them all", async () => {
+  // (logo_url is downloaded and re-hosted: test/api/cnaught/logos.test.ts.)
+  it("POST with every field but the logo stores them all", async () => {
     const { api } = await merchantApi();
     const p = await portfolio("5");
     const body = {
       name: "Full",
       email: "shop@example.com",
       default_portfolio_id: p.id,
-      logo_url: "https://cdn.example/logo.png",
     };
     const res = await api("POST", "/v1/subaccounts", body);
     expect(res.status, res.text).toBe(201);
@@ -65,7 +65,7 @@ describe(`subaccount CRUD (${storeKind})`, () => {
     ["a blank name", { name: "   " }, "name"],
     ["a name that is a number", { name: 42 }, "name"],
     ["an invalid email", { name: "n", email: "not-an-email" }, "email"],
-    ["an http logo_url", { name: "n", logo_url: "http://cdn.example/logo.png" }, "logo_url"],
+    ["an ftp logo_url", { name: "n", logo_url: "ftp://cdn.example/logo.png" }, "logo_url"],
     ["a relative logo_url", { name: "n", logo_url: "/logo.png" }, "logo_url"],
     ["an unknown default_portfolio_id", { name: "n", default_portfolio_id: "nope1234" }, "default_portfolio_id"],
     ["an empty default_portfolio_id", { name: "n", default_portfolio_id: "" }, "default_portfolio_id"],
@@ -95,7 +95,6 @@ describe(`subaccount CRUD (${storeKind})`, () => {
       await api("POST", "/v1/subaccounts", {
         name: "Old",
         email: "old@example.com",
-        logo_url: "https://cdn.example/a.png",
       })
     ).body;
     const put = await api("PUT", `/v1/subaccounts/${created.id}`, { name: "New", default_portfolio_id: p.id });
