@@ -216,6 +216,23 @@ describe(`POST /v1/orders (${storeKind})`, () => {
   });
 });
 
+describe(`POST /v1/orders, one key at once (${storeKind})`, () => {
+  it("10 placements with one key at once: one order; each answer is its 201 (replayed) or 409", async () => {
+    const { client, account } = await merchant();
+    const body = { amount_kg: 7, notification_config: { url: CALLBACK } };
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, () => client.placeOrder(body, { idempotencyKey: "burst-1" })),
+    );
+    const orders = await t.db.prisma.order.findMany({ where: { accountId: account.id } });
+    expect(orders).toHaveLength(1);
+    const created = answers.filter((a) => a.status === 201);
+    expect(created.length).toBeGreaterThanOrEqual(1);
+    for (const a of created) expect(a.body.id).toBe(orders[0]!.id);
+    for (const a of answers.filter((x) => x.status !== 201)) expectProblem(a, 409, "idempotency-concurrent-requests");
+    expect(await notifications(orders[0]!.id)).toHaveLength(1);
+  });
+});
+
 describe(`POST /v1/orders/{id}/cancel (${storeKind})`, () => {
   it("cancels a placed order (no body, no Content-Type): 200, certificate URLs null, notification written", async () => {
     const { client } = await merchant();
