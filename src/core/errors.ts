@@ -87,3 +87,5 @@ export const idempotencyConcurrentRequests = () =>
 
 export const rateLimited = (retryAfterSeconds: number) =>
   new AppError("rate_limited", `Too many requests; retry after ${retryAfterSeconds} seconds`, { retryAfterSeconds });
+
+export const forbidden = (message: string) => new AppError("forbidden", message);

@@ -102,18 +102,20 @@ export function createServices(db: Database, clock: Clock, adapters: CoreAdapter
     changes: db.changes,
     clock: () => clock(),
   });
+  /** Why a server-to-server callback URL is refused (not http(s), or private unless allowed), or null. */
+  const receiverUrlProblem = (url: string) =>
+    httpUrlProblem(url) ?? (options.webhooks.allowPrivateUrls ? null : privateHostProblem(url));
   const orders = createOrdersService({
     orders: repos.orders,
     events: repos.events,
     webhooks: repos.webhooks,
     sessionApi: (id, tx) => repos.sessions.apiOf(id, tx),
     notificationFormats: adapters.notificationFormats,
+    portfolios,
+    receiverUrlProblem,
     transaction,
     clock,
   });
-  /** Why a server-to-server callback URL is refused (not http(s), or private unless allowed), or null. */
-  const receiverUrlProblem = (url: string) =>
-    httpUrlProblem(url) ?? (options.webhooks.allowPrivateUrls ? null : privateHostProblem(url));
   const webhookEndpoints = createWebhookEndpointsService({
     endpoints: repos.webhookEndpoints,
     deliveries: repos.webhooks,

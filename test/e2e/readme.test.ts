@@ -215,6 +215,7 @@ describe("README.md, run verbatim against a real server on the embedded store", 
     ACCOUNT_ID?: string;
     KEY_ID?: string;
     LEANRAILS_SESSION_ID?: string;
+    ORDER_ID?: string;
   } = {};
   let createdSession: Record<string, unknown> | undefined;
   let newKey: string | undefined;
@@ -276,6 +277,10 @@ describe("README.md, run verbatim against a real server on the embedded store", 
         if (command.includes("SUBACCOUNT_ID")) {
           if (!ids.SUBACCOUNT_ID) throw new Error(`no subaccount created before: ${readmeCommand.text}`);
           command = command.replaceAll("SUBACCOUNT_ID", ids.SUBACCOUNT_ID);
+        }
+        if (command.includes("ORDER_ID")) {
+          if (!ids.ORDER_ID) throw new Error(`no order placed before: ${readmeCommand.text}`);
+          command = command.replaceAll("ORDER_ID", ids.ORDER_ID);
         }
         if (command.includes(EXAMPLE_SESSION_ID)) {
           if (!ids.SESSION_ID) throw new Error(`no checkout session created before: ${readmeCommand.text}`);
@@ -382,6 +387,22 @@ describe("README.md, run verbatim against a real server on the embedded store", 
             expect(result.body, context).toBe('{"amount_kg":33.333,"price_usd_cents":67}');
             break;
           }
+          case "POST /v1/orders":
+            expect(result.status, context).toBe(201);
+            // 100 kg at the demo portfolio's API price, 1.8 cents/kg, as the comment under it shows.
+            expect(result.json, context).toMatchObject({ amount_kg: 100, price_usd_cents: 180, state: "placed" });
+            ids.ORDER_ID = result.json.id;
+            break;
+          case "POST /v1/orders/ORDER_ID/cancel":
+            expect(result.status, context).toBe(200);
+            expect(result.json, context).toMatchObject({ id: ids.ORDER_ID, state: "cancelled" });
+            break;
+          case "POST /v1/quotes/flight":
+          case "POST /v1/quotes/ground-transport":
+            // Exactly the output the README shows under the command.
+            expect(result.status, context).toBe(200);
+            expect(readmeCommand.comments, context).toContain(result.body);
+            break;
           case "GET /v1/portfolios":
             expect(result.status, context).toBe(200);
             expect(

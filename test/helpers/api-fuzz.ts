@@ -306,7 +306,10 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
 /** `value` with the mutations applied, each at a place chosen among those the value has then. */
 function mutate(value: unknown, mutations: Mutation[]): unknown {
   let root = clone(value);
-  for (const m of mutations) {
+  for (const generated of mutations) {
+    // A mutation's value is inserted as a copy: fast-check may hand the same object to two
+    // mutations, and adding one into the other would make the body circular.
+    const m = "value" in generated ? { ...generated, value: clone(generated.value) } : generated;
     const places = placesIn(root);
     const path = places[m.at % places.length]!;
     if (path.length === 0) {

@@ -46,7 +46,10 @@ const CODES: Record<ErrorCode, { status: number; slug: string; title: (e: AppErr
 };
 
 /** Core field paths whose CNaught name is not simply their snake_case. */
-const WIRE_FIELDS: Readonly<Record<string, string>> = { notificationUrl: "notification_config.url" };
+const WIRE_FIELDS: Readonly<Record<string, string>> = {
+  notificationUrl: "notification_config.url",
+  callbackUrl: "notification_config.url",
+};
 
 const wireField = (path: string) => (Object.hasOwn(WIRE_FIELDS, path) ? WIRE_FIELDS[path]! : snakeCasePath(path));
 

@@ -40,6 +40,9 @@ export const problem = (schema: z.ZodType, description: string) => ({
   content: { "application/problem+json": { schema } },
 });
 
+/** A problem response (no field map) with a description of its own, for the OpenAPI document. */
+export const describedProblem = (description: string) => problem(ProblemDetails, description);
+
 /** Error responses for the OpenAPI document (bodies are sent pre-serialised by the error handler). */
 export const errorResponses = {
   400: problem(BadRequestProblemDetails, "Bad Request"),

@@ -27,7 +27,7 @@ const unsupportedType = (sent: string | undefined) =>
  */
 export const subaccountLogoRoutes: FastifyPluginAsyncZod<CnaughtRouteOptions> = async (
   app,
-  { services, publicUrl },
+  { services, publicUrl, idempotency },
 ) => {
   const maxLogoBytes = services.subaccounts.maxLogoBytes;
   app.post(
@@ -40,6 +40,8 @@ export const subaccountLogoRoutes: FastifyPluginAsyncZod<CnaughtRouteOptions> = 
         description:
           "Kassa downloads the image (PNG, JPEG, WebP or SVG, with its Content-Type; public addresses only in production) and hosts the copy.",
         tags,
+        // As on every CNaught POST: a retry with the key replays the first answer.
+        headers: idempotency.header,
         params: idParams,
         body: SubaccountLogoUrlParams,
         response,

@@ -3,6 +3,7 @@ import { decimalToNumber } from "../../core/money/money.js";
 import { DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT } from "../../core/orders/orders.service.js";
 import type { Order } from "../../core/orders/orders.types.js";
 import { formatTimestamp } from "../../core/time.js";
+import { NotificationConfig } from "./checkout-sessions.schemas.js";
 
 export const OrderState = z
   .enum(["placed", "fulfilled", "cancelled"])
@@ -37,6 +38,47 @@ export const OrderBody = z
   .meta({ id: "Order" });
 
 export type OrderWire = z.infer<typeof OrderBody>;
+
+/** What every way of placing an order takes besides its amount. */
+const orderOptions = {
+  metadata: z
+    .string()
+    .max(512)
+    .nullish()
+    .describe("Optional metadata to associate with the order; not shown on the certificate"),
+  description: z.string().max(512).nullish().describe("Optional public description, shown on the certificate"),
+  notification_config: NotificationConfig.nullish(),
+  portfolio_id: z
+    .string()
+    .max(64)
+    .nullish()
+    .describe("Optional id of the portfolio to fulfil from; defaults to the (sub)account's default portfolio"),
+};
+
+export const OrderParams = z
+  .object({
+    amount_kg: z
+      .number()
+      .nullish()
+      .describe(
+        "The amount of credits to purchase, in kg of CO2e (up to 6 decimals). Exactly one of amount_kg or total_price_usd_cents must be provided.",
+      ),
+    total_price_usd_cents: z
+      .number()
+      .nullish()
+      .describe(
+        "The most to spend, in whole USD cents: the order is for the whole kilograms it buys at the portfolio's API price (rounded down), so its price never exceeds this. Exactly one of amount_kg or total_price_usd_cents must be provided.",
+      ),
+    ...orderOptions,
+  })
+  .meta({ id: "OrderParams" });
+
+export const RideOrderParams = z
+  .object({
+    distance_km: z.number().describe("Distance of ride, in km"),
+    ...orderOptions,
+  })
+  .meta({ id: "RideOrderParams" });
 
 export const OrderList = z.object({ data: z.array(OrderBody) }).meta({ id: "OrderList" });
 

@@ -41,16 +41,17 @@ export function createOrdersRepository(db: Db) {
       const row = await tx.order.findFirst({ where: { id, accountId } });
       return row ? toOrder(row) : null;
     },
-    /** Moves an order on only from `from`; null when it was no longer in that state. */
+    /** Moves an order on only from `from` (one state or any of several); null when it was no longer there. */
     async transition(
       id: string,
-      from: OrderState,
+      from: OrderState | readonly OrderState[],
       data: Partial<
         Pick<Order, "state" | "fulfilledAt" | "cancelledAt" | "certificatePublicUrl" | "certificateDownloadPublicUrl">
       >,
       tx: Db = db,
     ): Promise<Order | null> {
-      const [row] = await tx.order.updateManyAndReturn({ where: { id, state: from }, data });
+      const state = typeof from === "string" ? from : { in: [...from] };
+      const [row] = await tx.order.updateManyAndReturn({ where: { id, state }, data });
       return row ? toOrder(row) : null;
     },
     /**

@@ -1,8 +1,18 @@
 import type { Db, Transactor } from "../../db/database.js";
-import { invalidPagination, invalidParameter, invalidState, notFound } from "../errors.js";
+import {
+  type FieldErrors,
+  invalidPagination,
+  invalidParameter,
+  invalidParameters,
+  invalidState,
+  notFound,
+} from "../errors.js";
 import type { EventsRepository } from "../events/events.repository.js";
+import { type WithinWrite, type Written, writeInTransaction } from "../idempotency/idempotency.types.js";
 import { newId } from "../ids.js";
 import type { Decimal } from "../money/money.js";
+import { unitPrice, type PortfoliosService } from "../portfolios/portfolios.service.js";
+import { amountKgProblem, MAX_TOTAL_USD_CENTS, priceInCents, wholeKgForBudget } from "../portfolios/pricing.js";
 import { inScope, type Scope } from "../scope.js";
 import type { Clock } from "../time.js";
 import { httpsUrlProblem } from "../urls.js";
@@ -37,6 +47,20 @@ export interface NewOrder {
   callbackUrl: string | null;
 }
 
+/**
+ * An order a merchant places directly (not through a checkout): either an amount of credits or a
+ * budget, priced at the portfolio's API price.
+ */
+export type OrderRequest = ({ amountKg: Decimal } | { totalPriceUsdCents: Decimal }) & {
+  portfolioId?: string | null;
+  description?: string | null;
+  metadata?: string | null;
+  callbackUrl?: string | null;
+};
+
+/** The states an order can be cancelled from: a fulfilled order too (its credit goes on the invoice). */
+const CANCELLABLE: readonly OrderState[] = ["placed", "fulfilled"];
+
 export interface ListOrders {
   limit?: number | null;
   startingAfter?: string | null;
@@ -50,6 +74,9 @@ export function createOrdersService(deps: {
   /** Which API created a session: its notifications go out in that API's format. */
   sessionApi: (checkoutSessionId: string, tx: Db) => Promise<string | null>;
   notificationFormats: OrderNotificationFormats;
+  portfolios: Pick<PortfoliosService, "resolveFor">;
+  /** Why a callback URL is refused, or null (the same rule as a checkout's notification URL). */
+  receiverUrlProblem: (url: string) => string | null;
   transaction: Transactor;
   clock: Clock;
 }) {
@@ -85,24 +112,91 @@ export function createOrdersService(deps: {
     return (order.checkoutSessionId && (await deps.sessionApi(order.checkoutSessionId, tx))) || "cnaught";
   }
 
-  /** Operator transitions: placed -> fulfilled | cancelled, each exactly once. */
+  /**
+   * Moves an order from one of `from` to `to`, exactly once, with its event and notification;
+   * `within` stores an adapter's idempotent response in the same transaction.
+   */
   async function move(
     id: string,
+    from: readonly OrderState[],
     to: Exclude<OrderState, "placed">,
     data: Parameters<OrdersRepository["transition"]>[2],
-  ): Promise<Order> {
-    return transaction(async (tx) => {
-      const current = await orders.findById(id, tx);
-      if (!current) throw notFound("order", id);
-      if (current.state !== "placed") {
-        throw invalidState(`Order '${id}' is ${current.state}; only a placed order can be ${to}`);
+    opts: { scope?: Scope; within?: WithinWrite<Order> } = {},
+  ): Promise<Written<Order>> {
+    return writeInTransaction(transaction, async (tx) => {
+      const current = opts.scope
+        ? await orders.findForAccount(opts.scope.accountId, id, tx)
+        : await orders.findById(id, tx);
+      if (!current || (opts.scope && !inScope(opts.scope, current))) throw notFound("order", id);
+      if (!from.includes(current.state)) {
+        throw invalidState(`Order '${id}' is ${current.state}; only a ${from.join(" or ")} order can be ${to}`);
       }
-      const moved = await orders.transition(id, "placed", { ...data, state: to }, tx);
-      // Lost a race with another operator command: report what it became.
+      const moved = await orders.transition(id, from, { ...data, state: to }, tx);
+      // Lost a race with another change: report what it became.
       if (!moved) throw invalidState(`Order '${id}' changed state while being ${to}; try again`);
       await recordChange(moved, ORDER_EVENTS[to], await apiOf(moved, tx), tx);
+      await opts.within?.inTransaction(tx, moved);
       return moved;
     });
+  }
+
+  const result = (written: Written<Order>): Order => {
+    if (written.kind !== "written") throw new Error("an operator's change cannot be a replay");
+    return written.result;
+  };
+
+  /** Cancelling: placed or fulfilled -> cancelled; the certificate goes with the credits. */
+  const cancelling = () => ({
+    cancelledAt: clock(),
+    certificatePublicUrl: null,
+    certificateDownloadPublicUrl: null,
+  });
+
+  /**
+   * What an order request comes to: the amount, the portfolio, its price at the API price.
+   * Everything wrong with the request's own values is reported at once, before the portfolio
+   * is looked up.
+   */
+  async function priced(scope: Scope, request: OrderRequest) {
+    const fields: FieldErrors = {};
+    if ("amountKg" in request) {
+      const problem = amountKgProblem(request.amountKg);
+      if (problem) fields.amountKg = [problem];
+    } else {
+      const total = request.totalPriceUsdCents;
+      if (!total.isFinite() || !total.isInteger() || total.lte(0)) {
+        fields.totalPriceUsdCents = ["must be a positive integer number of cents"];
+      } else if (total.gt(MAX_TOTAL_USD_CENTS)) {
+        fields.totalPriceUsdCents = [`must be at most ${MAX_TOTAL_USD_CENTS}`];
+      }
+    }
+    const callbackUrl = request.callbackUrl ?? null;
+    const urlProblem = callbackUrl === null ? null : deps.receiverUrlProblem(callbackUrl);
+    if (urlProblem) fields.callbackUrl = [urlProblem];
+    if (Object.keys(fields).length) throw invalidParameters(fields);
+
+    const portfolio = await deps.portfolios.resolveFor(scope, request.portfolioId);
+    const pricePerKg = unitPrice(portfolio, "api");
+    let amountKg: Decimal;
+    if ("amountKg" in request) {
+      amountKg = request.amountKg;
+    } else {
+      amountKg = wholeKgForBudget(request.totalPriceUsdCents, pricePerKg);
+      if (amountKg.lt(1)) {
+        throw invalidParameter(
+          "totalPriceUsdCents",
+          `buys no whole kilogram: one kilogram costs ${pricePerKg.toFixed()} cents`,
+        );
+      }
+    }
+    const priceUsdCents = priceInCents(amountKg, pricePerKg);
+    if (priceUsdCents > MAX_TOTAL_USD_CENTS) {
+      throw invalidParameter(
+        "amountKg" in request ? "amountKg" : "totalPriceUsdCents",
+        `is too large: the total price (${priceUsdCents} cents) must be at most ${MAX_TOTAL_USD_CENTS} cents`,
+      );
+    }
+    return { portfolio, amountKg, priceUsdCents, callbackUrl };
   }
 
   return {
@@ -114,6 +208,42 @@ export function createOrdersService(deps: {
       const order = await orders.insert({ ...input, id: newId.order(), state: "placed", createdAt: clock() }, tx);
       await recordChange(order, ORDER_EVENTS.placed, api, tx);
       return order;
+    },
+
+    /**
+     * Places an order a merchant asked for directly (POST /orders): priced at the portfolio's API
+     * price, by amount or by budget (whole kilograms, never above the budget), in `scope`, with its
+     * event and notification in the format of `api`, and `within` in the same transaction.
+     */
+    async placeRequested(
+      scope: Scope,
+      request: OrderRequest,
+      api: string,
+      within?: WithinWrite<Order>,
+    ): Promise<Written<Order>> {
+      const { portfolio, amountKg, priceUsdCents, callbackUrl } = await priced(scope, request);
+      return writeInTransaction(transaction, async (tx) => {
+        const order = await orders.insert(
+          {
+            id: newId.order(),
+            accountId: scope.accountId,
+            subaccountId: scope.subaccountId,
+            checkoutSessionId: null,
+            portfolioId: portfolio.id,
+            amountKg,
+            priceUsdCents,
+            description: request.description ?? null,
+            metadata: request.metadata ?? null,
+            callbackUrl,
+            state: "placed",
+            createdAt: clock(),
+          },
+          tx,
+        );
+        await recordChange(order, ORDER_EVENTS.placed, api, tx);
+        await within?.inTransaction(tx, order);
+        return order;
+      });
     },
 
     async get(scope: Scope, id: string): Promise<Order> {
@@ -146,15 +276,25 @@ export function createOrdersService(deps: {
         const problem = httpsUrlProblem(opts.certificateUrl);
         if (problem) throw invalidParameter("certificateUrl", problem);
       }
-      return move(id, "fulfilled", {
+      const fulfilled = await move(id, ["placed"], "fulfilled", {
         fulfilledAt: clock(),
         // An empty URL (a blank flag) is no certificate, not a link to nowhere.
         certificatePublicUrl: opts.certificateUrl || null,
       });
+      return result(fulfilled);
     },
 
+    /** An operator's cancel: a placed or fulfilled order; a cancelled one is invalid_state. */
     async cancel(id: string): Promise<Order> {
-      return move(id, "cancelled", { cancelledAt: clock() });
+      return result(await move(id, CANCELLABLE, "cancelled", cancelling()));
+    },
+
+    /**
+     * A merchant's cancel, of an order in `scope` (others' are not found), with `within` in the
+     * same transaction. A cancelled order is invalid_state, as for operators.
+     */
+    async cancelInScope(scope: Scope, id: string, within?: WithinWrite<Order>): Promise<Written<Order>> {
+      return move(id, CANCELLABLE, "cancelled", cancelling(), { scope, within });
     },
   };
 }

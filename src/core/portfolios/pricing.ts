@@ -28,3 +28,15 @@ export function amountKgProblem(amount: Decimal): string | null {
 export function priceInCents(amountKg: Decimal, pricePerKgUsdCents: Decimal): number {
   return roundedUpProduct(amountKg, pricePerKgUsdCents).toNumber();
 }
+
+/** Largest total a single purchase may come to: a 32-bit integer of cents, as CNaught's clients type it. */
+export const MAX_TOTAL_USD_CENTS = 2_147_483_647;
+
+/**
+ * The whole kilograms a budget buys: the budget divided by the unit price, rounded DOWN to a
+ * whole kilogram, so the order's price (that many kg, rounded up to a cent) never exceeds the
+ * budget. Zero when the budget does not buy one kilogram.
+ */
+export function wholeKgForBudget(totalUsdCents: Decimal, pricePerKgUsdCents: Decimal): Decimal {
+  return totalUsdCents.div(pricePerKgUsdCents).toDecimalPlaces(0, Decimal.ROUND_FLOOR);
+}

@@ -131,6 +131,8 @@ function servicesWith(replace: {
     webhooks: replace.webhooks ?? services.repos.webhooks,
     sessionApi: (id, tx) => services.repos.sessions.apiOf(id, tx),
     notificationFormats: services.adapters.notificationFormats,
+    portfolios: services.portfolios,
+    receiverUrlProblem: services.receiverUrlProblem,
     transaction: services.transaction,
     clock,
   });
@@ -537,7 +539,7 @@ describe(`expiry (${storeKind})`, () => {
 });
 
 describe(`operators move orders on (${storeKind})`, () => {
-  it("fulfil: placed -> fulfilled with its certificate, event and notification; then cancel is invalid_state", async () => {
+  it("fulfil: placed -> fulfilled with its certificate, event and notification; fulfilled can still be cancelled, once", async () => {
     const { scope } = await merchant();
     const order = await placedOrder(scope);
     now = new Date(order.createdAt.getTime() + 3_600_000);
@@ -563,13 +565,28 @@ describe(`operators move orders on (${storeKind})`, () => {
       certificate_public_url: "https://certs.example/c/1.pdf",
     });
 
-    expect(await errorCode(services.orders.cancel(order.id))).toBe("invalid_state");
     expect(await errorCode(services.orders.fulfill(order.id))).toBe("invalid_state");
     trail = await orderTrail(order.id);
     expect(trail.order.state).toBe("fulfilled");
-    expect(trail.order.cancelledAt).toBeNull();
     expect(trail.events).toHaveLength(2);
-    expect(trail.deliveries).toHaveLength(2);
+
+    // A fulfilled order may be cancelled (CNaught credits its price); its certificate goes with it.
+    const cancelled = await services.orders.cancel(order.id);
+    expect(cancelled).toMatchObject({
+      state: "cancelled",
+      fulfilledAt: now,
+      cancelledAt: now,
+      certificatePublicUrl: null,
+      certificateDownloadPublicUrl: null,
+    });
+    expect(await errorCode(services.orders.cancel(order.id))).toBe("invalid_state");
+    trail = await orderTrail(order.id);
+    expect(trail.events.map((e) => e.type)).toEqual(["order.placed", "order.fulfilled", "order.cancelled"]);
+    expect(trail.deliveries).toHaveLength(3);
+    expect(JSON.parse(trail.deliveries[2]!.payload).order).toMatchObject({
+      state: "cancelled",
+      certificate_public_url: null,
+    });
   });
 
   it("cancel: placed -> cancelled with its event and notification; then fulfil is invalid_state", async () => {
@@ -632,28 +649,27 @@ describe(`operators move orders on (${storeKind})`, () => {
     expect(trail.deliveries).toHaveLength(1);
   });
 
-  it("fulfil and cancel at once: exactly one wins, the other is invalid_state", async () => {
+  it("fulfil and cancel at once: the order ends cancelled; a fulfil after the cancel is invalid_state", async () => {
     const { scope } = await merchant();
     const orders = await Promise.all(Array.from({ length: 5 }, () => placedOrder(scope)));
     for (const order of orders) {
-      const results = await Promise.allSettled([
+      const [fulfil, cancel] = await Promise.allSettled([
         services.orders.fulfill(order.id, { certificateUrl: "https://certs.example/race" }),
         services.orders.cancel(order.id),
       ]);
-      const won = results.filter((r) => r.status === "fulfilled");
-      const lost = results.filter((r): r is PromiseRejectedResult => r.status === "rejected");
-      expect(won).toHaveLength(1);
-      expect(lost).toHaveLength(1);
-      expect(isAppError(lost[0]!.reason) && lost[0]!.reason.code).toBe("invalid_state");
-
-      const winner = (won[0] as PromiseFulfilledResult<Order>).value;
+      // A cancel succeeds from placed and from fulfilled alike; a fulfil only before it.
+      expect(cancel.status).toBe("fulfilled");
+      if (fulfil.status === "rejected") {
+        expect(isAppError(fulfil.reason) && fulfil.reason.code).toBe("invalid_state");
+      }
+      const fulfilledFirst = fulfil.status === "fulfilled";
       const trail = await orderTrail(order.id);
-      expect(trail.order.state).toBe(winner.state);
-      expect(trail.events.map((e) => e.type)).toEqual(["order.placed", `order.${winner.state}`]);
-      expect(trail.deliveries).toHaveLength(2);
-      // The loser left no trace on the row either.
-      if (winner.state === "fulfilled") expect(trail.order.cancelledAt).toBeNull();
-      else expect(trail.order.certificatePublicUrl).toBeNull();
+      expect(trail.order).toMatchObject({ state: "cancelled", certificatePublicUrl: null });
+      expect(trail.order.fulfilledAt === null).toBe(!fulfilledFirst);
+      expect(trail.events.map((e) => e.type)).toEqual(
+        fulfilledFirst ? ["order.placed", "order.fulfilled", "order.cancelled"] : ["order.placed", "order.cancelled"],
+      );
+      expect(trail.deliveries).toHaveLength(trail.events.length);
     }
   });
 });
