@@ -1,8 +1,11 @@
-// Writes the OpenAPI document to openapi/openapi.json (`npm run openapi`).
-// test/api/openapi.test.ts fails when the checked-in copy is stale.
+// Writes the OpenAPI documents to openapi/ (`npm run openapi`): openapi.json (the main one,
+// CNaught's) and each surface's own. test/api/cnaught/openapi.test.ts fails when the checked-in
+// copy is stale.
 import { writeFile } from "node:fs/promises";
 import { buildOpenApiDocument, serializeDocument } from "../src/api/openapi-document.js";
 
-const target = new URL("../openapi/openapi.json", import.meta.url);
-await writeFile(target, serializeDocument(await buildOpenApiDocument()));
-process.stdout.write(`wrote ${target.pathname}\n`);
+for (const [surface, file] of [["main", "openapi.json"]] as const) {
+  const target = new URL(`../openapi/${file}`, import.meta.url);
+  await writeFile(target, serializeDocument(await buildOpenApiDocument(surface)));
+  process.stdout.write(`wrote ${target.pathname}\n`);
+}

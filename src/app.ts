@@ -135,7 +135,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     return sendProblem(reply, { type: "about:blank", title, status, request_id: request.id });
   });
 
-  await registerDocs(app, config.publicUrl);
+  await registerDocs(app, config.publicUrl, surfaces);
   await app.register(opsRoutes, { db });
   const rateLimits = await openRateLimitBackend(config.limits, app.log);
   app.addHook("onClose", async () => {

@@ -3,13 +3,32 @@ import swaggerUi from "@fastify/swagger-ui";
 import type { FastifyInstance } from "fastify";
 import { isDeepStrictEqual } from "node:util";
 import { jsonSchemaTransform, jsonSchemaTransformObject } from "fastify-type-provider-zod";
+import type { ApiSurface } from "./surfaces.js";
+
+type SwaggerTransform = Parameters<typeof jsonSchemaTransform>[0];
+
+/** The decorator a surface's own swagger instance answers under (`app.swagger` is the main document's). */
+const decoratorFor = (surface: string) => `${surface}OpenApi`;
+
+/** Only the routes `include` accepts, converted from zod; the others hidden. */
+const transformOnly = (include: (url: string) => boolean) => (input: SwaggerTransform) =>
+  include(input.url) ? jsonSchemaTransform(input) : { schema: { ...input.schema, hide: true }, url: input.url };
+
+const transformObject = (doc: Parameters<typeof jsonSchemaTransformObject>[0]) =>
+  mergeInputComponents(jsonSchemaTransformObject(doc) as Record<string, any>);
 import { originsOf } from "./hosted-page/security-headers.js";
 
 /**
- * The OpenAPI 3.1 document, generated from the routes' zod schemas, at /openapi.json, with
- * interactive docs at /docs. `npm run openapi` writes the same document to openapi/openapi.json.
+ * The OpenAPI 3.1 documents, generated from the routes' zod schemas: the main one (CNaught's) at
+ * /openapi.json, and each surface's own (LeanRails' at /leanrails/openapi.json) at its path, with
+ * interactive docs at /docs switching between them. `npm run openapi` writes the same documents
+ * to openapi/. A route is in exactly one document: its surface's, or the main one.
  */
-export async function registerDocs(app: FastifyInstance, publicUrl: string) {
+export async function registerDocs(app: FastifyInstance, publicUrl: string, surfaces: readonly ApiSurface[] = []) {
+  const documents = surfaces.flatMap((surface) =>
+    surface.openapi ? [{ name: surface.name, doc: surface.openapi }] : [],
+  );
+  const inMain = (url: string) => !documents.some(({ doc }) => doc.covers(url));
   await app.register(swagger, {
     openapi: {
       openapi: "3.1.0",
@@ -30,18 +49,45 @@ export async function registerDocs(app: FastifyInstance, publicUrl: string) {
         { name: "Subaccounts", description: "Subaccounts of the calling account" },
       ],
     },
-    transform: jsonSchemaTransform,
-    transformObject: (doc) => mergeInputComponents(jsonSchemaTransformObject(doc) as Record<string, any>),
+    transform: transformOnly(inMain),
+    transformObject,
   });
+  for (const { name, doc } of documents) {
+    await app.register(swagger, {
+      decorator: decoratorFor(name),
+      openapi: { openapi: "3.1.0", servers: [{ url: publicUrl }], ...doc.openapi },
+      transform: transformOnly((url) => doc.covers(url)),
+      transformObject,
+    });
+  }
+  const urls = [
+    { url: "/openapi.json", name: "CNaught" },
+    ...documents.map(({ doc }) => ({ url: doc.path, name: doc.title })),
+  ];
   await app.register(async (docs) => {
     const headers = docsSecurityHeaders(publicUrl);
     docs.addHook("onSend", async (_request, reply) => {
       reply.headers(headers);
     });
     // The validator badge would fetch from validator.swagger.io; nothing on the page leaves this origin.
-    await docs.register(swaggerUi, { routePrefix: "/docs", uiConfig: { validatorUrl: null } });
+    // With several documents, a switcher in the top bar lists them.
+    await docs.register(swaggerUi, {
+      routePrefix: "/docs",
+      uiConfig: { validatorUrl: null, ...(documents.length ? { urls } : {}) },
+    });
   });
   app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
+  for (const { name, doc } of documents) {
+    app.get(doc.path, { schema: { hide: true } }, async () => openApiDocumentOf(app, name));
+  }
+}
+
+/** A surface's own document (`main` for /openapi.json's), as served. */
+export function openApiDocumentOf(app: FastifyInstance, surface: string | "main"): Record<string, unknown> {
+  if (surface === "main") return app.swagger() as unknown as Record<string, unknown>;
+  const document = (app as unknown as Record<string, unknown>)[decoratorFor(surface)];
+  if (typeof document !== "function") throw new Error(`no OpenAPI document for ${surface}`);
+  return document() as Record<string, unknown>;
 }
 
 /**

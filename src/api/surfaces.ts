@@ -13,6 +13,25 @@ export interface IncomingRequest {
 }
 
 /**
+ * A surface's own OpenAPI document, beside the app's main one (CNaught's, at /openapi.json):
+ * served at `path`, listing the routes it `covers` (which the main document then leaves out),
+ * and offered in /docs' switcher under `title`.
+ */
+export interface SurfaceDocument {
+  path: string;
+  title: string;
+  /** The document's `info`, `tags`, `components.securitySchemes` and `security`. */
+  openapi: {
+    info: { title: string; version: string; description?: string };
+    tags?: Array<{ name: string; description?: string }>;
+    components: { securitySchemes: Record<string, { type: "http"; scheme: string; description?: string }> };
+    security: Array<Record<string, string[]>>;
+  };
+  /** Whether the route at `url` (prefix included) belongs to this document. */
+  covers(url: string): boolean;
+}
+
+/**
  * One public surface of the app (a vendor API, the hosted page): where it lives and how it
  * speaks. `buildApp` registers each surface in the list it is given, and answers what no route
  * of a surface handled (errors raised before routing: a malformed URL, a header the parser
@@ -25,6 +44,8 @@ export interface ApiSurface {
   owns(request: IncomingRequest): boolean;
   /** An error raised before routing, answered in the surface's own format. */
   frameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): unknown;
+  /** The surface's own OpenAPI document, when it has one. */
+  openapi?: SurfaceDocument;
   /**
    * An error answered from below the app (Node's parser refused the request; no request object
    * exists): the body and content type in the surface's format.
