@@ -54,6 +54,12 @@ export interface FuzzOptions {
   seed?: number;
   /** Answers 200 when the server is healthy afterwards (default /healthz). */
   healthPath?: string;
+  /**
+   * Called on each request just before it is sent, with a seeded number for any choice it makes
+   * (so a seed still replays the run): returns the request to send, e.g. with headers signing
+   * its exact body and path. Without it, requests go as generated.
+   */
+  prepare?: (request: FuzzRequest, pick: number) => FuzzRequest;
 }
 
 export interface FuzzReport {
@@ -253,7 +259,10 @@ function plausibleValue(
       for (const [key, value] of Object.entries(properties))
         model[key] = plausibleValue(document, ids, value, key, depth + 1);
       const required = Array.isArray(s.required) ? (s.required as string[]) : [];
-      return fc.record(model, { requiredKeys: required.filter((k) => k in model) });
+      const generated = fc.record(model, { requiredKeys: required.filter((k) => k in model) });
+      // A documented example object is a starting point too (mutations then take it apart).
+      const examples = Array.isArray(s.examples) ? s.examples.filter((e) => e && typeof e === "object") : [];
+      return examples.length ? fc.oneof(generated, fc.constantFrom(...examples).map(clone)) : generated;
     }
     default:
       return fc.jsonValue({ maxDepth: 2 });
@@ -306,10 +315,10 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
 /** `value` with the mutations applied, each at a place chosen among those the value has then. */
 function mutate(value: unknown, mutations: Mutation[]): unknown {
   let root = clone(value);
-  for (const generated of mutations) {
-    // A mutation's value is inserted as a copy: fast-check may hand the same object to two
-    // mutations, and adding one into the other would make the body circular.
-    const m = "value" in generated ? { ...generated, value: clone(generated.value) } : generated;
+  for (const original of mutations) {
+    // A fresh copy of the value put in: fast-check's constants (`[]`, `{}`) are shared by every
+    // run, and a later mutation may add to what an earlier one put in (a cycle, or a constant changed).
+    const m = "value" in original ? { ...original, value: clone(original.value) } : original;
     const places = placesIn(root);
     const path = places[m.at % places.length]!;
     if (path.length === 0) {
@@ -650,10 +659,14 @@ export async function fuzzSurface(options: FuzzOptions): Promise<FuzzReport> {
   if (operations.length === 0) throw new Error(`the document has no operation under ${basePath}`);
   const ids = new Set<string>();
   const idList = () => [...ids];
-  const request = fc.oneof(
+  const generated = fc.oneof(
     ...operations.map((op) => ({ arbitrary: requestsFor(document, op, idList, authHeaders), weight: 4 })),
     { arbitrary: strayRequests(operations, basePath, authHeaders), weight: 1 },
   );
+  const { prepare } = options;
+  const request = prepare
+    ? fc.tuple(generated, fc.nat()).map(([req, pick]) => ({ generated: req, pick }))
+    : generated.map((req) => ({ generated: req, pick: 0 }));
   const statuses: Record<number, number> = {};
   let sent = 0;
 
@@ -675,7 +688,8 @@ export async function fuzzSurface(options: FuzzOptions): Promise<FuzzReport> {
 
   try {
     await fc.assert(
-      fc.asyncProperty(request, async (req) => {
+      fc.asyncProperty(request, async ({ generated: built, pick }) => {
+        const req = prepare ? prepare(built, pick) : built;
         const res = await send(req);
         sent += 1;
         statuses[res.status] = (statuses[res.status] ?? 0) + 1;

@@ -9,6 +9,7 @@
  * 78 digits), timestamps Unix seconds as decimal digits.
  */
 import { randomBytes } from "node:crypto";
+import { z } from "zod";
 import type { Body } from "./canonical.js";
 import type { PrivateKey } from "./keys.js";
 import { signRequest, signResponse } from "./signing.js";
@@ -70,12 +71,50 @@ export function signedResponseHeaders(
   return { "X-OC-ID": ocid, "X-OC-Timestamp": timestamp, "X-OC-Signature": signature };
 }
 
-const OCID = /^(0|[1-9][0-9]{0,77})$/;
+/** An OCID's text: an unsigned decimal integer without leading zeros (up to 78 digits). */
+export const OCID_PATTERN = /^(0|[1-9][0-9]{0,77})$/;
 const TIMESTAMP = /^[0-9]{1,12}$/;
 const NONCE = /^[A-Za-z0-9_.:-]{8,128}$/;
 
-export const isValidOcid = (value: string): boolean => typeof value === "string" && OCID.test(value);
+export const isValidOcid = (value: string): boolean => typeof value === "string" && OCID_PATTERN.test(value);
 export const isValidNonce = (value: string): boolean => typeof value === "string" && NONCE.test(value);
+
+/**
+ * The four request headers' forms (after trimming), the one source of readRequestAuthHeaders'
+ * checks and of the headers the OpenAPI document lists (src/api/opencharge/opencharge.schemas.ts).
+ */
+export const REQUEST_AUTH_HEADER_SCHEMAS = {
+  [OC_HEADER.id]: z
+    .string()
+    .regex(OCID_PATTERN)
+    .meta({ description: "The caller's OCID (a registered participant)", examples: ["600"] }),
+  [OC_HEADER.timestamp]: z
+    .string()
+    .regex(TIMESTAMP)
+    .meta({
+      description: `Unix seconds; refused (TIMESTAMP_EXPIRED) outside ±${TIMESTAMP_WINDOW_SECONDS} s of Kassa's clock`,
+      examples: ["1706500000"],
+    }),
+  [OC_HEADER.nonce]: z
+    .string()
+    .regex(NONCE)
+    .meta({
+      description:
+        "Unique per caller within the timestamp window (NONCE_REUSED otherwise); 8 to 128 of A-Z a-z 0-9 _ . : -",
+      examples: ["req_abc123"],
+    }),
+  [OC_HEADER.signature]: z
+    .string()
+    .min(1)
+    .max(300)
+    .meta({
+      description:
+        "secp256k1 ECDSA over SHA-256 of `ocid\\ntimestamp\\nnonce\\nMETHOD\\npath\\nhex(sha256(raw body))`, the path as sent (base path and query included): 130 hex r‖s‖v, 128 hex r‖s or DER hex",
+      examples: [
+        "fc889c8b6cdb0b5bd79fd0bc4b171872173bf08573831f3a37daf3d6b721e1c56ed828416bc1e6416e9bf088bf92a60c5ad3df1f7d6f8a314bc2307e5fb019831c",
+      ],
+    }),
+} as const;
 
 export type TimestampCheck =
   | { ok: true; seconds: number }
@@ -125,17 +164,13 @@ export type RequestAuthHeadersRead =
 export function readRequestAuthHeaders(
   headers: Readonly<Record<string, string | string[] | undefined>>,
 ): RequestAuthHeadersRead {
-  const checks = [
-    [OC_HEADER.id, isValidOcid],
-    [OC_HEADER.timestamp, (v: string) => TIMESTAMP.test(v)],
-    [OC_HEADER.nonce, isValidNonce],
-    [OC_HEADER.signature, (v: string) => v.length > 0 && v.length <= 300],
-  ] as const;
+  const checks = [OC_HEADER.id, OC_HEADER.timestamp, OC_HEADER.nonce, OC_HEADER.signature] as const;
   const values: string[] = [];
-  for (const [header, valid] of checks) {
+  for (const header of checks) {
     const value = headers[header];
     if (value === undefined || value === "") return { ok: false, reason: "missing_header", header };
-    if (typeof value !== "string" || !valid(value.trim())) return { ok: false, reason: "malformed_header", header };
+    if (typeof value !== "string" || !REQUEST_AUTH_HEADER_SCHEMAS[header].safeParse(value.trim()).success)
+      return { ok: false, reason: "malformed_header", header };
     values.push(value.trim());
   }
   const [ocid, timestamp, nonce, signature] = values as [string, string, string, string];

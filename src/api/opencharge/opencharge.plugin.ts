@@ -25,6 +25,16 @@ import { OpenchargeError, ocError, openchargeErrorHandler, openchargeRawError } 
 import type { Participant } from "./opencharge.repository.js";
 import type { OpenchargeRuntime } from "./opencharge.js";
 import {
+  CAPABILITIES,
+  checkoutCreateRequestDocument,
+  errorResponses,
+  OpenchargeCapabilities,
+  OpenchargeCheckoutCreateResponse,
+  OpenchargeMetadata,
+  signedJson,
+  signedRequestHeaders,
+} from "./opencharge.schemas.js";
+import {
   createRequestSchema,
   fieldDetails,
   newOpenchargeSession,
@@ -41,9 +51,6 @@ export interface OpenchargeOptions {
   opencharge: OpenchargeRuntime;
   publicUrl: string;
 }
-
-/** What Kassa serves of the protocol's capabilities. */
-export const CAPABILITIES = ["checkout.create"] as const;
 
 export const openchargeApi: FastifyPluginAsync<OpenchargeOptions & { rateLimits: RateLimitBackend }> = async (
   app,
@@ -76,6 +83,10 @@ export const openchargeApi: FastifyPluginAsync<OpenchargeOptions & { rateLimits:
   // The signature covers the body's exact bytes: keep them, parse JSON only once the caller is known.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser("*", { parseAs: "buffer" }, (_request, body, done) => done(null, body));
+  // For the same reason the routes' schemas (opencharge.schemas.ts) are not Fastify's to check
+  // before the handler runs: the handlers check headers and body with those very zod schemas,
+  // after the signature. The schemas give the OpenAPI document.
+  app.setValidatorCompiler(() => () => true);
 
   // Every answer on the surface, errors included, carries X-OC-ID, X-OC-Timestamp and
   // X-OC-Signature over its status and exactly the bytes sent (answers are always strings here).
@@ -113,92 +124,140 @@ export const openchargeApi: FastifyPluginAsync<OpenchargeOptions & { rateLimits:
   };
 
   const routes = trackRoutes(app);
-  app.get("/metadata.json", { schema: { hide: true } }, async (_request, reply) => sendSigned(reply, 200, metadata));
-
-  app.get("/capabilities", { schema: { hide: true } }, async (request, reply) => {
-    const caller = await authenticate(request, reply, null);
-    return sendSigned(reply, 200, { ocid: identity.ocid, caller: caller.ocid, capabilities: [...CAPABILITIES] });
-  });
-
-  app.post("/checkout/create", { schema: { hide: true } }, async (request, reply) => {
-    const raw = Buffer.isBuffer(request.body) ? request.body : null;
-    const gateway = await authenticate(request, reply, raw);
-    const parsedBody = parseJson(raw);
-    // No text column keeps U+0000 or a lone surrogate: refused as input, not failed in the store.
-    const unstorable = unstorableFieldErrors(parsedBody, "body");
-    if (unstorable)
-      throw ocError("INVALID_REQUEST", "The body holds characters that cannot be stored", { fields: unstorable });
-    const shape = createRequestSchema.safeParse(parsedBody);
-    if (!shape.success)
-      throw ocError("INVALID_REQUEST", "The request body is not a checkout request", fieldDetails(shape.error, ""));
-    const body = shape.data;
-    const merchantOcid = String(body.merchantOcid);
-    const orderShape = orderSchema.safeParse(body.order);
-    if (!orderShape.success)
-      throw ocError("INVALID_ORDER", "The order is not valid", fieldDetails(orderShape.error, "order"));
-    const order: Order = orderShape.data;
-    if (String(order.ocid) !== merchantOcid) {
-      throw ocError("INVALID_ORDER", "order.ocid is not merchantOcid", {
-        fields: { "order.ocid": ["must equal merchantOcid"] },
-      });
-    }
-    const merchant = await repository.findParticipant(merchantOcid);
-    if (!merchant)
-      throw ocError("UNKNOWN_OCID", `Merchant ${merchantOcid} is not a known participant`, { merchantOcid });
-    const signed = verifyOrderSignature(body.order, body.signature, merchant.publicKey);
-    if (!signed.ok) {
-      // 400, not 401: the caller authenticated; the order it forwards is what fails (seed 002's sample).
-      throw new OpenchargeError("INVALID_SIGNATURE", "Order signature invalid", undefined, 400);
-    }
-    const now = services.clock();
-    const lineItems = orderLineItems(order, now, identity.ocid);
-    const input = newOpenchargeSession({ request: body, order, lineItems, gatewayOcid: gateway.ocid, now });
-    const scope = { accountId: identity.accountId, subaccountId: merchant.subaccountId };
-
-    // The order's row goes in the session's own statement: a second create of it inserts nothing
-    // and is answered with the first one's session.
-    const sameOrder: WithinWrite<CheckoutSession> = {
-      inTransaction: async () => {
-        throw new Error("opencharge sessions are created in one statement");
+  const tags = ["Opencharge"];
+  app.get(
+    "/metadata.json",
+    {
+      schema: {
+        operationId: "getMetadata",
+        summary: "Kassa's metadata document",
+        description:
+          "Public (no signature): Kassa's key, endpoint, capabilities and settlement, its config signed by Kassa's key.",
+        tags,
+        response: { 200: signedJson(OpenchargeMetadata, "The metadata document") },
       },
-      statement: (session) => ({
-        sql: repository.claimOrderSql({
-          merchantOcid,
-          orderId: order.id,
-          gatewayOcid: gateway.ocid,
-          sessionId: session.id,
-          at: now,
-        }),
-        refused: async (): Promise<"retry" | StoredResponse> => {
-          const existing = await repository.sessionOfOrder(merchantOcid, order.id);
-          return existing ? { status: 200, headers: {}, body: existing } : "retry";
+    },
+    async (_request, reply) => sendSigned(reply, 200, metadata),
+  );
+
+  app.get(
+    "/capabilities",
+    {
+      schema: {
+        operationId: "getCapabilities",
+        summary: "Capabilities offered to the caller",
+        tags,
+        headers: signedRequestHeaders,
+        response: {
+          200: signedJson(OpenchargeCapabilities, "The capabilities Kassa serves"),
+          401: errorResponses[401],
+          429: errorResponses[429],
         },
-      }),
-    };
-    let session: CheckoutSession;
-    try {
-      const written = await services.checkoutSessions.create(scope, input, sameOrder);
-      session =
-        written.kind === "written"
-          ? written.result
-          : await services.checkoutSessions.get(
-              { accountId: identity.accountId, subaccountId: null },
-              written.response.body,
-            );
-    } catch (error) {
-      if (isAppError(error) && error.code === "invalid_parameters") {
-        const fields = wireFields(error.details.fields ?? {});
-        const code = Object.keys(fields).some((f) => f.startsWith("urls.")) ? "INVALID_REQUEST" : "INVALID_ORDER";
-        throw ocError(code, error.message, { fields });
+      },
+    },
+    async (request, reply) => {
+      const caller = await authenticate(request, reply, null);
+      return sendSigned(reply, 200, { ocid: identity.ocid, caller: caller.ocid, capabilities: [...CAPABILITIES] });
+    },
+  );
+
+  app.post(
+    "/checkout/create",
+    {
+      schema: {
+        operationId: "createCheckout",
+        summary: "Create checkout session",
+        description:
+          "A merchant gateway (X-OC-ID) forwards an order signed by its merchant (merchantOcid); Kassa answers the hosted page's URL. The same order id from the same merchant answers the same session.",
+        tags,
+        headers: signedRequestHeaders,
+        body: checkoutCreateRequestDocument,
+        response: {
+          200: signedJson(OpenchargeCheckoutCreateResponse, "Checkout session created (or the order's existing one)"),
+          ...errorResponses,
+        },
+      },
+    },
+    async (request, reply) => {
+      const raw = Buffer.isBuffer(request.body) ? request.body : null;
+      const gateway = await authenticate(request, reply, raw);
+      const parsedBody = parseJson(raw);
+      // No text column keeps U+0000 or a lone surrogate: refused as input, not failed in the store.
+      const unstorable = unstorableFieldErrors(parsedBody, "body");
+      if (unstorable)
+        throw ocError("INVALID_REQUEST", "The body holds characters that cannot be stored", { fields: unstorable });
+      const shape = createRequestSchema.safeParse(parsedBody);
+      if (!shape.success)
+        throw ocError("INVALID_REQUEST", "The request body is not a checkout request", fieldDetails(shape.error, ""));
+      const body = shape.data;
+      const merchantOcid = String(body.merchantOcid);
+      const orderShape = orderSchema.safeParse(body.order);
+      if (!orderShape.success)
+        throw ocError("INVALID_ORDER", "The order is not valid", fieldDetails(orderShape.error, "order"));
+      const order: Order = orderShape.data;
+      if (String(order.ocid) !== merchantOcid) {
+        throw ocError("INVALID_ORDER", "order.ocid is not merchantOcid", {
+          fields: { "order.ocid": ["must equal merchantOcid"] },
+        });
       }
-      throw error;
-    }
-    return sendSigned(reply, 200, {
-      checkout_url: `${publicUrl}${checkoutPagePath(session.id)}`,
-      session_id: session.id,
-      expires_at: unixSeconds(session.expiresAt),
-    });
-  });
+      const merchant = await repository.findParticipant(merchantOcid);
+      if (!merchant)
+        throw ocError("UNKNOWN_OCID", `Merchant ${merchantOcid} is not a known participant`, { merchantOcid });
+      const signed = verifyOrderSignature(body.order, body.signature, merchant.publicKey);
+      if (!signed.ok) {
+        // 400, not 401: the caller authenticated; the order it forwards is what fails (seed 002's sample).
+        throw new OpenchargeError("INVALID_SIGNATURE", "Order signature invalid", undefined, 400);
+      }
+      const now = services.clock();
+      const lineItems = orderLineItems(order, now, identity.ocid);
+      const input = newOpenchargeSession({ request: body, order, lineItems, gatewayOcid: gateway.ocid, now });
+      const scope = { accountId: identity.accountId, subaccountId: merchant.subaccountId };
+
+      // The order's row goes in the session's own statement: a second create of it inserts nothing
+      // and is answered with the first one's session.
+      const sameOrder: WithinWrite<CheckoutSession> = {
+        inTransaction: async () => {
+          throw new Error("opencharge sessions are created in one statement");
+        },
+        statement: (session) => ({
+          sql: repository.claimOrderSql({
+            merchantOcid,
+            orderId: order.id,
+            gatewayOcid: gateway.ocid,
+            sessionId: session.id,
+            at: now,
+          }),
+          refused: async (): Promise<"retry" | StoredResponse> => {
+            const existing = await repository.sessionOfOrder(merchantOcid, order.id);
+            return existing ? { status: 200, headers: {}, body: existing } : "retry";
+          },
+        }),
+      };
+      let session: CheckoutSession;
+      try {
+        const written = await services.checkoutSessions.create(scope, input, sameOrder);
+        session =
+          written.kind === "written"
+            ? written.result
+            : await services.checkoutSessions.get(
+                { accountId: identity.accountId, subaccountId: null },
+                written.response.body,
+              );
+      } catch (error) {
+        if (isAppError(error) && error.code === "invalid_parameters") {
+          const fields = wireFields(error.details.fields ?? {});
+          const code = Object.keys(fields).some((f) => f.startsWith("urls.")) ? "INVALID_REQUEST" : "INVALID_ORDER";
+          throw ocError(code, error.message, { fields });
+        }
+        throw error;
+      }
+      return sendSigned(reply, 200, {
+        checkout_url: `${publicUrl}${checkoutPagePath(session.id)}`,
+        session_id: session.id,
+        expires_at: unixSeconds(session.expiresAt),
+      });
+    },
+  );
 
   await app.register(methodNotAllowed(routes));
 };
@@ -223,6 +282,21 @@ export const openchargeSurface = (options: OpenchargeOptions): ApiSurface => {
     },
     frameworkError: openchargeErrorHandler,
     rawError: openchargeRawError,
+    openapi: {
+      path: `${base}/openapi.json`,
+      title: "Opencharge",
+      openapi: {
+        info: {
+          title: "Kassa: Opencharge payment gateway API",
+          version: "0.1.0",
+          description: `Kassa as an Opencharge payment gateway, under ${base} (on while OPENCHARGE_OCID is set). Signed calls carry X-OC-ID, X-OC-Timestamp, X-OC-Nonce and X-OC-Signature: secp256k1 ECDSA over SHA-256 of \`ocid\\ntimestamp\\nnonce\\nMETHOD\\npath\\nhex(sha256(raw body))\` (the path as sent, ${base} and query included), by the key Kassa's operator registered for the caller's OCID. Every answer is signed by Kassa (its key is in metadata.json). Errors are \`{"error": {"code", "message", "details"?}}\`.`,
+        },
+        tags: [{ name: "Opencharge", description: "The payment gateway's endpoints" }],
+        components: { securitySchemes: {} },
+        security: [],
+      },
+      covers: (url) => url === base || url.startsWith(`${base}/`),
+    },
     async register(app, { rateLimits }) {
       await app.register(openchargeApi, { prefix: base, ...options, rateLimits });
     },

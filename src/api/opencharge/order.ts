@@ -8,7 +8,7 @@
 import { z } from "zod";
 import type { NewCheckoutSession, NewLineItem } from "../../core/checkout-sessions/checkout-sessions.types.js";
 import { Decimal, decimalFromJsonNumber, isIsoCurrency, minorUnitExponent } from "../../core/money/money.js";
-import { isValidOcid } from "./headers.js";
+import { isValidOcid, OCID_PATTERN } from "./headers.js";
 import { OpenchargeError, ocError } from "./opencharge.errors.js";
 import { OPENCHARGE_API } from "./opencharge.js";
 
@@ -20,37 +20,105 @@ const DECIMAL = /^(0|[1-9][0-9]{0,19})(\.[0-9]{1,18})?$/;
 const ASSET_CODE = /^[A-Z][A-Z0-9]{1,11}$/;
 
 const ocid = z
-  .union([z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER), z.string()])
-  .refine((v) => isValidOcid(String(v)), "must be an OCID");
+  .union([
+    z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+    z.string().meta({ pattern: OCID_PATTERN.source }),
+  ])
+  .refine((v) => isValidOcid(String(v)), "must be an OCID")
+  .meta({ description: "An OCID: an unsigned integer, as a JSON number or a string of digits" });
 const text = (max: number) => z.string().min(1).max(max);
 const decimalString = z.string().regex(DECIMAL, 'must be a decimal string such as "99.99"');
 const unixSeconds = z.number().int().nonnegative().max(253402300799);
 
-const item = z.object({
-  id: text(200),
-  name: text(500),
-  quantity: z.number().positive().finite(),
-  price: decimalString,
-});
+const item = z
+  .object({
+    id: text(200),
+    name: text(500).meta({ description: "Shown on the checkout page" }),
+    quantity: z.number().positive().finite(),
+    price: decimalString.meta({ description: "The unit price, an exact decimal string in the order's currency" }),
+  })
+  .meta({ id: "OpenchargeOrderItem" });
 
-export const orderSchema = z.object({
-  id: text(200),
-  ocid,
-  reference: z.string().max(500).optional(),
-  amount: decimalString,
-  currency: z.string().min(1).max(12),
-  items: z.array(item).min(1).max(100).optional(),
-  memo: z.string().max(1000).optional(),
-  createdAt: unixSeconds,
-  expiresAt: unixSeconds.optional(),
-  accepts: z.array(ocid).max(1000).optional(),
-});
+/** The order a merchant signs (seed 002), checked once the request's envelope is: its errors are INVALID_ORDER. */
+export const orderSchema = z
+  .object({
+    id: text(200).meta({
+      description: "The merchant's order id: the same id from the same merchant is the same session",
+    }),
+    ocid: ocid.meta({ description: "The merchant's OCID: equal to merchantOcid" }),
+    reference: z.string().max(500).optional(),
+    amount: decimalString.meta({
+      description:
+        "An exact decimal string; at most as many places as an ISO currency's minor unit; the items' sum when items are given",
+    }),
+    currency: z.string().min(1).max(12).meta({
+      description: "An ISO 4217 code (any case) or an upper-case asset code ([A-Z][A-Z0-9]{1,11})",
+    }),
+    items: z.array(item).min(1).max(100).optional(),
+    memo: z.string().max(1000).optional(),
+    createdAt: unixSeconds.meta({ description: "Unix seconds" }),
+    expiresAt: unixSeconds.optional().meta({
+      description: "Unix seconds, in the future; the session expires then if that is sooner than 30 minutes",
+    }),
+    accepts: z.array(ocid).max(1000).optional().meta({
+      description:
+        "The issuers the merchant accepts: when given, Kassa's OCID must be among them (ISSUER_NOT_ACCEPTED)",
+    }),
+  })
+  .meta({
+    id: "OpenchargeOrder",
+    description:
+      "The merchant's order, signed by the merchant (canonical JSON, sorted keys at every level or at the top level)",
+  });
 
+const checkoutUrls = z
+  .object({
+    success: z.string().min(1).max(2048).meta({ format: "uri", description: "Where the customer goes once paid" }),
+    cancel: z
+      .string()
+      .min(1)
+      .max(2048)
+      .optional()
+      .meta({ format: "uri", description: "Where the customer goes on cancelling" }),
+  })
+  .meta({ id: "OpenchargeCheckoutUrls" });
+
+/**
+ * The envelope of `POST <base>/checkout/create`, checked first (INVALID_REQUEST); its order is
+ * kept as received (the signature covers it) and checked by orderSchema next (INVALID_ORDER).
+ */
 export const createRequestSchema = z.object({
   order: z.record(z.string(), z.unknown()),
-  signature: z.string().min(1).max(300),
-  merchantOcid: ocid,
-  urls: z.object({ success: z.string().min(1).max(2048), cancel: z.string().min(1).max(2048).optional() }),
+  signature: z.string().min(1).max(300).meta({
+    description: "The merchant's signature over the order, checked with merchantOcid's registered key",
+  }),
+  merchantOcid: ocid.meta({ description: "The merchant's OCID, a registered participant" }),
+  urls: checkoutUrls,
+});
+
+/** The request body as the OpenAPI document shows it: the envelope with its order, the two schemas the route checks in turn. */
+export const checkoutCreateRequestDocument = createRequestSchema.extend({ order: orderSchema }).meta({
+  id: "OpenchargeCheckoutCreateRequest",
+  examples: [
+    {
+      order: {
+        id: "ord_abc123",
+        ocid: 500,
+        reference: "INV-001",
+        amount: "99.99",
+        currency: "USD",
+        items: [{ id: "item_001", name: "Product A", quantity: 1, price: "99.99" }],
+        memo: "Order from Merchant Store",
+        createdAt: 1706313600,
+      },
+      signature: "a1b2c3d4e5f6...merchant_sig",
+      merchantOcid: 500,
+      urls: {
+        success: "https://merchant.example/checkout/success",
+        cancel: "https://merchant.example/checkout/cancel",
+      },
+    },
+  ],
 });
 
 export type Order = z.output<typeof orderSchema>;
