@@ -10,7 +10,8 @@ import {
   PriceUpdateParams,
   toWirePrice,
 } from "./prices.schemas.js";
-import { catalogIdParams, listBody } from "./products.schemas.js";
+import { idParams } from "./leanrails.schemas.js";
+import { listBody } from "./products.schemas.js";
 import type { LeanRailsRouteOptions } from "./route-options.js";
 
 const tags = ["Prices"];
@@ -48,7 +49,7 @@ export const pricesRoutes: FastifyPluginAsyncZod<LeanRailsRouteOptions> = async 
         operationId: "RetrievePrice",
         summary: "Retrieve a price",
         tags,
-        params: catalogIdParams,
+        params: idParams,
         response: { 200: PriceObject },
       },
     },
@@ -85,7 +86,7 @@ export const pricesRoutes: FastifyPluginAsyncZod<LeanRailsRouteOptions> = async 
         summary: "Update a price",
         tags,
         headers: idempotency.header,
-        params: catalogIdParams,
+        params: idParams,
         body: PriceUpdateParams,
         response: { 200: PriceObject },
       },

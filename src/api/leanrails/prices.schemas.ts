@@ -1,9 +1,8 @@
 import { z } from "zod";
 import { type NewPrice, PRICE_TYPES, type Price, type PriceChanges } from "../../core/catalog/catalog.types.js";
 import { decimalToNumber } from "../../core/money/money.js";
+import { ListQuery, listOf } from "./leanrails.schemas.js";
 import {
-  CatalogListQuery,
-  catalogListOf,
   fromWireProductFields,
   Metadata,
   MetadataUpdate,
@@ -56,7 +55,7 @@ export const PriceUpdateParams = z
   })
   .meta({ id: "LeanRailsPriceUpdateParams" });
 
-export const PriceListQuery = CatalogListQuery.extend({
+export const PriceListQuery = ListQuery.extend({
   active: queryBoolean.optional(),
   product: z.string().min(1).max(255).optional().describe("Only the prices of this product"),
   type: z.enum(PRICE_TYPES).optional(),
@@ -84,7 +83,7 @@ export const PriceObject = z
   })
   .meta({ id: "LeanRailsPrice" });
 
-export const PriceList = catalogListOf(PriceObject, "LeanRailsPriceList");
+export const PriceList = listOf(PriceObject, "LeanRailsPriceList");
 
 export const toWirePrice = (p: Price): z.infer<typeof PriceObject> => ({
   id: p.id,

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import type { Product } from "../../core/catalog/catalog.types.js";
+import { idParams } from "./leanrails.schemas.js";
 import {
-  catalogIdParams,
   fromWireProductChanges,
   fromWireProductFields,
   listBody,
@@ -59,7 +59,7 @@ export const productsRoutes: FastifyPluginAsyncZod<LeanRailsRouteOptions> = asyn
         operationId: "RetrieveProduct",
         summary: "Retrieve a product",
         tags,
-        params: catalogIdParams,
+        params: idParams,
         response: { 200: ProductObject },
       },
     },
@@ -96,7 +96,7 @@ export const productsRoutes: FastifyPluginAsyncZod<LeanRailsRouteOptions> = asyn
         summary: "Update a product",
         tags,
         headers: idempotency.header,
-        params: catalogIdParams,
+        params: idParams,
         body: ProductUpdateParams,
         response: { 200: ProductObject },
       },

@@ -2,6 +2,7 @@ import { z } from "zod";
 import type { MetadataChanges, Product, ProductChanges, ProductFields } from "../../core/catalog/catalog.types.js";
 import { TAX_BEHAVIORS } from "../../core/catalog/catalog.types.js";
 import { decimalFromJsonNumber, type Decimal } from "../../core/money/money.js";
+import { idParams, ListQuery, listOf } from "./leanrails.schemas.js";
 
 /**
  * Products in LeanRails' (Stripe's) shapes. Bodies are strict: an unknown parameter is refused,
@@ -12,34 +13,8 @@ import { decimalFromJsonNumber, type Decimal } from "../../core/money/money.js";
 /** Unix seconds, as every LeanRails time. */
 export const unixSeconds = (date: Date) => Math.floor(date.getTime() / 1000);
 
-// -- shared by the catalogue's routes (the same shapes as lr1's leanrails.schemas.ts ListQuery/listOf) --
-
-export const catalogIdParams = z.object({ id: z.string().min(1).max(255) });
-
-/** `limit`, `starting_after`, `ending_before`, as every LeanRails list takes them. */
-export const CatalogListQuery = z.strictObject({
-  limit: z.coerce.number().int().min(1).max(100).optional().describe("How many objects to return (1-100, default 10)"),
-  starting_after: z.string().min(1).max(255).optional().describe("An object id: return the objects after it"),
-  ending_before: z.string().min(1).max(255).optional().describe("An object id: return the objects before it"),
-});
-
 /** `true`/`false` in a query string. */
 export const queryBoolean = z.enum(["true", "false"]).transform((v) => v === "true");
-
-/** A list envelope around `item`: `{object: "list", data, has_more, url, next_cursor}`. */
-export const catalogListOf = <T extends z.ZodType>(item: T, id: string) =>
-  z
-    .object({
-      object: z.literal("list"),
-      data: z.array(item),
-      has_more: z.boolean(),
-      url: z.string(),
-      next_cursor: z
-        .string()
-        .nullable()
-        .describe("The id to pass as starting_after for the next page; null on the last"),
-    })
-    .meta({ id });
 
 /** The list body for a page of objects. */
 export const listBody = <T extends { id: string }, W>(
@@ -169,7 +144,7 @@ export const ProductUpdateParams = z
   })
   .meta({ id: "LeanRailsProductUpdateParams" });
 
-export const ProductListQuery = CatalogListQuery.extend({ active: queryBoolean.optional() });
+export const ProductListQuery = ListQuery.extend({ active: queryBoolean.optional() });
 
 export const ProductObject = z
   .object({
@@ -196,7 +171,7 @@ export const ProductObject = z
   })
   .meta({ id: "LeanRailsProduct" });
 
-export const ProductList = catalogListOf(ProductObject, "LeanRailsProductList");
+export const ProductList = listOf(ProductObject, "LeanRailsProductList");
 
 export const toWireProduct = (p: Product): z.infer<typeof ProductObject> => ({
   id: p.id,
