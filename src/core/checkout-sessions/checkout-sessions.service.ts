@@ -157,7 +157,15 @@ export function createCheckoutSessionsService(deps: {
     };
   }
 
+  /** The session as a reader sees it now; another tenant's or out-of-scope id is not found. */
+  async function get(scope: Scope, id: string): Promise<CheckoutSession> {
+    const session = await sessions.findForAccount(scope.accountId, id);
+    if (!session || !inScope(scope, session)) throw notFound("checkout_session", id);
+    return { ...session, state: effectiveState(session, clock()) };
+  }
+
   return {
+    get,
     /**
      * Creates a session and records its checkout_session.created event, with `within` (the
      * idempotency record) when given, in one statement: one round trip, all or nothing. With a
@@ -263,7 +271,7 @@ export function createCheckoutSessionsService(deps: {
      * handling in one transaction. A session that is not open is invalid_state.
      */
     async expire(scope: Scope, id: string): Promise<CheckoutSession> {
-      const current = await this.get(scope, id);
+      const current = await get(scope, id);
       return transaction(async (tx) => {
         const expired = await sessions.expireNow(current.id, scope.accountId, clock(), tx);
         if (!expired) {
@@ -291,13 +299,6 @@ export function createCheckoutSessionsService(deps: {
         total += expired;
         if (expired < EXPIRY_BATCH) return total;
       }
-    },
-
-    /** The session as a reader sees it now; another tenant's or out-of-scope id is not found. */
-    async get(scope: Scope, id: string): Promise<CheckoutSession> {
-      const session = await sessions.findForAccount(scope.accountId, id);
-      if (!session || !inScope(scope, session)) throw notFound("checkout_session", id);
-      return { ...session, state: effectiveState(session, clock()) };
     },
 
     /** One page of the scope's sessions created through `api`, newest first. */
