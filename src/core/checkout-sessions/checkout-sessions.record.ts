@@ -155,5 +155,10 @@ export function sessionFromRecord(r: SessionRecord): CheckoutSession {
   };
 }
 
-/** The session as an event records it: its record, times as ISO strings (JSON). */
-export const sessionSnapshot = (s: CheckoutSession) => JSON.parse(JSON.stringify(sessionRecord(s))) as SessionRecord;
+/** The session as an event records it: its record, times as ISO strings (plain JSON, built once). */
+export const sessionSnapshot = (s: CheckoutSession): SessionRecord => ({
+  ...sessionRecord(s),
+  created_at: s.createdAt.toISOString(),
+  expires_at: s.expiresAt.toISOString(),
+  completed_at: s.completedAt?.toISOString() ?? null,
+});
