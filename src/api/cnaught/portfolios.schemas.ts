@@ -34,5 +34,6 @@ export const toWirePortfolio = (p: Portfolio) => ({
   ...toWirePortfolioSummary(p),
   checkout_price_per_kg_usd_cents: decimalToNumber(p.checkoutPricePerKgUsdCents),
   api_price_per_kg_usd_cents: decimalToNumber(p.apiPricePerKgUsdCents),
-  category_allocations: p.categoryAllocations,
+  // TODO(issue 12 item 4): the allocations from portfolio_category_allocations.
+  category_allocations: [],
 });

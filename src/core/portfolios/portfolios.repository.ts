@@ -1,11 +1,6 @@
 import type { Db, Sql } from "../../db/database.js";
 import { Decimal } from "../money/money.js";
 
-export interface CategoryAllocation {
-  allocated_fraction: number;
-  category: Record<string, unknown>;
-}
-
 export interface Portfolio {
   id: string;
   name: string;
@@ -14,7 +9,6 @@ export interface Portfolio {
   primaryImageUrl: string | null;
   checkoutPricePerKgUsdCents: Decimal;
   apiPricePerKgUsdCents: Decimal;
-  categoryAllocations: CategoryAllocation[];
   isDefault: boolean;
   createdAt: Date;
 }
@@ -25,7 +19,6 @@ const toPortfolio = (row: Row): Portfolio => ({
   ...row,
   checkoutPricePerKgUsdCents: new Decimal(row.checkoutPricePerKgUsdCents.toString()),
   apiPricePerKgUsdCents: new Decimal(row.apiPricePerKgUsdCents.toString()),
-  categoryAllocations: row.categoryAllocations as unknown as CategoryAllocation[],
 });
 
 /** A portfolio row as the driver returns it (see Sql). */
@@ -37,7 +30,6 @@ interface PortfolioRow {
   primary_image_url: string | null;
   checkout_price_per_kg_usd_cents: string;
   api_price_per_kg_usd_cents: string;
-  category_allocations: CategoryAllocation[];
   is_default: boolean;
   created_at: Date;
 }
@@ -50,14 +42,13 @@ const fromRow = (row: PortfolioRow): Portfolio => ({
   primaryImageUrl: row.primary_image_url,
   checkoutPricePerKgUsdCents: new Decimal(row.checkout_price_per_kg_usd_cents),
   apiPricePerKgUsdCents: new Decimal(row.api_price_per_kg_usd_cents),
-  categoryAllocations: row.category_allocations,
   isDefault: row.is_default,
   createdAt: row.created_at,
 });
 
 const COLUMNS = (alias: string) =>
   ["id", "name", "summary", "description", "primary_image_url", "checkout_price_per_kg_usd_cents"]
-    .concat(["api_price_per_kg_usd_cents", "category_allocations", "is_default", "created_at"])
+    .concat(["api_price_per_kg_usd_cents", "is_default", "created_at"])
     .map((c) => `${alias}.${c}`)
     .join(", ");
 
@@ -80,7 +71,7 @@ const DEFAULT_FOR_SCOPE = `
 export function createPortfoliosRepository(db: Db, sql: Sql) {
   return {
     async create(
-      data: Omit<Portfolio, "createdAt" | "categoryAllocations"> & { categoryAllocations?: CategoryAllocation[] },
+      data: Omit<Portfolio, "createdAt">,
       tx: Db = db,
     ) {
       const row = await tx.portfolio.create({
@@ -88,7 +79,6 @@ export function createPortfoliosRepository(db: Db, sql: Sql) {
           ...data,
           checkoutPricePerKgUsdCents: data.checkoutPricePerKgUsdCents.toFixed(),
           apiPricePerKgUsdCents: data.apiPricePerKgUsdCents.toFixed(),
-          categoryAllocations: (data.categoryAllocations ?? []) as object[],
         },
       });
       return toPortfolio(row);
