@@ -1,3 +1,4 @@
+import { certificateUrlsFor } from "./api/certificates/certificates.urls.js";
 import { apiLifecycles, NOTIFICATION_FORMATS, WEBHOOK_SIGNERS } from "./api/notification-formats.js";
 import { createOpencharge, OPENCHARGE_API, type OpenchargeRuntime } from "./api/opencharge/opencharge.js";
 import { openchargeJudge, openchargeSigner } from "./api/opencharge/webhook-signing.js";
@@ -36,6 +37,7 @@ export function createKassaServices(
     {
       lifecycles: (core) => apiLifecycles(core, { publicUrl, opencharge }),
       notificationFormats: NOTIFICATION_FORMATS,
+      certificateUrls: certificateUrlsFor(publicUrl),
       paymentProvider: createTestPaymentProvider(),
       metrics,
       webhookSigners: { ...WEBHOOK_SIGNERS, [OPENCHARGE_API]: openchargeSigner(opencharge) },

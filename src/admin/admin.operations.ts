@@ -10,7 +10,7 @@ import { TAX_BEHAVIORS } from "../core/catalog/catalog.types.js";
 import type { ApiKeyView } from "../core/api-keys/api-keys.service.js";
 import { unstorableFieldErrors } from "../api/validation.js";
 import { invalidRequestFields, invalidState } from "../core/errors.js";
-import { Decimal } from "../core/money/money.js";
+import { Decimal, decimalFromJsonNumber } from "../core/money/money.js";
 import type { Portfolio } from "../core/portfolios/portfolios.repository.js";
 import type { Written } from "../core/idempotency/idempotency.types.js";
 import type { Services } from "../core/services.js";
@@ -39,6 +39,36 @@ const minorUnits = z
     z.string().regex(/^\d{1,15}$/, "must be a whole number of minor units (at most 15 digits)"),
   ])
   .transform((v) => new Decimal(String(v)));
+/**
+ * An explicit allocation for `orders.fulfill`: the JSON text of a file (the CLI's --allocation
+ * FILE) or, over the admin API, the array itself: `[{"project_id": "…", "amount_kg": 12.5}, …]`.
+ */
+const allocationArg = z
+  .union([z.string(), z.array(z.unknown())])
+  .transform((value, ctx) => {
+    if (typeof value !== "string") return value;
+    try {
+      return JSON.parse(value) as unknown;
+    } catch (error) {
+      ctx.addIssue({ code: "custom", message: `must be JSON: ${(error as Error).message}` });
+      return z.NEVER;
+    }
+  })
+  .pipe(
+    z
+      .array(
+        z.object({
+          project_id: z.string().min(1),
+          amount_kg: z.union([z.number(), z.string().regex(/^\d+(\.\d+)?$/, "must be a decimal number of kilograms")]),
+        }),
+        { error: 'must be a JSON array of {"project_id", "amount_kg"}' },
+      )
+      .min(1, "must name at least one project"),
+  )
+  .transform((shares) =>
+    shares.map((s) => ({ projectId: s.project_id, amountKg: decimalFromJsonNumber(s.amount_kg) })),
+  );
+
 const flag = z.union([z.boolean(), z.enum(["true", "false"]).transform((v) => v === "true")]);
 
 const keyView = (k: ApiKeyView) => ({
@@ -184,9 +214,20 @@ export const operations = {
   ),
   "portfolios.list": op(z.object({}), async ({ services }) => (await services.portfolios.list()).map(portfolioView)),
   // Orders are shown as the CNaught API shows them (GET /v1/orders/{id}).
+  // Retires credits by the portfolio's category fractions, or by an explicit allocation.
   "orders.fulfill": op(
-    z.object({ id: z.string().min(1), certificate_url: z.string().min(1).optional() }),
-    async ({ services }, a) => toWireOrder(await services.orders.fulfill(a.id, { certificateUrl: a.certificate_url })),
+    z.object({
+      id: z.string().min(1),
+      allocation: allocationArg.optional(),
+      // Before fulfilment published its own certificate, an operator gave its URL.
+      certificate_url: z
+        .undefined({
+          error:
+            "is no longer taken: Kassa publishes each fulfilled order's certificate itself, at PUBLIC_URL/certificates/<order id> (and .pdf)",
+        })
+        .optional(),
+    }),
+    async ({ services }, a) => toWireOrder(await services.orders.fulfill(a.id, { allocation: a.allocation })),
   ),
   "orders.cancel": op(z.object({ id: z.string().min(1) }), async ({ services }, a) =>
     toWireOrder(await services.orders.cancel(a.id)),

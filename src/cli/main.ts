@@ -62,8 +62,12 @@ const COMMANDS: Record<string, Command> = {
   "portfolios list": { operation: "portfolios.list", usage: "kassa portfolios list" },
   "orders fulfill": {
     operation: "orders.fulfill",
-    usage: "kassa orders fulfill ORDER_ID [--certificate-url URL]",
-    options: { "certificate-url": { type: "string" } },
+    usage: "kassa orders fulfill ORDER_ID [--allocation FILE.json]",
+    options: {
+      allocation: { type: "string", fileAs: "allocation" },
+      // Gone (the certificate is Kassa's own page now); kept so the operation can say so.
+      "certificate-url": { type: "string" },
+    },
     positional: "id",
   },
   "orders cancel": { operation: "orders.cancel", usage: "kassa orders cancel ORDER_ID", positional: "id" },

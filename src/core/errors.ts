@@ -12,6 +12,8 @@ export const ErrorCodes = {
   conflict: "conflict",
   /** The object is not in a state that allows this (paying an expired session, cancelling a fulfilled order). */
   invalid_state: "invalid_state",
+  /** The catalogue has too few credits left to fulfil an order (by its portfolio or an explicit allocation). */
+  insufficient_credits: "insufficient_credits",
   idempotency_key_too_long: "idempotency_key_too_long",
   idempotency_key_required: "idempotency_key_required",
   idempotency_changed_payload: "idempotency_changed_payload",
@@ -66,6 +68,8 @@ export const unauthenticated = () => new AppError("unauthenticated", "Authorizat
 export const conflict = (message: string) => new AppError("conflict", message);
 
 export const invalidState = (message: string) => new AppError("invalid_state", message);
+
+export const insufficientCredits = (message: string) => new AppError("insufficient_credits", message);
 
 export const idempotencyKeyTooLong = (max: number) =>
   new AppError("idempotency_key_too_long", `The Idempotency-Key header must be at most ${max} characters`);

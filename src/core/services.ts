@@ -13,9 +13,10 @@ import { createEventsRepository, type EventsRepository } from "./events/events.r
 import { createEventsService } from "./events/events.service.js";
 import { createIdempotencyRepository } from "./idempotency/idempotency.repository.js";
 import { createIdempotencyService } from "./idempotency/idempotency.service.js";
+import { createFulfilmentRepository } from "./orders/fulfilment.repository.js";
 import { createOrdersRepository } from "./orders/orders.repository.js";
 import { createOrdersService, type OrdersService } from "./orders/orders.service.js";
-import type { OrderNotificationFormats } from "./orders/orders.types.js";
+import type { CertificateUrls, OrderNotificationFormats } from "./orders/orders.types.js";
 import type { PaymentProvider } from "./payments/payment-provider.js";
 import { createPaymentsRepository } from "./payments/payments.repository.js";
 import { createPortfoliosRepository } from "./portfolios/portfolios.repository.js";
@@ -53,6 +54,8 @@ export interface LifecycleCore {
 export interface CoreAdapters {
   lifecycles: (core: LifecycleCore) => SessionLifecycles;
   notificationFormats: OrderNotificationFormats;
+  /** Where a fulfilled order's certificate page and PDF are published (the certificates surface's URLs). */
+  certificateUrls: CertificateUrls;
   paymentProvider: PaymentProvider;
   /** Told of each committed change worth counting (src/metrics); none by default. */
   metrics?: Metrics;
@@ -89,6 +92,7 @@ export function createServices(db: Database, clock: Clock, adapters: CoreAdapter
     sessions: createCheckoutSessionsRepository(db.prisma, db.sql),
     events: createEventsRepository(db.prisma),
     orders: createOrdersRepository(db.prisma),
+    fulfilment: createFulfilmentRepository(db.prisma),
     payments: createPaymentsRepository(db.prisma),
     webhooks: createWebhooksRepository(db.prisma),
     webhookEndpoints: createWebhookEndpointsRepository(db.prisma),
@@ -107,6 +111,8 @@ export function createServices(db: Database, clock: Clock, adapters: CoreAdapter
     httpUrlProblem(url) ?? (options.webhooks.allowPrivateUrls ? null : privateHostProblem(url));
   const orders = createOrdersService({
     orders: repos.orders,
+    fulfilment: repos.fulfilment,
+    certificateUrls: adapters.certificateUrls,
     events: repos.events,
     webhooks: repos.webhooks,
     sessionApi: (id, tx) => repos.sessions.apiOf(id, tx),

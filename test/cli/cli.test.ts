@@ -1,7 +1,15 @@
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { operations } from "../../src/admin/admin.operations.js";
 import { parseCommand, UsageError, usage } from "../../src/cli/main.js";
+import { Decimal } from "../../src/core/money/money.js";
+
+/** An allocation file as an operator writes one for `kassa orders fulfill --allocation`. */
+const ALLOCATION_FILE = path.join(mkdtempSync(path.join(os.tmpdir(), "kassa-cli-")), "allocation.json");
+const ALLOCATION_JSON = '[{"project_id": "prj_1", "amount_kg": 60.5}, {"project_id": "prj_2", "amount_kg": "39.5"}]';
+writeFileSync(ALLOCATION_FILE, ALLOCATION_JSON);
 
 describe("parseCommand: each command maps to its operation and snake_case arguments", () => {
   const cases: Array<[string[], string, Record<string, unknown>]> = [
@@ -65,14 +73,14 @@ describe("parseCommand: each command maps to its operation and snake_case argume
     [["portfolios", "list"], "portfolios.list", {}],
     [["orders", "fulfill", "ord_1"], "orders.fulfill", { id: "ord_1" }],
     [
-      ["orders", "fulfill", "ord_1", "--certificate-url", "https://certs.example/c/1.pdf"],
+      ["orders", "fulfill", "ord_1", "--allocation", ALLOCATION_FILE],
       "orders.fulfill",
-      { id: "ord_1", certificate_url: "https://certs.example/c/1.pdf" },
+      { id: "ord_1", allocation: ALLOCATION_JSON },
     ],
     [
-      ["orders", "fulfill", "--certificate-url=https://certs.example/c/2", "ord_2"],
+      ["orders", "fulfill", `--allocation=${ALLOCATION_FILE}`, "ord_2"],
       "orders.fulfill",
-      { id: "ord_2", certificate_url: "https://certs.example/c/2" },
+      { id: "ord_2", allocation: ALLOCATION_JSON },
     ],
     [["orders", "cancel", "ord_1"], "orders.cancel", { id: "ord_1" }],
     [["orders", "list", "--account", "acct_123"], "orders.list", { account: "acct_123" }],
@@ -166,8 +174,37 @@ describe("parseCommand: each command maps to its operation and snake_case argume
 
   it("the orders operations check what the admin API may send them", () => {
     const ok = (name: keyof typeof operations, args: unknown) => operations[name].args.safeParse(args).success;
-    expect(ok("orders.fulfill", { id: "o1", certificate_url: "" })).toBe(false);
     expect(ok("orders.fulfill", {})).toBe(false);
+    // The allocation: a file's JSON text (from the CLI) or the array itself (over the admin API).
+    expect(operations["orders.fulfill"].args.parse({ id: "o1", allocation: ALLOCATION_JSON })).toEqual({
+      id: "o1",
+      allocation: [
+        { projectId: "prj_1", amountKg: new Decimal("60.5") },
+        { projectId: "prj_2", amountKg: new Decimal("39.5") },
+      ],
+    });
+    expect(ok("orders.fulfill", { id: "o1", allocation: [{ project_id: "p", amount_kg: 1 }] })).toBe(true);
+    for (const allocation of [
+      "not json",
+      "{}",
+      "[]",
+      '[{"project_id": "p"}]',
+      '[{"project_id": "p", "amount_kg": "1e3"}]',
+    ]) {
+      expect(ok("orders.fulfill", { id: "o1", allocation }), allocation).toBe(false);
+    }
+    // Before fulfilment published its own certificates, operators gave a URL: now refused, saying why.
+    const refused = operations["orders.fulfill"].args.safeParse({
+      id: "o1",
+      certificate_url: "https://certs.example/1",
+    });
+    expect(refused.success).toBe(false);
+    expect(refused.error?.issues).toEqual([
+      expect.objectContaining({
+        path: ["certificate_url"],
+        message: expect.stringContaining("PUBLIC_URL/certificates/"),
+      }),
+    ]);
     expect(ok("orders.cancel", { id: "" })).toBe(false);
     expect(ok("orders.list", {})).toBe(false);
     expect(ok("orders.list", { account: "a", limit: "many" })).toBe(false);
@@ -217,9 +254,10 @@ describe("parseCommand: bad input throws UsageError", () => {
     ["missing KEY_ID", ["keys", "revoke"]],
     ["missing ORDER_ID", ["orders", "fulfill"]],
     ["missing ORDER_ID", ["orders", "cancel"]],
-    ["missing ORDER_ID, flag only", ["orders", "fulfill", "--certificate-url", "https://certs.example/1"]],
-    ["--certificate-url without a value", ["orders", "fulfill", "ord_1", "--certificate-url"]],
-    ["flag of another command", ["orders", "cancel", "ord_1", "--certificate-url", "https://certs.example/1"]],
+    ["missing ORDER_ID, flag only", ["orders", "fulfill", "--allocation", ALLOCATION_FILE]],
+    ["--allocation without a value", ["orders", "fulfill", "ord_1", "--allocation"]],
+    ["--allocation naming no file", ["orders", "fulfill", "ord_1", "--allocation", "/nonexistent/allocation.json"]],
+    ["flag of another command", ["orders", "cancel", "ord_1", "--allocation", ALLOCATION_FILE]],
     ["missing --account", ["orders", "list"]],
     ["orders group without subcommand", ["orders"]],
     ["unknown orders subcommand", ["orders", "ship", "ord_1"]],

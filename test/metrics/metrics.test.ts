@@ -1,3 +1,4 @@
+import { certificateUrlsFor } from "../../src/api/certificates/certificates.urls.js";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config.js";
 import { createKassaServices } from "../../src/composition.js";
@@ -96,6 +97,7 @@ describe(`the core counts what committed (${storeKind})`, () => {
       {
         lifecycles: (core) => apiLifecycles(core, { publicUrl: config.publicUrl }),
         webhookSigners: {},
+        certificateUrls: certificateUrlsFor(config.publicUrl),
         notificationFormats: {
           cnaught: () => {
             throw new Error("cannot render");

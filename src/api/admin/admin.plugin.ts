@@ -17,7 +17,13 @@ export interface AdminError {
 
 const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
 
-const STATUS: Record<string, number> = { not_found: 404, conflict: 409, unauthenticated: 401, forbidden: 403 };
+const STATUS: Record<string, number> = {
+  not_found: 404,
+  conflict: 409,
+  insufficient_credits: 409,
+  unauthenticated: 401,
+  forbidden: 403,
+};
 
 /** Maps anything an operation throws to an AdminError and its status. */
 export function adminErrorFrom(error: unknown): { status: number; body: AdminError } {

@@ -29,6 +29,8 @@ const CODES: Record<ErrorCode, { status: number; slug: string; title: (e: AppErr
   unauthenticated: { status: 401, slug: "unauthorized", title: () => UNAUTHORIZED_BODY.title },
   conflict: { status: 409, slug: "conflict", title: () => "Conflict" },
   invalid_state: { status: 409, slug: "invalid-state", title: () => "Invalid state" },
+  // Raised by fulfilment, an operator's command; no CNaught route fulfils.
+  insufficient_credits: { status: 409, slug: "insufficient-credits", title: () => "Not enough credits" },
   idempotency_key_too_long: { status: 400, slug: "idempotency-key-too-long", title: () => "Idempotency key too long" },
   // CNaught never requires a key; the code exists for APIs that do (LeanRails).
   idempotency_key_required: { status: 400, slug: "idempotency-key-required", title: () => "Idempotency key required" },

@@ -2,12 +2,34 @@ import { z } from "zod";
 import { decimalToNumber } from "../../core/money/money.js";
 import { DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT } from "../../core/orders/orders.service.js";
 import type { Order } from "../../core/orders/orders.types.js";
+import type { OrderProjectAllocation, Retirement } from "../../core/projects/projects.types.js";
 import { formatTimestamp } from "../../core/time.js";
 import { NotificationConfig } from "./checkout-sessions.schemas.js";
+import { ProjectSchema, toWireProject } from "./projects.schemas.js";
 
 export const OrderState = z
   .enum(["placed", "fulfilled", "cancelled"])
   .describe("State of the order: placed, then fulfilled (credits retired) or cancelled");
+
+export const RetirementSchema = z
+  .object({
+    serial_number_range: z
+      .string()
+      .optional()
+      .describe(
+        "Serial numbers of the credits retired: <issuance serial prefix>-<first>-<last>, counting the issuance's milligrams of CO2e from 1",
+      ),
+    url: z.string().optional().describe("The registry's page for the project the credits were retired from"),
+  })
+  .meta({ id: "Retirement" });
+
+export const ProjectAllocationSchema = z
+  .object({
+    project: ProjectSchema,
+    amount_kg: z.number().describe("Kilograms of CO2e retired from the project for this order"),
+    retirements: z.array(RetirementSchema).describe("The retirements at the registry, one per vintage drawn"),
+  })
+  .meta({ id: "ProjectAllocation" });
 
 export const OrderBody = z
   .object({
@@ -29,7 +51,11 @@ export const OrderBody = z
       .nullable()
       .describe("Public URL to download the order's certificate, once the order is fulfilled"),
     subaccount_id: z.string().nullable().describe("Id of the subaccount the order was placed for, if any"),
-    project_allocations: z.array(z.unknown()).describe("Projects the order's credits were allocated from"),
+    project_allocations: z
+      .array(ProjectAllocationSchema)
+      .describe(
+        "For fulfilled orders, the projects used to fulfil the order (kept after a fulfilled order is cancelled: its credits stay retired); empty otherwise",
+      ),
     checkout_session_id: z
       .string()
       .nullable()
@@ -105,6 +131,17 @@ export const OrderListQuery = z.object({
   ),
 });
 
+const toWireRetirement = (r: Retirement) => ({
+  ...(r.serialNumberRange !== undefined ? { serial_number_range: r.serialNumberRange } : {}),
+  ...(r.url !== undefined ? { url: r.url } : {}),
+});
+
+export const toWireProjectAllocation = (a: OrderProjectAllocation) => ({
+  project: toWireProject(a.project),
+  amount_kg: decimalToNumber(a.amountKg),
+  retirements: a.retirements.map(toWireRetirement),
+});
+
 export function toWireOrder(o: Order): OrderWire {
   return {
     id: o.id,
@@ -119,7 +156,7 @@ export function toWireOrder(o: Order): OrderWire {
     certificate_public_url: o.certificatePublicUrl,
     certificate_download_public_url: o.certificateDownloadPublicUrl,
     subaccount_id: o.subaccountId,
-    project_allocations: [],
+    project_allocations: o.projectAllocations.map(toWireProjectAllocation),
     checkout_session_id: o.checkoutSessionId,
   };
 }

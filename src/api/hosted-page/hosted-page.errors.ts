@@ -15,6 +15,7 @@ const STATUS: Record<ErrorCode, number> = {
   unauthenticated: 401,
   conflict: 409,
   invalid_state: 409,
+  insufficient_credits: 409,
   idempotency_key_too_long: 400,
   idempotency_key_required: 400,
   idempotency_changed_payload: 422,

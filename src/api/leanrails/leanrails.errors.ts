@@ -119,6 +119,7 @@ const CODES: Record<ErrorCode, CodeMapping> = {
   },
   conflict: { status: 409, type: "invalid_request_error", code: "resource_conflict" },
   invalid_state: { status: 400, type: "invalid_request_error", code: "invalid_state" },
+  insufficient_credits: { status: 409, type: "invalid_request_error", code: "insufficient_credits" },
   idempotency_key_too_long: {
     status: 400,
     type: "invalid_request_error",

@@ -1,19 +1,41 @@
 import type { Db } from "../../db/database.js";
 import { Decimal } from "../money/money.js";
-import type { Order, OrderState } from "./orders.types.js";
+import { allocationsOf } from "./fulfilment.repository.js";
+import type { Order, OrderCertificate, OrderState } from "./orders.types.js";
 
 type Row = NonNullable<Awaited<ReturnType<Db["order"]["findUnique"]>>>;
 
-const toOrder = (row: Row): Order => ({
+const toOrder = (row: Row, projectAllocations: Order["projectAllocations"] = []): Order => ({
   ...row,
   orderNumber: row.orderNumber.toString(),
   amountKg: new Decimal(row.amountKg.toString()),
   state: row.state as OrderState,
+  projectAllocations,
 });
+
+/**
+ * Orders with their project allocations: one more query for the whole list, asked only about the
+ * orders that were ever fulfilled (no other order has allocations).
+ */
+async function withAllocations(rows: Row[], tx: Db): Promise<Order[]> {
+  const allocations = await allocationsOf(
+    tx,
+    rows.filter((r) => r.fulfilledAt !== null).map((r) => r.id),
+  );
+  return rows.map((row) => toOrder(row, allocations.get(row.id)));
+}
+
+const one = async (row: Row | null, tx: Db): Promise<Order | null> =>
+  row ? (await withAllocations([row], tx))[0]! : null;
 
 export type NewOrder = Omit<
   Order,
-  "orderNumber" | "fulfilledAt" | "cancelledAt" | "certificatePublicUrl" | "certificateDownloadPublicUrl"
+  | "orderNumber"
+  | "fulfilledAt"
+  | "cancelledAt"
+  | "certificatePublicUrl"
+  | "certificateDownloadPublicUrl"
+  | "projectAllocations"
 >;
 
 export interface OrderPage {
@@ -27,19 +49,26 @@ export function createOrdersRepository(db: Db) {
   return {
     async insert(order: NewOrder, tx: Db = db): Promise<Order> {
       const row = await tx.order.create({ data: { ...order, amountKg: order.amountKg.toFixed() } });
-      return toOrder(row);
+      return toOrder(row); // a new order has no allocations
     },
     async findById(id: string, tx: Db = db): Promise<Order | null> {
-      const row = await tx.order.findUnique({ where: { id } });
-      return row ? toOrder(row) : null;
+      return one(await tx.order.findUnique({ where: { id } }), tx);
     },
     async findByCheckoutSession(checkoutSessionId: string, tx: Db = db): Promise<Order | null> {
-      const row = await tx.order.findUnique({ where: { checkoutSessionId } });
-      return row ? toOrder(row) : null;
+      return one(await tx.order.findUnique({ where: { checkoutSessionId } }), tx);
     },
     async findForAccount(accountId: string, id: string, tx: Db = db): Promise<Order | null> {
-      const row = await tx.order.findFirst({ where: { id, accountId } });
-      return row ? toOrder(row) : null;
+      return one(await tx.order.findFirst({ where: { id, accountId } }), tx);
+    },
+    /** The order with the name of whom it was bought for (its subaccount's, else its account's). */
+    async findCertificate(id: string, tx: Db = db): Promise<OrderCertificate | null> {
+      const row = await tx.order.findUnique({
+        where: { id },
+        include: { account: { select: { name: true } }, subaccount: { select: { name: true } } },
+      });
+      if (!row) return null;
+      const { account, subaccount, ...order } = row;
+      return { order: (await one(order, tx))!, buyer: subaccount?.name ?? account.name };
     },
     /** Moves an order on only from `from` (one state or any of several); null when it was no longer there. */
     async transition(
@@ -52,7 +81,7 @@ export function createOrdersRepository(db: Db) {
     ): Promise<Order | null> {
       const state = typeof from === "string" ? from : { in: [...from] };
       const [row] = await tx.order.updateManyAndReturn({ where: { id, state }, data });
-      return row ? toOrder(row) : null;
+      return one(row ?? null, tx);
     },
     /**
      * One page, newest first (created_at, then order_number, descending: orders placed within one
@@ -72,7 +101,7 @@ export function createOrdersRepository(db: Db) {
       const cursorId = page.startingAfter ?? page.endingBefore;
       if (!cursorId) {
         const rows = await tx.order.findMany({ where: filter, orderBy: newestFirst, take: page.limit });
-        return rows.map(toOrder);
+        return withAllocations(rows, tx);
       }
       const cursor = await tx.order.findFirst({
         where: { ...filter, id: cursorId },
@@ -94,7 +123,7 @@ export function createOrdersRepository(db: Db) {
         orderBy: older ? newestFirst : [{ createdAt: "asc" }, { orderNumber: "asc" }],
         take: page.limit,
       });
-      return (older ? rows : rows.reverse()).map(toOrder);
+      return withAllocations(older ? rows : rows.reverse(), tx);
     },
   };
 }

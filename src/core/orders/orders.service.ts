@@ -15,10 +15,18 @@ import { unitPrice, type PortfoliosService } from "../portfolios/portfolios.serv
 import { amountKgProblem, MAX_TOTAL_USD_CENTS, priceInCents, wholeKgForBudget } from "../portfolios/pricing.js";
 import { inScope, type Scope } from "../scope.js";
 import type { Clock } from "../time.js";
-import { httpsUrlProblem } from "../urls.js";
 import type { WebhooksRepository } from "../webhooks/webhooks.repository.js";
+import { allocateByPortfolio, allocateExplicitly, type ExplicitShare } from "./allocation.js";
+import type { FulfilmentRepository } from "./fulfilment.repository.js";
 import type { OrdersRepository } from "./orders.repository.js";
-import { ORDER_EVENTS, type Order, type OrderNotificationFormats, type OrderState } from "./orders.types.js";
+import {
+  type CertificateUrls,
+  ORDER_EVENTS,
+  type Order,
+  type OrderCertificate,
+  type OrderNotificationFormats,
+  type OrderState,
+} from "./orders.types.js";
 
 export const DEFAULT_PAGE_LIMIT = 20;
 export const MAX_PAGE_LIMIT = 100;
@@ -67,8 +75,17 @@ export interface ListOrders {
   endingBefore?: string | null;
 }
 
+/** How an operator fulfils an order: by its portfolio's fractions (the default), or by an explicit allocation. */
+export interface FulfilOptions {
+  /** Projects and kg, summing exactly to the order's kg; overrides the portfolio's fractions. */
+  allocation?: readonly ExplicitShare[] | null;
+}
+
 export function createOrdersService(deps: {
   orders: OrdersRepository;
+  fulfilment: Pick<FulfilmentRepository, "lockPortfolioStock" | "lockProjectsStock" | "retire">;
+  /** Where an order's certificate page and PDF are published. */
+  certificateUrls: CertificateUrls;
   events: Pick<EventsRepository, "record">;
   webhooks: Pick<WebhooksRepository, "enqueue">;
   /** Which API created a session: its notifications go out in that API's format. */
@@ -121,7 +138,12 @@ export function createOrdersService(deps: {
     from: readonly OrderState[],
     to: Exclude<OrderState, "placed">,
     data: Parameters<OrdersRepository["transition"]>[2],
-    opts: { scope?: Scope; within?: WithinWrite<Order> } = {},
+    opts: {
+      scope?: Scope;
+      within?: WithinWrite<Order>;
+      /** Work that belongs to the move, done after it in its transaction and before its event; gives the order as moved. */
+      alongside?: (moved: Order, tx: Db) => Promise<Order>;
+    } = {},
   ): Promise<Written<Order>> {
     return writeInTransaction(transaction, async (tx) => {
       const current = opts.scope
@@ -131,9 +153,10 @@ export function createOrdersService(deps: {
       if (!from.includes(current.state)) {
         throw invalidState(`Order '${id}' is ${current.state}; only a ${from.join(" or ")} order can be ${to}`);
       }
-      const moved = await orders.transition(id, from, { ...data, state: to }, tx);
+      const transitioned = await orders.transition(id, from, { ...data, state: to }, tx);
       // Lost a race with another change: report what it became.
-      if (!moved) throw invalidState(`Order '${id}' changed state while being ${to}; try again`);
+      if (!transitioned) throw invalidState(`Order '${id}' changed state while being ${to}; try again`);
+      const moved = opts.alongside ? await opts.alongside(transitioned, tx) : transitioned;
       await recordChange(moved, ORDER_EVENTS[to], await apiOf(moved, tx), tx);
       await opts.within?.inTransaction(tx, moved);
       return moved;
@@ -145,7 +168,31 @@ export function createOrdersService(deps: {
     return written.result;
   };
 
-  /** Cancelling: placed or fulfilled -> cancelled; the certificate goes with the credits. */
+  /**
+   * Retires the credits a fulfilled order draws, in its transaction: the issuances it may draw
+   * from are locked first, so concurrent fulfilments queue and their serial ranges never overlap.
+   * By the portfolio's fractions unless an explicit allocation is given (see allocation.ts).
+   */
+  async function retireFor(order: Order, options: FulfilOptions, tx: Db): Promise<Order> {
+    const { fulfilment } = deps;
+    let plan: ReturnType<typeof allocateByPortfolio>;
+    if (options.allocation) {
+      const stock = await fulfilment.lockProjectsStock(
+        options.allocation.map((s) => s.projectId),
+        tx,
+      );
+      plan = allocateExplicitly(order.id, order.amountKg, options.allocation, stock.projects, stock.issuances);
+    } else {
+      plan = allocateByPortfolio(order.id, order.amountKg, await fulfilment.lockPortfolioStock(order.portfolioId, tx));
+    }
+    return { ...order, projectAllocations: await fulfilment.retire(order.id, plan, tx) };
+  }
+
+  /**
+   * Cancelling: placed or fulfilled -> cancelled; the certificate goes (its URLs become null and
+   * its pages answer 404). The credits a fulfilled order retired stay retired, as at a registry,
+   * and stay listed on the order.
+   */
   const cancelling = () => ({
     cancelledAt: clock(),
     certificatePublicUrl: null,
@@ -271,17 +318,32 @@ export function createOrdersService(deps: {
       return page;
     },
 
-    async fulfill(id: string, opts: { certificateUrl?: string | null } = {}): Promise<Order> {
-      if (opts.certificateUrl) {
-        const problem = httpsUrlProblem(opts.certificateUrl);
-        if (problem) throw invalidParameter("certificateUrl", problem);
-      }
-      const fulfilled = await move(id, ["placed"], "fulfilled", {
-        fulfilledAt: clock(),
-        // An empty URL (a blank flag) is no certificate, not a link to nowhere.
-        certificatePublicUrl: opts.certificateUrl || null,
-      });
+    /**
+     * An operator's fulfilment of a placed order: the credits it draws are retired, its
+     * allocations recorded and its certificate published, with its event and notification, all
+     * in one transaction. Not enough credits: insufficient_credits, nothing written.
+     */
+    async fulfill(id: string, options: FulfilOptions = {}): Promise<Order> {
+      const certificate = deps.certificateUrls(id);
+      const fulfilled = await move(
+        id,
+        ["placed"],
+        "fulfilled",
+        {
+          fulfilledAt: clock(),
+          certificatePublicUrl: certificate.page,
+          certificateDownloadPublicUrl: certificate.download,
+        },
+        { alongside: (order, tx) => retireFor(order, options, tx) },
+      );
       return result(fulfilled);
+    },
+
+    /** A fulfilled order's public certificate; any other order (unknown, placed, cancelled) is not found. */
+    async certificate(id: string): Promise<OrderCertificate> {
+      const found = await orders.findCertificate(id);
+      if (found?.order.state !== "fulfilled") throw notFound("certificate", id);
+      return found;
     },
 
     /** An operator's cancel: a placed or fulfilled order; a cancelled one is invalid_state. */

@@ -1,4 +1,5 @@
 import type { Decimal } from "../money/money.js";
+import type { OrderProjectAllocation } from "../projects/projects.types.js";
 
 export const ORDER_STATES = ["placed", "fulfilled", "cancelled"] as const;
 export type OrderState = (typeof ORDER_STATES)[number];
@@ -28,6 +29,11 @@ export interface Order {
   callbackUrl: string | null;
   certificatePublicUrl: string | null;
   certificateDownloadPublicUrl: string | null;
+  /**
+   * What fulfilment retired for the order, project by project; empty until it is fulfilled. A
+   * cancelled order that had been fulfilled keeps them: the credits stay retired.
+   */
+  projectAllocations: OrderProjectAllocation[];
   createdAt: Date;
   fulfilledAt: Date | null;
   cancelledAt: Date | null;
@@ -39,3 +45,13 @@ export interface Order {
  */
 export type OrderNotificationFormat = (order: Order) => unknown;
 export type OrderNotificationFormats = Readonly<Record<string, OrderNotificationFormat>>;
+
+/** Where an order's certificate is published: its page and its PDF (given to the core by the certificates surface). */
+export type CertificateUrls = (orderId: string) => { page: string; download: string };
+
+/** What an order's public certificate shows besides the order: whom it was bought for. */
+export interface OrderCertificate {
+  order: Order;
+  /** The subaccount's name when the order was placed for one, else the account's. */
+  buyer: string;
+}

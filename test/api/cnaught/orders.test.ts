@@ -1,7 +1,15 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { TEST_CARDS } from "../../../src/core/payments/test-provider.js";
 import { formatTimestamp } from "../../../src/core/time.js";
-import { apiClient, createMerchantApi, payForOrder, startTestApp, type TestApp } from "../../helpers/app.js";
+import {
+  apiClient,
+  createMerchantApi,
+  payForOrder,
+  startTestApp,
+  TEST_PUBLIC_URL,
+  type TestApp,
+} from "../../helpers/app.js";
+import { plentyOfCredits, seedCredits } from "../../helpers/credits.js";
 import { storeKind } from "../../helpers/database.js";
 import {
   type ApiResponse,
@@ -117,11 +125,12 @@ describe(`GET /v1/orders/{id} (${storeKind})`, () => {
     expect(res.body).toMatchObject({ description: null, callback_url: null, metadata: null, amount_kg: 100 });
   });
 
-  it("shows what the operator did: fulfilled with its certificate URL, or cancelled", async () => {
-    const { api } = await createMerchantApi(t);
+  it("shows what the operator did: fulfilled with its certificate URLs and allocations, or cancelled", async () => {
+    const { api, portfolio } = await createMerchantApi(t);
+    const [category] = await seedCredits(t.db, portfolio!.id, plentyOfCredits());
     const fulfilled = (await paidOrder(api)).orderId;
     const cancelled = (await paidOrder(api)).orderId;
-    await t.services.orders.fulfill(fulfilled, { certificateUrl: "https://certs.example/c/123" });
+    await t.services.orders.fulfill(fulfilled);
     await t.services.orders.cancel(cancelled);
 
     const a = await api("GET", `/v1/orders/${fulfilled}`);
@@ -129,11 +138,17 @@ describe(`GET /v1/orders/{id} (${storeKind})`, () => {
     expect(a.body).toMatchObject({
       id: fulfilled,
       state: "fulfilled",
-      certificate_public_url: "https://certs.example/c/123",
-      certificate_download_public_url: null,
+      certificate_public_url: `${TEST_PUBLIC_URL}/certificates/${fulfilled}`,
+      certificate_download_public_url: `${TEST_PUBLIC_URL}/certificates/${fulfilled}.pdf`,
+      project_allocations: [{ project: { id: category!.projects[0]!.id }, amount_kg: 100 }],
     });
     const b = await api("GET", `/v1/orders/${cancelled}`);
-    expect(b.body).toMatchObject({ id: cancelled, state: "cancelled", certificate_public_url: null });
+    expect(b.body).toMatchObject({
+      id: cancelled,
+      state: "cancelled",
+      certificate_public_url: null,
+      project_allocations: [],
+    });
     // The list shows the same.
     const list = await api("GET", "/v1/orders");
     expect(list.body.data.map((o: { state: string }) => o.state).sort()).toEqual(["cancelled", "fulfilled"]);

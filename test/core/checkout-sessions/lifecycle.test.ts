@@ -18,6 +18,7 @@ import { createKassaServices } from "../../../src/composition.js";
 import { type Database, openDatabase } from "../../../src/db/database.js";
 import { apiLifecycles } from "../../../src/api/notification-formats.js";
 import { createCnaughtSession, createMerchant, payForOrder, TEST_PUBLIC_URL, written } from "../../helpers/app.js";
+import { plentyOfCredits, retiredKg, seedCredits } from "../../helpers/credits.js";
 import { createTestDatabase, storeKind } from "../../helpers/database.js";
 
 /**
@@ -53,6 +54,13 @@ async function merchant() {
   const m = await createMerchant(services);
   const scope: Scope = { accountId: m.account.id, subaccountId: null };
   return { ...m, scope };
+}
+
+/** A merchant whose default portfolio has credits to fulfil from (one project, 10,000 t of 2020). */
+async function merchantWithCredits() {
+  const m = await merchant();
+  const [category] = await seedCredits(db, m.portfolio!.id, plentyOfCredits());
+  return { ...m, projectId: category!.projects[0]!.id };
 }
 
 function newSession(scope: Scope, overrides: { notificationUrl?: string | null; description?: string | null } = {}) {
@@ -127,6 +135,8 @@ function servicesWith(replace: {
   const events = { ...services.repos.events, ...replace.events };
   const orders = createOrdersService({
     orders: services.repos.orders,
+    fulfilment: services.repos.fulfilment,
+    certificateUrls: services.adapters.certificateUrls,
     events,
     webhooks: replace.webhooks ?? services.repos.webhooks,
     sessionApi: (id, tx) => services.repos.sessions.apiOf(id, tx),
@@ -539,18 +549,32 @@ describe(`expiry (${storeKind})`, () => {
 });
 
 describe(`operators move orders on (${storeKind})`, () => {
-  it("fulfil: placed -> fulfilled with its certificate, event and notification; fulfilled can still be cancelled, once", async () => {
-    const { scope } = await merchant();
+  it("fulfil: placed -> fulfilled with its credits, certificate, event and notification; fulfilled can still be cancelled, once", async () => {
+    const { scope, projectId } = await merchantWithCredits();
     const order = await placedOrder(scope);
     now = new Date(order.createdAt.getTime() + 3_600_000);
 
-    const fulfilled = await services.orders.fulfill(order.id, { certificateUrl: "https://certs.example/c/1.pdf" });
+    const fulfilled = await services.orders.fulfill(order.id);
+    const certificate = services.adapters.certificateUrls(order.id);
+    expect(certificate.page).toMatch(new RegExp(`/certificates/${order.id}$`));
     expect(fulfilled).toEqual({
       ...order,
       state: "fulfilled",
       fulfilledAt: now,
-      certificatePublicUrl: "https://certs.example/c/1.pdf",
+      certificatePublicUrl: certificate.page,
+      certificateDownloadPublicUrl: `${certificate.page}.pdf`,
+      projectAllocations: [
+        {
+          project: expect.objectContaining({ id: projectId }),
+          amountKg: new Decimal("125.5"),
+          vintageYears: [2020],
+          retirements: [
+            { serialNumberRange: `SN-${projectId}-2020-1-125500000`, url: "https://registry.example/projects/1" },
+          ],
+        },
+      ],
     });
+    expect(await retiredKg(db, projectId, 2020)).toBe("125.5");
 
     let trail = await orderTrail(order.id);
     expect(trail.order).toMatchObject({ state: "fulfilled", fulfilledAt: now, cancelledAt: null });
@@ -562,7 +586,8 @@ describe(`operators move orders on (${storeKind})`, () => {
     expect(JSON.parse(notification.payload)).toEqual({ order: toWireOrder(fulfilled) });
     expect(JSON.parse(notification.payload).order).toMatchObject({
       state: "fulfilled",
-      certificate_public_url: "https://certs.example/c/1.pdf",
+      certificate_public_url: certificate.page,
+      project_allocations: [{ project: { id: projectId }, amount_kg: 125.5 }],
     });
 
     expect(await errorCode(services.orders.fulfill(order.id))).toBe("invalid_state");
@@ -586,20 +611,22 @@ describe(`operators move orders on (${storeKind})`, () => {
     expect(JSON.parse(trail.deliveries[2]!.payload).order).toMatchObject({
       state: "cancelled",
       certificate_public_url: null,
+      certificate_download_public_url: null,
+      project_allocations: [{ project: { id: projectId }, amount_kg: 125.5 }],
     });
+    // Retired credits stay retired: a registry does not un-retire them.
+    expect(await retiredKg(db, projectId, 2020)).toBe("125.5");
   });
 
   it("cancel: placed -> cancelled with its event and notification; then fulfil is invalid_state", async () => {
-    const { scope } = await merchant();
+    const { scope } = await merchantWithCredits();
     const order = await placedOrder(scope);
 
     const cancelled = await services.orders.cancel(order.id);
-    expect(cancelled).toMatchObject({ id: order.id, state: "cancelled", fulfilledAt: null });
+    expect(cancelled).toMatchObject({ id: order.id, state: "cancelled", fulfilledAt: null, projectAllocations: [] });
     expect(cancelled.cancelledAt).toBeInstanceOf(Date);
 
-    expect(await errorCode(services.orders.fulfill(order.id, { certificateUrl: "https://certs.example/x" }))).toBe(
-      "invalid_state",
-    );
+    expect(await errorCode(services.orders.fulfill(order.id))).toBe("invalid_state");
     expect(await errorCode(services.orders.cancel(order.id))).toBe("invalid_state");
 
     const trail = await orderTrail(order.id);
@@ -608,38 +635,35 @@ describe(`operators move orders on (${storeKind})`, () => {
     expect(trail.deliveries.map((d) => JSON.parse(d.payload).order.state).sort()).toEqual(["cancelled", "placed"]);
   });
 
-  it("fulfil with an empty certificate URL stores none; an order without a callback URL gets events, no notification", async () => {
-    const { scope } = await merchant();
+  it("an order without a callback URL gets events, no notification", async () => {
+    const { scope } = await merchantWithCredits();
     const order = await placedOrder(scope, { notificationUrl: null });
-    const fulfilled = await services.orders.fulfill(order.id, { certificateUrl: "" });
-    expect(fulfilled).toMatchObject({ state: "fulfilled", certificatePublicUrl: null });
+    const fulfilled = await services.orders.fulfill(order.id);
+    expect(fulfilled).toMatchObject({ state: "fulfilled", certificatePublicUrl: expect.stringContaining(order.id) });
     const trail = await orderTrail(order.id);
     expect(trail.events.map((e) => e.type)).toEqual(["order.placed", "order.fulfilled"]);
     expect(trail.deliveries).toEqual([]);
   });
 
-  it("refuses an unknown order and a certificate URL that is not https, changing nothing", async () => {
-    const { scope } = await merchant();
+  it("refuses an unknown order, and an order its portfolio has no credits for, changing nothing", async () => {
+    const { scope } = await merchant(); // a portfolio without categories
     const order = await placedOrder(scope);
     expect(await errorCode(services.orders.fulfill("NoSuchOrdr"))).toBe("not_found");
     expect(await errorCode(services.orders.cancel("NoSuchOrdr"))).toBe("not_found");
-    for (const url of ["http://certs.example/1", "certs.example/1", "javascript:alert(1)"]) {
-      const error = await services.orders.fulfill(order.id, { certificateUrl: url }).catch((e: unknown) => e);
-      expect(isAppError(error) && error.code).toBe("invalid_parameters");
-      expect(isAppError(error) && Object.keys(error.details.fields ?? {})).toEqual(["certificateUrl"]);
-    }
+    expect(await errorCode(services.orders.fulfill(order.id))).toBe("insufficient_credits");
     const trail = await orderTrail(order.id);
     expect(trail.order.state).toBe("placed");
     expect(trail.events).toHaveLength(1);
   });
 
   it("a transition whose notification cannot be written does not happen", async () => {
-    const { scope } = await merchant();
+    const { scope, projectId } = await merchantWithCredits();
     const order = await placedOrder(scope);
     const broken = servicesWith({ webhooks: failingOutbox });
-    await expect(broken.orders.fulfill(order.id, { certificateUrl: "https://certs.example/1" })).rejects.toThrow(
-      "outbox down",
-    );
+    await expect(broken.orders.fulfill(order.id)).rejects.toThrow("outbox down");
+    // The credits it would have retired were not.
+    expect(await retiredKg(db, projectId, 2020)).toBe("0");
+    expect(await db.prisma.orderProjectAllocation.count({ where: { orderId: order.id } })).toBe(0);
     const brokenEvents = servicesWith({ events: eventsFailingOn("order.cancelled") });
     await expect(brokenEvents.orders.cancel(order.id)).rejects.toThrow("event store down");
     const trail = await orderTrail(order.id);
@@ -650,11 +674,11 @@ describe(`operators move orders on (${storeKind})`, () => {
   });
 
   it("fulfil and cancel at once: the order ends cancelled; a fulfil after the cancel is invalid_state", async () => {
-    const { scope } = await merchant();
+    const { scope } = await merchantWithCredits();
     const orders = await Promise.all(Array.from({ length: 5 }, () => placedOrder(scope)));
     for (const order of orders) {
       const [fulfil, cancel] = await Promise.allSettled([
-        services.orders.fulfill(order.id, { certificateUrl: "https://certs.example/race" }),
+        services.orders.fulfill(order.id),
         services.orders.cancel(order.id),
       ]);
       // A cancel succeeds from placed and from fulfilled alike; a fulfil only before it.

@@ -1,3 +1,4 @@
+import { certificateUrlsFor } from "../../../src/api/certificates/certificates.urls.js";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { apiLifecycles, NOTIFICATION_FORMATS } from "../../../src/api/notification-formats.js";
 import { createTestPaymentProvider } from "../../../src/core/payments/test-provider.js";
@@ -39,6 +40,7 @@ const services = () =>
     {
       lifecycles: (core) => apiLifecycles(core, { publicUrl: "https://kassa.test" }),
       notificationFormats: NOTIFICATION_FORMATS,
+      certificateUrls: certificateUrlsFor("https://kassa.test"),
       paymentProvider: createTestPaymentProvider(),
       webhookSigners: { [SCHEME]: signer },
       webhookJudges: { [SCHEME]: judge },
