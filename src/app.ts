@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from "fastify";
 import { validatorCompiler } from "fastify-type-provider-zod";
 import { adminApi, adminHttpError } from "./api/admin/admin.plugin.js";
+import { certificatesSurface } from "./api/certificates/certificates.plugin.js";
 import { cnaughtSurface } from "./api/cnaught/cnaught.plugin.js";
 import { registerDocs } from "./api/docs.js";
 import { hostedPageSurface } from "./api/hosted-page/hosted-page.plugin.js";
@@ -104,6 +105,7 @@ export const publicSurfaces = (config: Config, services: Services): ApiSurface[]
     leanRailsSurface({ services, publicUrl: config.publicUrl, defaultApiVersion: config.leanrails.defaultApiVersion }),
     cnaughtSurface({ services, publicUrl: config.publicUrl }),
     hostedPageSurface({ services, publicUrl: config.publicUrl, secret: config.checkoutPage.secret }),
+    certificatesSurface({ services, publicUrl: config.publicUrl }),
     // Off while no OPENCHARGE_OCID is configured: its paths are then nobody's.
     ...(opencharge?.enabled ? [openchargeSurface({ services, opencharge, publicUrl: config.publicUrl })] : []),
   ];

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Decimal } from "../../../src/core/money/money.js";
 import { createMerchantApi, startTestApp, type TestApp } from "../../helpers/app.js";
+import { plentyOfCredits, retiredKg, seedCredits } from "../../helpers/credits.js";
 import { storeKind } from "../../helpers/database.js";
 import { type ApiResponse, expectInvalid, expectProblem, TIMESTAMP, unknownId } from "./support.js";
 
@@ -251,18 +252,39 @@ describe(`POST /v1/orders/{id}/cancel (${storeKind})`, () => {
     expect(sent[1]).toEqual({ url: CALLBACK, type: "order.cancelled", body: { order: res.body } });
   });
 
-  it("cancels a fulfilled order, dropping its certificate; a cancelled order is 403 forbidden, unchanged", async () => {
-    const { client } = await merchant();
+  it("cancels a fulfilled order, dropping its certificate (the pages answer 404) and keeping what it retired; a cancelled order is 403 forbidden, unchanged", async () => {
+    const { client, portfolio } = await merchant();
+    const [category] = await seedCredits(t.db, portfolio!.id, plentyOfCredits());
+    const projectId = category!.projects[0]!.id;
     const placed = (await client.placeOrder({ amount_kg: 5, notification_config: { url: CALLBACK } })).body;
-    const fulfilled = await t.services.orders.fulfill(placed.id, { certificateUrl: "https://certs.example/c/1" });
-    expect(fulfilled.certificatePublicUrl).toBe("https://certs.example/c/1");
+    const fulfilled = await t.services.orders.fulfill(placed.id);
+    expect(fulfilled.certificatePublicUrl).toBe(`${t.config.publicUrl}/certificates/${placed.id}`);
+    const page = await fetch(`${t.url}/certificates/${placed.id}`);
+    expect(page.status).toBe(200);
+    await page.arrayBuffer();
+
     const res = await client.cancelOrder(placed.id);
     expect(res.status, res.text).toBe(200);
     expect(res.body).toMatchObject({
       state: "cancelled",
       certificate_public_url: null,
       certificate_download_public_url: null,
+      // The credits stay retired (a registry does not un-retire them), so the order still lists them.
+      project_allocations: [
+        {
+          project: { id: projectId },
+          amount_kg: 5,
+          retirements: [{ serial_number_range: `SN-${projectId}-2020-1-5000000` }],
+        },
+      ],
     });
+    expect(await retiredKg(t.db, projectId, 2020)).toBe("5");
+    for (const path of [`/certificates/${placed.id}`, `/certificates/${placed.id}.pdf`]) {
+      const gone = await fetch(t.url + path);
+      expect(gone.status).toBe(404);
+      expect(gone.headers.get("content-type")).toBe("text/html; charset=utf-8");
+      expect(await gone.text()).toContain("Certificate not found");
+    }
     const sent = await notifications(placed.id);
     expect(sent.map((n) => n.type)).toEqual(["order.placed", "order.fulfilled", "order.cancelled"]);
     expect(sent[2]!.body).toEqual({ order: res.body });
