@@ -1,9 +1,11 @@
+import type { KnownApiVersions } from "../core/accounts/accounts.service.js";
 import type { SessionLifecycles } from "../core/checkout-sessions/lifecycle.js";
 import type { OrderNotificationFormats } from "../core/orders/orders.types.js";
 import type { LifecycleCore } from "../core/services.js";
 import type { WebhookSigners } from "../core/webhooks/signing.js";
 import { cnaughtLifecycle } from "./cnaught/cnaught.lifecycle.js";
 import { cnaughtOrderNotification } from "./cnaught/orders.schemas.js";
+import { LEANRAILS_API_VERSIONS } from "./leanrails/api-versions.js";
 import { LEANRAILS_API } from "./leanrails/events.schemas.js";
 import { leanRailsLifecycle } from "./leanrails/leanrails.lifecycle.js";
 import { LEANRAILS_SIGNATURE, leanRailsSigner } from "./leanrails/webhook-signing.js";
@@ -33,4 +35,9 @@ export const apiLifecycles = (
 /** The APIs' own webhook signature schemes, by the name their outbox rows give. */
 export const WEBHOOK_SIGNERS: WebhookSigners = {
   [LEANRAILS_SIGNATURE]: leanRailsSigner,
+};
+
+/** The APIs that version their wire format, and their versions: an account may default to one. */
+export const API_VERSIONS: KnownApiVersions = {
+  [LEANRAILS_API]: LEANRAILS_API_VERSIONS,
 };

@@ -132,7 +132,12 @@ export function createServices(db: Database, clock: Clock, adapters: CoreAdapter
     receiverUrlProblem,
     transaction,
     clock,
-    accounts: createAccountsService({ accounts: repos.accounts, portfolios: repos.portfolios }),
+    accounts: createAccountsService({
+      accounts: repos.accounts,
+      portfolios: repos.portfolios,
+      changes: db.changes,
+      now: () => clock().getTime(),
+    }),
     apiKeys: createApiKeysService({ apiKeys: repos.apiKeys, accounts: repos.accounts, changes: db.changes, clock }),
     portfolios,
     subaccounts: createSubaccountsService({
