@@ -32,7 +32,7 @@ import {
   createWebhookEndpointsService,
   type WebhookEndpointsService,
 } from "./webhook-endpoints/webhook-endpoints.service.js";
-import type { ResponseJudges, WebhookSigners } from "./webhooks/signing.js";
+import type { ResponseJudges, RetrySchedules, WebhookSigners } from "./webhooks/signing.js";
 import { createWebhooksRepository, type WebhooksRepository } from "./webhooks/webhooks.repository.js";
 import { createHttpTransport } from "./webhooks/transport.js";
 import { createWebhooksService, type WebhookSettings } from "./webhooks/webhooks.service.js";
@@ -60,6 +60,8 @@ export interface CoreAdapters {
   webhookSigners: WebhookSigners;
   /** How those schemes' receivers answer (delivered, retry, refused for good), where a 2xx is not the whole answer. */
   webhookJudges?: ResponseJudges;
+  /** Those schemes' own retry timetables, where their APIs document one. */
+  webhookSchedules?: RetrySchedules;
 }
 
 /**
@@ -179,6 +181,7 @@ export function createServices(db: Database, clock: Clock, adapters: CoreAdapter
       metrics: adapters.metrics,
       signers: adapters.webhookSigners,
       judges: adapters.webhookJudges,
+      schedules: adapters.webhookSchedules,
     }),
     webhookEndpoints,
     settings: createSettingsService({ settings: repos.settings }),
