@@ -20,6 +20,8 @@ import type { PaymentProvider } from "./payments/payment-provider.js";
 import { createPaymentsRepository } from "./payments/payments.repository.js";
 import { createPortfoliosRepository } from "./portfolios/portfolios.repository.js";
 import { createPortfoliosService } from "./portfolios/portfolios.service.js";
+import { createProjectsRepository } from "./projects/projects.repository.js";
+import { createProjectsService } from "./projects/projects.service.js";
 import { createSettingsRepository } from "./settings/settings.repository.js";
 import { createSettingsService } from "./settings/settings.service.js";
 import { createSubaccountsRepository } from "./subaccounts/subaccounts.repository.js";
@@ -97,6 +99,7 @@ export function createServices(db: Database, clock: Clock, adapters: CoreAdapter
     settings: createSettingsRepository(db.prisma),
     idempotency: createIdempotencyRepository(db.prisma),
     catalog: createCatalogRepository(db.prisma),
+    projects: createProjectsRepository(db.prisma),
   };
   const portfolios = createPortfoliosService({
     portfolios: repos.portfolios,
@@ -142,6 +145,13 @@ export function createServices(db: Database, clock: Clock, adapters: CoreAdapter
     }),
     apiKeys: createApiKeysService({ apiKeys: repos.apiKeys, accounts: repos.accounts, changes: db.changes, clock }),
     portfolios,
+    /** The carbon catalogue (installation-wide): projects, categories, portfolios' allocations; import and export. */
+    projects: createProjectsService({
+      projects: repos.projects,
+      portfolios: repos.portfolios,
+      transaction,
+      catalogChanged: portfolios.catalogChanged,
+    }),
     subaccounts: createSubaccountsService({
       subaccounts: repos.subaccounts,
       portfolios: repos.portfolios,
