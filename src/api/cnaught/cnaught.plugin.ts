@@ -13,6 +13,7 @@ import { cnaughtErrorHandler, rawProblem } from "./cnaught.errors.js";
 import { PROBLEM_CONTENT_TYPE } from "../problem.js";
 import { ordersRoutes } from "./orders.routes.js";
 import { portfoliosRoutes } from "./portfolios.routes.js";
+import { projectsRoutes } from "./projects.routes.js";
 import { quotesRoutes } from "./quotes.routes.js";
 import { logoFilesRoutes, subaccountLogoRoutes } from "./logos.routes.js";
 import { subaccountsRoutes } from "./subaccounts.routes.js";
@@ -100,6 +101,7 @@ export const cnaughtApi: FastifyPluginAsync<
   await app.register(checkoutSessionsRoutes, routeOptions);
   await app.register(ordersRoutes, routeOptions);
   await app.register(portfoliosRoutes, routeOptions);
+  await app.register(projectsRoutes, routeOptions);
   await app.register(quotesRoutes, routeOptions);
   await app.register(subaccountsRoutes, routeOptions);
   await app.register(subaccountLogoRoutes, routeOptions);
