@@ -57,7 +57,7 @@ async function operate(name: string, args: Record<string, unknown>) {
 /** A merchant's order for a subaccount, fulfilled by the operator from a two-category portfolio. */
 async function fulfilledOrder() {
   const m = await createMerchantApi(t);
-  await seedCredits(t.db, m.portfolio!.id, [
+  await seedCredits(t.services, m.portfolio!.id, [
     {
       name: "Carbon removal",
       fraction: "0.6",

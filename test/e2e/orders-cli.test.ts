@@ -53,7 +53,7 @@ describe("kassa orders (a child process on the embedded store)", () => {
       const services = createKassaServices(db);
       const m = await createMerchant(services);
       // Half removal (one kelp project, 1 t), half forests (one project, 0.2 t).
-      const [removal, forests] = await seedCredits(db, m.portfolio!.id, [
+      const [removal, forests] = await seedCredits(services, m.portfolio!.id, [
         {
           name: "Removal",
           fraction: "0.5",

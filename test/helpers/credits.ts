@@ -1,19 +1,23 @@
 import { randomBytes } from "node:crypto";
-import type { ProjectDetails } from "../../src/core/projects/projects.types.js";
+import { Decimal } from "../../src/core/money/money.js";
+import type { Catalogue, ProjectDetails } from "../../src/core/projects/projects.types.js";
+import type { Services } from "../../src/core/services.js";
 import type { Database } from "../../src/db/database.js";
 
 /**
- * Credits to fulfil orders from, written straight into the catalogue tables: categories with
- * their projects and issuances, allocated to a portfolio by fractions. Every call makes new ids,
- * so tests sharing a database do not meet each other's rows.
+ * Credits to fulfil orders from, shaped by the test: categories with their projects and
+ * issuances, allocated to a portfolio by fractions, loaded through the catalogue import
+ * (`services.projects.importCatalogue`) as an operator's file would be. Every call makes new ids,
+ * so tests sharing a database never draw on each other's issuances and their serial numbers are
+ * their own. (For a fixed, shared catalogue see `seedCatalogue` in ./catalogue.ts.)
  */
 
 export interface IssuanceSeed {
   vintage: number;
   /** Whole credits (tonnes), as decimal text. */
   tonnes: string;
+  /** Defaults to `SN-<project id>-<vintage>`; null for an issuance without serial numbers. */
   serialPrefix?: string | null;
-  retiredKg?: string;
 }
 
 export interface ProjectSeed {
@@ -25,7 +29,7 @@ export interface ProjectSeed {
 
 export interface CategorySeed {
   name: string;
-  /** The portfolio's allocated fraction, as decimal text. */
+  /** The portfolio's allocated fraction, as decimal text (a portfolio's sum to 1). */
   fraction: string;
   projects: ProjectSeed[];
 }
@@ -39,44 +43,46 @@ export interface SeededCategory {
 const uniqueId = (prefix: string) => `${prefix}${randomBytes(5).toString("hex")}`;
 
 export async function seedCredits(
-  db: Database,
-  portfolioId: string | null,
+  services: Pick<Services, "projects">,
+  portfolioId: string,
   categories: CategorySeed[],
 ): Promise<SeededCategory[]> {
-  const seeded: SeededCategory[] = [];
-  for (const [position, category] of categories.entries()) {
-    const categoryId = uniqueId("cat");
-    await db.prisma.projectCategory.create({ data: { id: categoryId, name: category.name } });
-    if (portfolioId) {
-      await db.prisma.portfolioCategoryAllocation.create({
-        data: { portfolioId, categoryId, allocatedFraction: category.fraction, position },
-      });
-    }
-    const projects: SeededCategory["projects"] = [];
-    for (const [projectPosition, project] of category.projects.entries()) {
-      const projectId = uniqueId("prj");
-      await db.prisma.project.create({
-        data: {
-          id: projectId,
-          categoryId,
-          name: project.name,
-          type: project.type ?? "Forestry",
-          details: (project.details ?? {}) as object,
-          position: projectPosition,
-          creditIssuances: {
-            create: project.issuances.map((i) => ({
-              vintageYear: i.vintage,
-              totalAmount: i.tonnes,
-              serialPrefix: i.serialPrefix === undefined ? `SN-${projectId}-${i.vintage}` : i.serialPrefix,
-              retiredKg: i.retiredKg ?? "0",
-            })),
-          },
-        },
-      });
-      projects.push({ id: projectId, name: project.name });
-    }
-    seeded.push({ id: categoryId, name: category.name, projects });
-  }
+  const seeded: SeededCategory[] = categories.map((c) => ({
+    id: uniqueId("cat"),
+    name: c.name,
+    projects: c.projects.map((p) => ({ id: uniqueId("prj"), name: p.name })),
+  }));
+  const catalogue: Catalogue = {
+    categories: seeded.map((c) => ({ id: c.id, name: c.name, description: null, primaryImageUrl: null })),
+    projects: categories.flatMap((c, i) =>
+      c.projects.map((p, j) => {
+        const id = seeded[i]!.projects[j]!.id;
+        return {
+          id,
+          categoryId: seeded[i]!.id,
+          name: p.name,
+          type: p.type ?? "Forestry",
+          unSdgGoals: [],
+          details: p.details ?? {},
+          creditIssuances: p.issuances.map((s) => ({
+            vintageYear: s.vintage,
+            totalAmount: new Decimal(s.tonnes),
+            serialPrefix: s.serialPrefix === undefined ? `SN-${id}-${s.vintage}` : s.serialPrefix,
+          })),
+        };
+      }),
+    ),
+    portfolios: [
+      {
+        id: portfolioId,
+        categoryAllocations: categories.map((c, i) => ({
+          categoryId: seeded[i]!.id,
+          allocatedFraction: new Decimal(c.fraction),
+        })),
+      },
+    ],
+  };
+  await services.projects.importCatalogue(catalogue);
   return seeded;
 }
 
@@ -88,7 +94,7 @@ export async function retiredKg(db: Database, projectId: string, vintage: number
   return row.retiredKg.toString();
 }
 
-/** One category with one project holding plenty of credits (10,000 t), for tests about something else. */
+/** One category with one project holding plenty of credits (10,000 t of 2020). */
 export const plentyOfCredits = (name = "Reforestation"): CategorySeed[] => [
   {
     name,

@@ -65,7 +65,7 @@ const portfolioCredits = (): CategorySeed[] => [
 /** A merchant with credits in its portfolio, and a placed order of `amountKg` with a callback URL. */
 async function placedOrder(amountKg: number, credits = portfolioCredits()) {
   const m = await createMerchantApi(t);
-  const categories = await seedCredits(t.db, m.portfolio!.id, credits);
+  const categories = await seedCredits(t.services, m.portfolio!.id, credits);
   const placed = await m.api("POST", "/v1/orders", { amount_kg: amountKg, notification_config: { url: CALLBACK } });
   expect(placed.status, placed.text).toBe(201);
   const ids = Object.fromEntries(categories.flatMap((c) => c.projects.map((p) => [p.name, p.id])));

@@ -254,7 +254,7 @@ describe(`POST /v1/orders/{id}/cancel (${storeKind})`, () => {
 
   it("cancels a fulfilled order, dropping its certificate (the pages answer 404) and keeping what it retired; a cancelled order is 403 forbidden, unchanged", async () => {
     const { client, portfolio } = await merchant();
-    const [category] = await seedCredits(t.db, portfolio!.id, plentyOfCredits());
+    const [category] = await seedCredits(t.services, portfolio!.id, plentyOfCredits());
     const projectId = category!.projects[0]!.id;
     const placed = (await client.placeOrder({ amount_kg: 5, notification_config: { url: CALLBACK } })).body;
     const fulfilled = await t.services.orders.fulfill(placed.id);

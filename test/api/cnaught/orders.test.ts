@@ -9,7 +9,7 @@ import {
   TEST_PUBLIC_URL,
   type TestApp,
 } from "../../helpers/app.js";
-import { plentyOfCredits, seedCredits } from "../../helpers/credits.js";
+import { FIXTURE_IDS, seedCatalogue } from "../../helpers/catalogue.js";
 import { storeKind } from "../../helpers/database.js";
 import {
   type ApiResponse,
@@ -127,7 +127,7 @@ describe(`GET /v1/orders/{id} (${storeKind})`, () => {
 
   it("shows what the operator did: fulfilled with its certificate URLs and allocations, or cancelled", async () => {
     const { api, portfolio } = await createMerchantApi(t);
-    const [category] = await seedCredits(t.db, portfolio!.id, plentyOfCredits());
+    await seedCatalogue(t.services, { portfolioIds: [portfolio!.id] });
     const fulfilled = (await paidOrder(api)).orderId;
     const cancelled = (await paidOrder(api)).orderId;
     await t.services.orders.fulfill(fulfilled);
@@ -140,7 +140,11 @@ describe(`GET /v1/orders/{id} (${storeKind})`, () => {
       state: "fulfilled",
       certificate_public_url: `${TEST_PUBLIC_URL}/certificates/${fulfilled}`,
       certificate_download_public_url: `${TEST_PUBLIC_URL}/certificates/${fulfilled}.pdf`,
-      project_allocations: [{ project: { id: category!.projects[0]!.id }, amount_kg: 100 }],
+      // 60 % forestry (its oldest vintage is the valley's 2020), 40 % soil.
+      project_allocations: [
+        { project: { id: FIXTURE_IDS.valley }, amount_kg: 60 },
+        { project: { id: FIXTURE_IDS.meadow }, amount_kg: 40 },
+      ],
     });
     const b = await api("GET", `/v1/orders/${cancelled}`);
     expect(b.body).toMatchObject({

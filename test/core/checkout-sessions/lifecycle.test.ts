@@ -59,7 +59,7 @@ async function merchant() {
 /** A merchant whose default portfolio has credits to fulfil from (one project, 10,000 t of 2020). */
 async function merchantWithCredits() {
   const m = await merchant();
-  const [category] = await seedCredits(db, m.portfolio!.id, plentyOfCredits());
+  const [category] = await seedCredits(services, m.portfolio!.id, plentyOfCredits());
   return { ...m, projectId: category!.projects[0]!.id };
 }
 
@@ -211,6 +211,7 @@ describe(`paying a session (${storeKind})`, () => {
       callbackUrl: CALLBACK,
       certificatePublicUrl: null,
       certificateDownloadPublicUrl: null,
+      projectAllocations: [],
       createdAt: now,
       fulfilledAt: null,
       cancelledAt: null,

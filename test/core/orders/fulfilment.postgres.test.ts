@@ -56,7 +56,7 @@ describe("concurrent fulfilments (PostgreSQL, two instances)", () => {
   it("retire disjoint serial ranges that together cover exactly what was retired", async () => {
     const m = await createMerchant(instances[0]!);
     // Two categories sharing nothing; each order draws from both, so every pair of fulfilments contends.
-    const [removal, forests] = await seedCredits(dbs[0]!, m.portfolio!.id, [
+    const [removal, forests] = await seedCredits(instances[0]!, m.portfolio!.id, [
       {
         name: "Removal",
         fraction: "0.5",
@@ -116,7 +116,7 @@ describe("concurrent fulfilments (PostgreSQL, two instances)", () => {
 
   it("when credits run out mid-way, the fulfilments that fit succeed and the rest retire nothing", async () => {
     const m = await createMerchant(instances[0]!);
-    const [category] = await seedCredits(dbs[0]!, m.portfolio!.id, [
+    const [category] = await seedCredits(instances[0]!, m.portfolio!.id, [
       {
         name: "Scarce",
         fraction: "1",

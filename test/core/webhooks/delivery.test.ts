@@ -2,7 +2,7 @@ import { getEventListeners } from "node:events";
 import { Webhook } from "standardwebhooks";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { GIVE_UP_AFTER_HOURS, retryDelayMs } from "../../../src/core/webhooks/webhooks.service.js";
-import { plentyOfCredits, seedCredits } from "../../helpers/credits.js";
+import { seedCatalogue } from "../../helpers/catalogue.js";
 import { storeKind } from "../../helpers/database.js";
 import { waitFor } from "../../helpers/processes.js";
 import { startTestWorkers, stopTestWorkers } from "../../helpers/workers.js";
@@ -89,7 +89,7 @@ describe(`webhook delivery (${storeKind})`, () => {
   it("every state change is its own notification: placed, then fulfilled (and cancelled on another order)", async () => {
     const r = await receiver();
     const first = await placeOrder(bed.services, r.url);
-    await seedCredits(bed.db, first.merchant.portfolio!.id, plentyOfCredits());
+    await seedCatalogue(bed.services, { portfolioIds: [first.merchant.portfolio!.id] });
     await bed.services.orders.fulfill(first.order.id);
     const second = await placeOrder(bed.services, r.url);
     await bed.services.orders.cancel(second.order.id);
@@ -128,7 +128,7 @@ describe(`webhook delivery (${storeKind})`, () => {
     const again = await bed.services.webhooks.secret(accountId, { rotate: true });
     bed.clock.real();
     expect((await bed.services.webhooks.secret(accountId)).previousSecret).toBeNull();
-    await seedCredits(bed.db, merchant.portfolio!.id, plentyOfCredits());
+    await seedCatalogue(bed.services, { portfolioIds: [merchant.portfolio!.id] });
     await bed.services.orders.fulfill(order.id);
     await bed.services.webhooks.deliverDue();
     const after = headersOf(r, 1);
