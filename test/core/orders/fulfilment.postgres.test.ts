@@ -99,7 +99,7 @@ describe("concurrent fulfilments (PostgreSQL, two instances)", () => {
     for (const [prefix, kg] of Object.entries(retired)) {
       const mine = ranges.filter((r) => r.prefix === prefix).sort((a, b) => (a.first < b.first ? -1 : 1));
       expect(mine[0]!.first).toBe(1n);
-      mine.slice(1).forEach((r, i) => expect(r.first).toBe(mine[i]!.last + 1n));
+      for (const [i, r] of mine.slice(1).entries()) expect(r.first).toBe(mine[i]!.last + 1n);
       expect(mine.at(-1)!.last).toBe(BigInt(new Decimal(kg).times(1e6).toFixed()));
     }
     // 16 orders x 33.333333 kg, half each way (the odd milligram to the first category).
