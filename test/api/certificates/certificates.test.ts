@@ -132,7 +132,7 @@ describe(`GET /certificates/:orderId (${storeKind})`, () => {
     expect(html).toContain("<dd>500.2 kg CO₂e</dd>");
     expect(html).toContain(`<a class="button" href="/certificates/${order.id}.pdf" download>Download PDF</a>`);
     // The inline stylesheet is the one the policy names.
-    const style = /<style>([^]*?)<\/style>/.exec(html)![1]!;
+    const style = /<style>([\s\S]*?)<\/style>/.exec(html)![1]!;
     expect(res.headers.get("content-security-policy")).toContain(
       `'sha256-${createHash("sha256").update(style).digest("base64")}'`,
     );

@@ -8,7 +8,7 @@ import { inflateSync } from "node:zlib";
 export function pdfText(bytes: Uint8Array): string {
   const pdf = Buffer.from(bytes).toString("latin1");
   const lines: string[] = [];
-  for (const match of pdf.matchAll(/<<([^]*?)>>\s*stream\r?\n/g)) {
+  for (const match of pdf.matchAll(/<<([\s\S]*?)>>\s*stream\r?\n/g)) {
     if (!/\/FlateDecode/.test(match[1]!)) continue;
     const start = match.index! + match[0].length;
     const end = pdf.indexOf("endstream", start);
