@@ -221,6 +221,18 @@ describe("parseCommand: each command maps to its operation and snake_case argume
     expect(operations["orders.list"].args.parse({ account: "a", limit: "7" })).toEqual({ account: "a", limit: 7 });
   });
 
+  it("README's allocation file is one `orders fulfill --allocation` takes", () => {
+    const readme = readFileSync("README.md", "utf8");
+    const section = readme.slice(readme.indexOf("## Fulfilment and certificates"));
+    const example = /```json\n([\s\S]*?)```/.exec(section)![1]!;
+    expect(section).toContain("npx kassa orders fulfill ORDER_ID --allocation allocation.json");
+    const parsed = operations["orders.fulfill"].args.parse({ id: "o1", allocation: example });
+    expect(parsed.allocation!.map((a) => [a.projectId, a.amountKg.toFixed()])).toEqual([
+      ["tbCjWP", "60.5"],
+      ["PziVGB", "39.5"],
+    ]);
+  });
+
   it("the catalogue operations check what the admin API may send them", () => {
     const ok = (name: keyof typeof operations, args: unknown) => operations[name].args.safeParse(args).success;
     const price = { account: "a", product: "T-shirt", currency: "eur" };
