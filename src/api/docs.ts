@@ -47,6 +47,7 @@ export async function registerDocs(app: FastifyInstance, publicUrl: string, surf
         { name: "Portfolios", description: "The portfolios purchases are priced from" },
         { name: "Quotes", description: "Price quotes" },
         { name: "Subaccounts", description: "Subaccounts of the calling account" },
+        { name: "Climate Impact", description: "The climate impact of retired credits, and the public impact page" },
       ],
     },
     transform: transformOnly(inMain),
