@@ -71,11 +71,11 @@ export const EQUIVALENCE_FACTORS: Readonly<Record<EquivalentKey, EquivalenceFact
   },
   flightsLaxToNyc: {
     kgCo2ePerUnit: new Decimal(LAX_TO_JFK_MILES).times(EMISSION_FACTORS.flight.longHaul.kgCo2PerUnit).toFixed(),
-    unit: "one-way flight from Los Angeles to New York (one passenger)",
-    units: "one-way flights from Los Angeles to New York (one passenger)",
+    unit: "one-way flight from Los Angeles to New York",
+    units: "one-way flights from Los Angeles to New York",
     source: `${LAX_TO_JFK_MILES} miles (LAX to JFK, great-circle) x ${EMISSION_FACTORS.flight.longHaul.kgCo2PerUnit} kg CO2 per passenger-mile (${EMISSION_FACTORS.flight.longHaul.source})`,
     year: EMISSION_FACTORS.flight.longHaul.year,
-    note: "Not one of the EPA calculator's equivalents: Kassa's own flight quote for that distance, unrounded. TO BE CHECKED: the long-haul factor is itself written from memory (see quotes/emission-factors.ts), and so is the 2,475-mile distance.",
+    note: "Not one of the EPA calculator's equivalents: Kassa's own flight quote for one passenger over that distance, unrounded. TO BE CHECKED: the long-haul factor is itself written from memory (see quotes/emission-factors.ts), and so is the 2,475-mile distance.",
   },
 };
 
