@@ -6,7 +6,7 @@ import { cnaughtSurface } from "./api/cnaught/cnaught.plugin.js";
 import { registerDocs } from "./api/docs.js";
 import { hostedPageSurface } from "./api/hosted-page/hosted-page.plugin.js";
 import { impactPageSurface } from "./api/impact-page/impact-page.plugin.js";
-import { LEANRAILS_PATHS, leanRailsSurface } from "./api/leanrails/leanrails.plugin.js";
+import { leanRailsSurface } from "./api/leanrails/leanrails.plugin.js";
 import { openchargeSurface } from "./api/opencharge/opencharge.plugin.js";
 import { opsRoutes } from "./api/ops/ops.routes.js";
 import { HTTP_CLIENT_ERRORS, PROBLEM_CONTENT_TYPE, sendProblem } from "./api/problem.js";
@@ -125,14 +125,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   echoRequestId(app);
   answerUnmetRequirements(app, surfaces);
   if (options.metrics)
-    countRequests(app, options.metrics, {
-      // LeanRails' own paths first (Basic requests on /v1/checkout/sessions count as CNaught's).
-      ...Object.fromEntries(LEANRAILS_PATHS.map((path) => [path, "leanrails"])),
-      "/v1/": "cnaught",
-      "/pay/": "hosted_page",
-      "/impact/": "impact_page",
-      [`${config.opencharge.basePath}/`]: "opencharge",
-    }); // metrics
+    countRequests(app, options.metrics, (request) =>
+      // The surface that owns it (Basic on /v1/checkout/sessions is LeanRails'): "hosted_page", ...
+      (surfaceOf(surfaces, request)?.name ?? "other").replaceAll("-", "_"),
+    ); // metrics
 
   // Outside any API surface (docs, health, unknown paths): plain problem+json.
   app.setNotFoundHandler(notFoundAsError);

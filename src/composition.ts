@@ -1,4 +1,4 @@
-import { apiLifecycles, NOTIFICATION_FORMATS, WEBHOOK_SIGNERS } from "./api/notification-formats.js";
+import { apiLifecycles, NOTIFICATION_FORMATS, WEBHOOK_SCHEDULES, WEBHOOK_SIGNERS } from "./api/notification-formats.js";
 import { createOpencharge, OPENCHARGE_API, type OpenchargeRuntime } from "./api/opencharge/opencharge.js";
 import { openchargeJudge, openchargeSigner } from "./api/opencharge/webhook-signing.js";
 import { createTestPaymentProvider } from "./core/payments/test-provider.js";
@@ -40,6 +40,7 @@ export function createKassaServices(
       metrics,
       webhookSigners: { ...WEBHOOK_SIGNERS, [OPENCHARGE_API]: openchargeSigner(opencharge) },
       webhookJudges: { [OPENCHARGE_API]: openchargeJudge },
+      webhookSchedules: WEBHOOK_SCHEDULES,
     },
     { webhooks: config.webhooks, redirectUrls: config.redirectUrls, logos: config.logos ?? loadConfig({}).logos },
   );

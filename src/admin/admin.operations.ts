@@ -5,6 +5,7 @@ import type { OpenchargeRuntime } from "../api/opencharge/opencharge.js";
 import type { ProofWithDelivery } from "../api/opencharge/opencharge.repository.js";
 import { participantOperations, participantView } from "../api/opencharge/participants.js";
 import { openchargeOf } from "../composition.js";
+import { API_VERSIONS } from "../api/notification-formats.js";
 import { toWirePrice } from "../api/leanrails/prices.schemas.js";
 import { toWireProduct } from "../api/leanrails/products.schemas.js";
 import { TAX_BEHAVIORS } from "../core/catalog/catalog.types.js";
@@ -181,6 +182,26 @@ export const operations = {
     z.object({ name: z.string().min(1), default_portfolio_id: z.string().optional() }),
     async ({ services }, a) =>
       accountView(await services.accounts.create({ name: a.name, defaultPortfolioId: a.default_portfolio_id })),
+  ),
+  "accounts.api-version": op(
+    z.object({
+      account: z.string().min(1),
+      api: z.string().min(1),
+      set: z.string().min(1).optional(),
+      clear: flag.optional(),
+    }),
+    async ({ services }, a) => {
+      if (a.set !== undefined && a.clear) throw invalidRequestFields({ set: ["not with clear"] });
+      const versions =
+        a.set !== undefined || a.clear
+          ? await services.accounts.setDefaultApiVersion(a.account, a.api, a.set ?? null, API_VERSIONS)
+          : null;
+      const version = versions
+        ? (versions[a.api] ?? null)
+        : await services.accounts.defaultApiVersion(a.account, a.api);
+      if (!versions) await services.accounts.get(a.account); // an unknown account is not_found
+      return { account_id: a.account, api: a.api, version, known_versions: API_VERSIONS[a.api] ?? [] };
+    },
   ),
   "accounts.list": op(z.object({}), async ({ services }) => (await services.accounts.list()).map(accountView)),
   "keys.create": op(z.object({ account: z.string().min(1) }), async ({ services }, a) =>

@@ -45,6 +45,8 @@ export async function registerDocs(app: FastifyInstance, publicUrl: string, surf
         { name: "Checkout Sessions", description: "Create and retrieve hosted checkout sessions" },
         { name: "Orders", description: "Endpoints for placing orders and retrieving information about orders" },
         { name: "Portfolios", description: "The portfolios purchases are priced from" },
+        { name: "Projects", description: "The carbon projects behind portfolios, with their credit issuances" },
+        { name: "Project Categories", description: "Categories of projects, which portfolios allocate to" },
         { name: "Quotes", description: "Price quotes" },
         { name: "Subaccounts", description: "Subaccounts of the calling account" },
         { name: "Climate Impact", description: "The climate impact of retired credits, and the public impact page" },

@@ -35,6 +35,16 @@ const COMMANDS: Record<string, Command> = {
     options: { name: { type: "string", required: true }, "default-portfolio-id": { type: "string" } },
   },
   "accounts list": { operation: "accounts.list", usage: "kassa accounts list" },
+  "accounts api-version": {
+    operation: "accounts.api-version",
+    usage: "kassa accounts api-version --account ACCOUNT_ID --api leanrails [--set VERSION] [--clear]",
+    options: {
+      account: { type: "string", required: true },
+      api: { type: "string", required: true },
+      set: { type: "string" },
+      clear: { type: "boolean" },
+    },
+  },
   "keys create": {
     operation: "keys.create",
     usage: "kassa keys create --account ACCOUNT_ID",

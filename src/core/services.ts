@@ -22,6 +22,8 @@ import type { PaymentProvider } from "./payments/payment-provider.js";
 import { createPaymentsRepository } from "./payments/payments.repository.js";
 import { createPortfoliosRepository } from "./portfolios/portfolios.repository.js";
 import { createPortfoliosService } from "./portfolios/portfolios.service.js";
+import { createProjectsRepository } from "./projects/projects.repository.js";
+import { createProjectsService } from "./projects/projects.service.js";
 import { createSettingsRepository } from "./settings/settings.repository.js";
 import { createSettingsService } from "./settings/settings.service.js";
 import { createSubaccountsRepository } from "./subaccounts/subaccounts.repository.js";
@@ -34,7 +36,7 @@ import {
   createWebhookEndpointsService,
   type WebhookEndpointsService,
 } from "./webhook-endpoints/webhook-endpoints.service.js";
-import type { ResponseJudges, WebhookSigners } from "./webhooks/signing.js";
+import type { ResponseJudges, RetrySchedules, WebhookSigners } from "./webhooks/signing.js";
 import { createWebhooksRepository, type WebhooksRepository } from "./webhooks/webhooks.repository.js";
 import { createHttpTransport } from "./webhooks/transport.js";
 import { createWebhooksService, type WebhookSettings } from "./webhooks/webhooks.service.js";
@@ -62,6 +64,8 @@ export interface CoreAdapters {
   webhookSigners: WebhookSigners;
   /** How those schemes' receivers answer (delivered, retry, refused for good), where a 2xx is not the whole answer. */
   webhookJudges?: ResponseJudges;
+  /** Those schemes' own retry timetables, where their APIs document one. */
+  webhookSchedules?: RetrySchedules;
 }
 
 /**
@@ -97,6 +101,7 @@ export function createServices(db: Database, clock: Clock, adapters: CoreAdapter
     settings: createSettingsRepository(db.prisma),
     idempotency: createIdempotencyRepository(db.prisma),
     catalog: createCatalogRepository(db.prisma),
+    projects: createProjectsRepository(db.prisma),
     impact: createImpactRepository(db.prisma, db.sql),
   };
   const portfolios = createPortfoliosService({
@@ -135,9 +140,21 @@ export function createServices(db: Database, clock: Clock, adapters: CoreAdapter
     receiverUrlProblem,
     transaction,
     clock,
-    accounts: createAccountsService({ accounts: repos.accounts, portfolios: repos.portfolios }),
+    accounts: createAccountsService({
+      accounts: repos.accounts,
+      portfolios: repos.portfolios,
+      changes: db.changes,
+      now: () => clock().getTime(),
+    }),
     apiKeys: createApiKeysService({ apiKeys: repos.apiKeys, accounts: repos.accounts, changes: db.changes, clock }),
     portfolios,
+    /** The carbon catalogue (installation-wide): projects, categories, portfolios' allocations; import and export. */
+    projects: createProjectsService({
+      projects: repos.projects,
+      portfolios: repos.portfolios,
+      transaction,
+      catalogChanged: portfolios.catalogChanged,
+    }),
     subaccounts: createSubaccountsService({
       subaccounts: repos.subaccounts,
       portfolios: repos.portfolios,
@@ -177,6 +194,7 @@ export function createServices(db: Database, clock: Clock, adapters: CoreAdapter
       metrics: adapters.metrics,
       signers: adapters.webhookSigners,
       judges: adapters.webhookJudges,
+      schedules: adapters.webhookSchedules,
     }),
     webhookEndpoints,
     settings: createSettingsService({ settings: repos.settings }),

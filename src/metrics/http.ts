@@ -1,4 +1,4 @@
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { Metrics } from "./metrics.js";
 
 /** The label of every request no route matched (unknown paths): one label, whatever the URL. */
@@ -14,12 +14,14 @@ const METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIO
  * the matched route's pattern (`/pay/:id`, never the raw URL, so label values stay bounded),
  * status code and time taken. Answers that mean something to on-call are counted by what they
  * say on the wire, which any rewrite of the code behind them keeps: a 429 is a rate-limited
- * request, `X-Idempotent-Replay: true` an idempotent replay. `surfaces` names the API surface of
- * each path prefix (`{ "/v1/": "cnaught" }`); other paths count as "other".
+ * request, `X-Idempotent-Replay: true` an idempotent replay, labelled with the surface that owns
+ * the request as `surfaceOf` tells (by path and, on paths two APIs share, authorization scheme).
  */
-export function countRequests(app: FastifyInstance, metrics: Metrics, surfaces: Record<string, string>) {
-  const prefixes = Object.entries(surfaces);
-  const surfaceOf = (url: string) => prefixes.find(([prefix]) => url.startsWith(prefix))?.[1] ?? "other";
+export function countRequests(
+  app: FastifyInstance,
+  metrics: Metrics,
+  surfaceOf: (request: FastifyRequest) => string,
+) {
   app.addHook("onResponse", async (request, reply) => {
     const status = reply.statusCode;
     metrics.httpRequest({
@@ -28,7 +30,7 @@ export function countRequests(app: FastifyInstance, metrics: Metrics, surfaces: 
       statusCode: status,
       seconds: reply.elapsedTime / 1000,
     });
-    if (status === 429) metrics.rateLimited(surfaceOf(request.url));
-    if (reply.getHeader(REPLAY_HEADER) === "true") metrics.idempotentReplay(surfaceOf(request.url));
+    if (status === 429) metrics.rateLimited(surfaceOf(request));
+    if (reply.getHeader(REPLAY_HEADER) === "true") metrics.idempotentReplay(surfaceOf(request));
   });
 }

@@ -13,6 +13,16 @@ describe("parseCommand: each command maps to its operation and snake_case argume
       { name: "Shop", default_portfolio_id: "demo" },
     ],
     [["accounts", "list"], "accounts.list", {}],
+    [
+      ["accounts", "api-version", "--account", "acct_1", "--api", "leanrails", "--set", "2026-03-09"],
+      "accounts.api-version",
+      { account: "acct_1", api: "leanrails", set: "2026-03-09" },
+    ],
+    [
+      ["accounts", "api-version", "--account", "acct_1", "--api", "leanrails", "--clear"],
+      "accounts.api-version",
+      { account: "acct_1", api: "leanrails", clear: true },
+    ],
     [["keys", "create", "--account", "acct_123"], "keys.create", { account: "acct_123" }],
     [["keys", "list", "--account", "acct_123"], "keys.list", { account: "acct_123" }],
     [["keys", "revoke", "key_abc"], "keys.revoke", { id: "key_abc" }],

@@ -14,6 +14,7 @@ import { PROBLEM_CONTENT_TYPE } from "../problem.js";
 import { impactRoutes } from "./impact.routes.js";
 import { ordersRoutes } from "./orders.routes.js";
 import { portfoliosRoutes } from "./portfolios.routes.js";
+import { projectsRoutes } from "./projects.routes.js";
 import { quotesRoutes } from "./quotes.routes.js";
 import { logoFilesRoutes, subaccountLogoRoutes } from "./logos.routes.js";
 import { subaccountsRoutes } from "./subaccounts.routes.js";
@@ -101,6 +102,7 @@ export const cnaughtApi: FastifyPluginAsync<
   await app.register(checkoutSessionsRoutes, routeOptions);
   await app.register(ordersRoutes, routeOptions);
   await app.register(portfoliosRoutes, routeOptions);
+  await app.register(projectsRoutes, routeOptions);
   await app.register(quotesRoutes, routeOptions);
   await app.register(subaccountsRoutes, routeOptions);
   await app.register(subaccountLogoRoutes, routeOptions);

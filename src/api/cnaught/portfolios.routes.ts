@@ -32,6 +32,13 @@ export const portfoliosRoutes: FastifyPluginAsyncZod<CnaughtRouteOptions> = asyn
         response: { 200: PortfolioDetail, ...errorResponses },
       },
     },
-    async (request) => toWirePortfolio(await services.portfolios.get(request.params.id)),
+    async (request) => {
+      // The allocations are read only here: purchases price from the portfolio row alone.
+      const [portfolio, allocations] = await Promise.all([
+        services.portfolios.get(request.params.id),
+        services.projects.allocationsFor(request.params.id),
+      ]);
+      return toWirePortfolio(portfolio, allocations);
+    },
   );
 };

@@ -1,6 +1,8 @@
 import { z } from "zod";
 import { decimalToNumber } from "../../core/money/money.js";
 import type { Portfolio } from "../../core/portfolios/portfolios.repository.js";
+import type { PortfolioCategoryAllocation } from "../../core/projects/projects.types.js";
+import { ProjectCategoryWithProjectsSchema, toWireCategoryWithProjects } from "./projects.schemas.js";
 
 export const PortfolioSummary = z
   .object({
@@ -15,9 +17,16 @@ export const PortfolioSummary = z
 export const PortfolioDetail = PortfolioSummary.extend({
   checkout_price_per_kg_usd_cents: z.number().describe("Price per kg for checkout sessions, in USD cents"),
   api_price_per_kg_usd_cents: z.number().describe("Price per kg for API orders, in USD cents"),
-  category_allocations: z.array(
-    z.object({ allocated_fraction: z.number(), category: z.record(z.string(), z.unknown()) }),
-  ),
+  category_allocations: z
+    .array(
+      z
+        .object({
+          allocated_fraction: z.number().describe("Fraction of the portfolio allocated to the category (0 to 1)"),
+          category: ProjectCategoryWithProjectsSchema,
+        })
+        .meta({ id: "PortfolioCategoryAllocation" }),
+    )
+    .describe("The project categories the portfolio is composed of, with the fraction allocated to each"),
 }).meta({ id: "PortfolioWithPricing" });
 
 export const PortfolioList = z.object({ data: z.array(PortfolioSummary) }).meta({ id: "PortfolioList" });
@@ -30,10 +39,12 @@ export const toWirePortfolioSummary = (p: Portfolio) => ({
   primary_image_url: p.primaryImageUrl,
 });
 
-export const toWirePortfolio = (p: Portfolio) => ({
+export const toWirePortfolio = (p: Portfolio, allocations: PortfolioCategoryAllocation[]) => ({
   ...toWirePortfolioSummary(p),
   checkout_price_per_kg_usd_cents: decimalToNumber(p.checkoutPricePerKgUsdCents),
   api_price_per_kg_usd_cents: decimalToNumber(p.apiPricePerKgUsdCents),
-  // TODO(issue 12 item 4): the allocations from portfolio_category_allocations.
-  category_allocations: [],
+  category_allocations: allocations.map((a) => ({
+    allocated_fraction: decimalToNumber(a.allocatedFraction),
+    category: toWireCategoryWithProjects(a.category),
+  })),
 });

@@ -26,7 +26,7 @@ export type { LeanRailsRouteOptions } from "./route-options.js";
 export interface LeanRailsSurfaceOptions {
   services: Services;
   publicUrl: string;
-  /** The version a request without X-API-Version gets (LEANRAILS_API_VERSION). */
+  /** The version a request without X-API-Version gets when its account has no default (LEANRAILS_API_VERSION). */
   defaultApiVersion: LeanRailsApiVersion;
 }
 
@@ -182,7 +182,14 @@ export const leanRailsApi: FastifyPluginAsync<LeanRailsSurfaceOptions & { rateLi
     request.scope = { accountId: principal.accountId, subaccountId: null };
     await limiter.authenticated(request, reply);
 
-    if (requested !== undefined && !isLeanRailsApiVersion(requested)) {
+    if (requested === undefined) {
+      // No version asked for: the account's default, when it has one, else the installation's.
+      const accountDefault = await services.accounts.defaultApiVersion(principal.accountId, LEANRAILS_API);
+      if (accountDefault !== null && isLeanRailsApiVersion(accountDefault) && accountDefault !== version) {
+        reply.header(API_VERSION_HEADER, accountDefault);
+        servedAt(request, accountDefault);
+      }
+    } else if (!isLeanRailsApiVersion(requested)) {
       throw parameterInvalid(
         API_VERSION_PARAM,
         `Invalid ${API_VERSION_PARAM}: unknown version '${requested.slice(0, 40)}' (the versions are dates such as ${defaultApiVersion}).`,

@@ -1,5 +1,5 @@
 import { createHmac } from "node:crypto";
-import type { WebhookSigner } from "../../core/webhooks/signing.js";
+import type { RetrySchedule, WebhookSigner } from "../../core/webhooks/signing.js";
 
 /** The name LeanRails' outbox rows give their signature scheme (webhook_deliveries.signature). */
 export const LEANRAILS_SIGNATURE = "leanrails";
@@ -31,4 +31,12 @@ export const leanRailsSigner: WebhookSigner = ({ webhookId, timestamp, body, sec
     "User-Agent": LEANRAILS_WEBHOOK_USER_AGENT,
     "Content-Type": "application/json",
   };
+};
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+
+/** LeanRails' documented retries: at about 1 m, 5 m, 30 m, 2 h, 8 h, 24 h and 72 h after the event. */
+export const LEANRAILS_RETRIES: RetrySchedule = {
+  retryAfterMs: [MINUTE, 5 * MINUTE, 30 * MINUTE, 2 * HOUR, 8 * HOUR, 24 * HOUR, 72 * HOUR],
 };

@@ -70,10 +70,7 @@ const DEFAULT_FOR_SCOPE = `
 
 export function createPortfoliosRepository(db: Db, sql: Sql) {
   return {
-    async create(
-      data: Omit<Portfolio, "createdAt">,
-      tx: Db = db,
-    ) {
+    async create(data: Omit<Portfolio, "createdAt">, tx: Db = db) {
       const row = await tx.portfolio.create({
         data: {
           ...data,
@@ -98,6 +95,18 @@ export function createPortfoliosRepository(db: Db, sql: Sql) {
     async findDefaultFor(accountId: string, subaccountId: string | null): Promise<Portfolio | null> {
       const [row] = await sql.query<PortfolioRow>({ text: DEFAULT_FOR_SCOPE, values: [accountId, subaccountId] });
       return row ? fromRow(row) : null;
+    },
+    async findByIds(ids: string[], tx: Db = db): Promise<Portfolio[]> {
+      if (ids.length === 0) return [];
+      return (await tx.portfolio.findMany({ where: { id: { in: ids } } })).map(toPortfolio);
+    },
+    /** Sets a portfolio's descriptive fields (the catalogue's part of it); prices stay. */
+    async describe(
+      id: string,
+      fields: Partial<Pick<Portfolio, "summary" | "description" | "primaryImageUrl">>,
+      tx: Db = db,
+    ) {
+      await tx.portfolio.update({ where: { id }, data: fields });
     },
     async list(tx: Db = db) {
       return (await tx.portfolio.findMany({ orderBy: [{ createdAt: "asc" }, { id: "asc" }] })).map(toPortfolio);

@@ -92,3 +92,41 @@ export interface OrderProjectAllocation {
   vintageYears: number[];
   retirements: Retirement[];
 }
+
+/**
+ * The catalogue as operators load and read it (`kassa catalog import` / `export`): categories,
+ * projects with their issuances, and portfolios' descriptions and category allocations. An import
+ * adds and updates (never deletes); a portfolio's allocations, when given, replace its own.
+ */
+export interface Catalogue {
+  categories: ProjectCategory[];
+  projects: CatalogueProject[];
+  portfolios: CataloguePortfolio[];
+}
+
+export interface CatalogueProject {
+  id: string;
+  categoryId: string | null;
+  name: string;
+  type: string;
+  unSdgGoals: number[];
+  details: ProjectDetails;
+  /** Upserted by vintage year; how much is retired is the store's, never the file's. */
+  creditIssuances: { vintageYear: number; totalAmount: Decimal; serialPrefix: string | null }[];
+}
+
+/** A portfolio that already exists (prices are set with `kassa portfolios create`); what is absent is kept. */
+export interface CataloguePortfolio {
+  id: string;
+  summary?: string | null;
+  description?: string | null;
+  primaryImageUrl?: string | null;
+  /** Replaces the portfolio's allocations: empty, or fractions in (0, 1] summing to exactly 1. */
+  categoryAllocations?: { categoryId: string; allocatedFraction: Decimal }[];
+}
+
+/** What an import found in the file and how much of it changed the store. */
+export type CatalogueImportResult = Record<
+  "categories" | "projects" | "creditIssuances" | "portfolios",
+  { total: number; changed: number }
+>;

@@ -44,6 +44,18 @@ export type ResponseJudge = (answer: { status: number; body: string }) => { prob
 /** Judges by scheme name; a scheme without one is delivered by any 2xx. */
 export type ResponseJudges = Readonly<Record<string, ResponseJudge>>;
 
+/**
+ * A scheme's own retry timetable, where its API documents one: the times after a delivery was
+ * written at which it is retried (ascending, each at most 10% later for jitter); when the attempt
+ * at the last one fails, the delivery is given up. A scheme without one retries with backoff for 24 h.
+ */
+export interface RetrySchedule {
+  retryAfterMs: readonly number[];
+}
+
+/** Timetables by scheme name. */
+export type RetrySchedules = Readonly<Record<string, RetrySchedule>>;
+
 export const WEBHOOK_USER_AGENT = "Kassa-Webhooks/1";
 
 /** A new signing secret: `whsec_` and the base64 of 32 random bytes. */

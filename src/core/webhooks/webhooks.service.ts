@@ -6,6 +6,8 @@ import { addHours, type Clock } from "../time.js";
 import {
   newWebhookSecret,
   type ResponseJudges,
+  type RetrySchedule,
+  type RetrySchedules,
   STANDARD_WEBHOOKS,
   type WebhookSigners,
   webhookHeaders,
@@ -109,10 +111,13 @@ export function createWebhooksService(deps: {
   metrics?: Pick<Metrics, "deliveryAttempt">;
   /** Schemes whose receivers answer more than a status (delivered, retry, or refused for good). */
   judges?: ResponseJudges;
+  /** Schemes whose APIs document their own retry timetable. */
+  schedules?: RetrySchedules;
 }) {
   const { webhooks, transaction, clock, transport, settings, random = Math.random, metrics = noMetrics } = deps;
   const signers: WebhookSigners = { [STANDARD_WEBHOOKS]: webhookHeaders, ...deps.signers };
   const judges: ResponseJudges = deps.judges ?? {};
+  const schedules: RetrySchedules = deps.schedules ?? {};
   const leaseMs = settings.timeoutMs + LEASE_MARGIN_MS;
 
   /** The secret before the last rotation while it still signs (until it expires), else null. */
@@ -191,7 +196,7 @@ export function createWebhooksService(deps: {
         ? judge({ status: response.status, body: response.body ?? "" })
         : { problem: verdict(response.status, response.error), final: false };
     const problem = judged?.problem ?? null;
-    const deadline = addHours(delivery.createdAt, GIVE_UP_AFTER_HOURS);
+    const retry = nextRetry(delivery, schedules[signing.scheme], now);
     let outcome: AttemptOutcome;
     let nextAttemptAt: Date | null = null;
     if (!problem) outcome = "succeeded";
@@ -199,12 +204,10 @@ export function createWebhooksService(deps: {
       // Cut short by a shutdown, not by the receiver: due again at once, for whichever worker is up.
       outcome = "failed";
       nextAttemptAt = now;
-    } else if (judged?.final || now >= deadline) outcome = "gave_up";
+    } else if (judged?.final || retry === null) outcome = "gave_up";
     else {
       outcome = "failed";
-      const next = now.getTime() + retryDelayMs(delivery.attempt, settings, random);
-      // The last try falls on the deadline itself rather than after it.
-      nextAttemptAt = new Date(Math.min(next, deadline.getTime()));
+      nextAttemptAt = retry;
     }
     const recorded = await transaction((tx) =>
       webhooks.settleAttempt(
@@ -223,6 +226,23 @@ export function createWebhooksService(deps: {
       ),
     );
     return recorded ? outcome : "lost";
+  }
+
+  /**
+   * When a failed attempt is next tried, or null to give up: by the scheme's timetable (the first
+   * time on it after both this attempt's number and now), else with backoff until 24 h after the
+   * delivery was written (the last try falling on that deadline itself).
+   */
+  function nextRetry(delivery: ClaimedDelivery, schedule: RetrySchedule | undefined, now: Date): Date | null {
+    const written = delivery.createdAt.getTime();
+    if (schedule) {
+      const due = schedule.retryAfterMs.slice(delivery.attempt - 1).find((after) => written + after > now.getTime());
+      return due === undefined ? null : new Date(written + due + Math.round(random() * due * 0.1));
+    }
+    const deadline = addHours(delivery.createdAt, GIVE_UP_AFTER_HOURS);
+    if (now >= deadline) return null;
+    const next = now.getTime() + retryDelayMs(delivery.attempt, settings, random);
+    return new Date(Math.min(next, deadline.getTime()));
   }
 
   return {

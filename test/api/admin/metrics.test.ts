@@ -10,6 +10,7 @@ import { createPrometheusMetrics, type PrometheusMetrics } from "../../../src/me
 import { createMerchantApi, TEST_PUBLIC_URL } from "../../helpers/app.js";
 import { createTestDatabase, storeKind } from "../../helpers/database.js";
 import { GOOD_CARD, pay } from "../hosted-page/support.js";
+import { basic } from "../leanrails/support.js";
 import { movableClock, type Receiver, startReceiver } from "../../core/webhooks/support.js";
 
 // ---------------------------------------------------------------------------------------------
@@ -192,6 +193,31 @@ describe(`GET /metrics on the admin listener (${storeKind})`, () => {
     // Counters already counted stay as they were.
     expect(delta(after, "kassa_checkout_sessions_created_total", cnaught)).toBe(3);
     expect(delta(after, "kassa_checkout_sessions_completed_total", cnaught)).toBe(2);
+  });
+
+  it("labels a LeanRails replay on the path both APIs share as LeanRails'", async () => {
+    const before = await scrape();
+    const delta = (now: Sample[], name: string, labels: Record<string, string>) =>
+      sampleValue(now, name, labels) - sampleValue(before, name, labels);
+    const merchant = await createMerchantApi({ services, url });
+    const body = JSON.stringify({
+      mode: "payment",
+      line_items: [{ quantity: 1, price_data: { currency: "eur", product: "Mug", unit_amount: 850 } }],
+      success_url: "https://shop.example/thanks",
+    });
+    const headers = {
+      authorization: basic(merchant.key),
+      "content-type": "application/json",
+      "idempotency-key": "metrics-leanrails",
+    };
+    const created = await fetch(`${url}/v1/checkout/sessions`, { method: "POST", headers, body });
+    expect(created.status, await created.text()).toBe(200);
+    const replayed = await fetch(`${url}/v1/checkout/sessions`, { method: "POST", headers, body });
+    expect(replayed.status).toBe(200);
+    expect(replayed.headers.get("x-idempotent-replay")).toBe("true");
+    const after = await scrape();
+    expect(delta(after, "kassa_idempotent_replays_total", { api: "leanrails" })).toBe(1);
+    expect(delta(after, "kassa_idempotent_replays_total", { api: "cnaught" })).toBe(0);
   });
 
   it("reports the pool on PostgreSQL and no pool on the embedded store; process metrics on both", async () => {

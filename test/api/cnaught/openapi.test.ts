@@ -23,6 +23,14 @@ describe("OpenAPI document", () => {
     expect(doc.servers).toEqual([{ url: TEST_PUBLIC_URL }]);
     expect(doc.paths["/v1/checkout/sessions"].post.operationId).toBe("CreateCheckoutSession");
     expect(doc.paths["/v1/checkout/sessions/{id}"].get.operationId).toBe("GetCheckoutSessionById");
+    expect(doc.paths["/v1/projects/{id}"].get.operationId).toBe("GetProjectById");
+    expect(doc.paths["/v1/project-categories/{id}"].get.operationId).toBe("GetProjectCategoryById");
+    expect(doc.paths["/v1/projects/{id}"].get.responses["200"].content["application/json"].schema).toEqual({
+      $ref: "#/components/schemas/ProjectWithCreditIssuances",
+    });
+    expect(doc.components.schemas.ProjectCategoryWithProjects.properties.projects.items).toEqual({
+      $ref: "#/components/schemas/Project",
+    });
     expect(doc.paths["/v1/checkout/sessions"].post.requestBody.content["application/json"].schema).toEqual({
       $ref: "#/components/schemas/CheckoutSessionParams",
     });

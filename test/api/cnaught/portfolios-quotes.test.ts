@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Decimal } from "../../../src/core/money/money.js";
 import { type createMerchant, createMerchantApi, startTestApp, type TestApp } from "../../helpers/app.js";
 import { storeKind } from "../../helpers/database.js";
-import { expectInvalid, expectProblem, sessionParams } from "./support.js";
+import { seedCatalogue } from "../../helpers/catalogue.js";
+import { expectInvalid, expectProblem, FORESTRY_WIRE, SOIL_WIRE, sessionParams } from "./support.js";
 
 let t: TestApp;
 beforeAll(async () => {
@@ -13,10 +14,10 @@ afterAll(() => t.close());
 const merchantApi = (opts: Parameters<typeof createMerchant>[1] = {}) => createMerchantApi(t, opts);
 
 let described = 0;
-/** A portfolio with every descriptive field and two category allocations. */
+/** A portfolio with every descriptive field and the catalogue fixture's two category allocations. */
 async function describedPortfolio() {
   described += 1;
-  return t.services.repos.portfolios.create({
+  const portfolio = await t.services.repos.portfolios.create({
     id: `descr${described}`,
     name: "Forest & Soil",
     summary: "Nature-based removals",
@@ -25,11 +26,9 @@ async function describedPortfolio() {
     checkoutPricePerKgUsdCents: new Decimal("2.25"),
     apiPricePerKgUsdCents: new Decimal("1.875"),
     isDefault: false,
-    categoryAllocations: [
-      { allocated_fraction: 0.6, category: { id: "forestry", name: "Forestry" } },
-      { allocated_fraction: 0.4, category: { id: "soil", name: "Soil carbon" } },
-    ],
   });
+  await seedCatalogue(t.services, { portfolioIds: [portfolio.id] });
+  return portfolio;
 }
 
 describe(`GET /v1/portfolios (${storeKind})`, () => {
@@ -67,7 +66,7 @@ describe(`GET /v1/portfolios (${storeKind})`, () => {
 });
 
 describe(`GET /v1/portfolios/{id} (${storeKind})`, () => {
-  it("adds pricing and category allocations", async () => {
+  it("adds pricing and category allocations, each category in full with its projects", async () => {
     const { api } = await merchantApi();
     const p = await describedPortfolio();
     const res = await api("GET", `/v1/portfolios/${p.id}`);
@@ -81,8 +80,8 @@ describe(`GET /v1/portfolios/{id} (${storeKind})`, () => {
       checkout_price_per_kg_usd_cents: 2.25,
       api_price_per_kg_usd_cents: 1.875,
       category_allocations: [
-        { allocated_fraction: 0.6, category: { id: "forestry", name: "Forestry" } },
-        { allocated_fraction: 0.4, category: { id: "soil", name: "Soil carbon" } },
+        { allocated_fraction: 0.6, category: FORESTRY_WIRE },
+        { allocated_fraction: 0.4, category: SOIL_WIRE },
       ],
     });
   });

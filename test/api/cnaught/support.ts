@@ -61,3 +61,80 @@ export function normalised(res: ApiResponse, ...ids: string[]) {
 
 /** An id of CNaught's shape that no test ever creates. */
 export const unknownId = (length = 10) => `${"Zz".repeat(length).slice(0, length - 1)}0`;
+
+// The catalogue fixture (test/helpers/catalogue.ts) as CNaught's wire shows it, written out by hand
+// from CNaught's Project / ProjectCategoryWithProjects (cnaught-more.md §5): optional fields absent
+// when the catalogue has no value, credit_issuances only on GET /v1/projects/{id}.
+
+/** The Ridge project: every optional field. */
+export const RIDGE_WIRE = {
+  id: "tprjRidge",
+  name: "Test Ridge Reforestation (fictional)",
+  type: "Reforestation",
+  activity_types: ["Afforestation", "Reforestation"],
+  developer: "Example Forestry Cooperative (fictional)",
+  registry_name: "Example Registry",
+  registry_id: "EX-1001",
+  registry_url: "https://registry.example/projects/EX-1001",
+  summary: "Native trees on former pasture.",
+  description: "A fictional reforestation project used by Kassa's tests.",
+  location_name: "Example Ridge, Nowhere",
+  location_latitude: 12.5,
+  location_longitude: -45.25,
+  primary_image_url: "https://images.example/ridge.jpg",
+  un_sdg_goals: [13, 15],
+  methodology: "EX-AR-001",
+  verifier: "Example Verification Ltd",
+  permanence: "40+ years",
+  lifetime: { start_year: 2015, end_year: 2055 },
+  impact_type: "removal",
+  due_diligence: "Site visits and satellite checks.",
+  beyond_carbon: "Habitat for birds.",
+  risk_of_reversal: "Low: fire breaks and a buffer pool.",
+  third_party_labels: ["Example Label"],
+  notable_buyers: [
+    { name: "Example Corp", logo_url: "https://images.example/corp.png", logo_alt_text: "Example Corp logo" },
+  ],
+  due_diligence_figure: {
+    description: "Canopy cover over time",
+    image_url: "https://images.example/canopy.png",
+    image_alt_text: "A chart of canopy cover",
+  },
+  news_articles: [
+    {
+      title: "Trees return to Example Ridge",
+      url: "https://news.example/ridge",
+      author: "A. Writer",
+      published_on: "2024-03-01",
+      cnaught_take: "A fair account.",
+    },
+  ],
+};
+
+/** The Valley project: the required fields only. */
+export const VALLEY_WIRE = {
+  id: "tprjValley",
+  name: "Test Valley Mangroves (fictional)",
+  type: "Blue carbon",
+  un_sdg_goals: [14],
+};
+
+export const MEADOW_WIRE = {
+  id: "tprjMeadow",
+  name: "Test Meadow Soil Carbon (fictional)",
+  type: "Soil carbon",
+  developer: "Example Soil Partners (fictional)",
+  registry_url: "https://registry.example/projects/EX-2002",
+  un_sdg_goals: [2, 13],
+};
+
+export const FORESTRY_WIRE = {
+  id: "tcatForestry",
+  name: "Test Forestry (fictional)",
+  description: "Trees planted and protected.",
+  primary_image_url: "https://images.example/forestry.jpg",
+  projects: [RIDGE_WIRE, VALLEY_WIRE],
+};
+
+/** A category without description or image: those keys are absent. */
+export const SOIL_WIRE = { id: "tcatSoil", name: "Test Soil Carbon (fictional)", projects: [MEADOW_WIRE] };

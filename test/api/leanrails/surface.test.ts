@@ -1,4 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { runOperation } from "../../../src/admin/admin.operations.js";
+import { parseCommand } from "../../../src/cli/main.js";
 import { startTestApp, type TestApp } from "../../helpers/app.js";
 import { storeKind } from "../../helpers/database.js";
 import { expectProblem, expectUnauthorized } from "../cnaught/support.js";
@@ -235,6 +237,71 @@ describe(`X-API-Version (${storeKind})`, () => {
       expect((await lr("GET", "/v1/checkout_sessions")).body.data).toEqual([]);
     },
   );
+});
+
+describe(`the account's default API version (${storeKind})`, () => {
+  const cli = (argv: string) => {
+    const { command, args } = parseCommand(argv.split(" "));
+    return runOperation({ services: t.services, db: t.db }, command.operation, args) as Promise<
+      Record<string, unknown>
+    >;
+  };
+
+  it("`kassa accounts api-version` sets, shows and clears it; bad input changes nothing", async () => {
+    const accountId = (await leanRailsMerchant(t)).account.id;
+    expect(await cli(`accounts api-version --account ${accountId} --api leanrails`)).toEqual({
+      account_id: accountId,
+      api: "leanrails",
+      version: null,
+      known_versions: ["2026-03-09"],
+    });
+    expect(await cli(`accounts api-version --account ${accountId} --api leanrails --set 2026-03-09`)).toMatchObject({
+      version: "2026-03-09",
+    });
+    expect(await cli(`accounts api-version --account ${accountId} --api leanrails`)).toMatchObject({
+      version: "2026-03-09",
+    });
+    await expect(
+      cli(`accounts api-version --account ${accountId} --api leanrails --set 2020-01-01`),
+    ).rejects.toMatchObject({
+      code: "invalid_parameters",
+    });
+    await expect(
+      cli(`accounts api-version --account ${accountId} --api cnaught --set 2026-03-09`),
+    ).rejects.toMatchObject({
+      code: "invalid_parameters",
+    });
+    await expect(cli("accounts api-version --account acct_nope --api leanrails")).rejects.toMatchObject({
+      code: "not_found",
+    });
+    expect(await cli(`accounts api-version --account ${accountId} --api leanrails`)).toMatchObject({
+      version: "2026-03-09",
+    });
+    expect(await cli(`accounts api-version --account ${accountId} --api leanrails --clear`)).toMatchObject({
+      version: null,
+    });
+  });
+
+  it("a request without X-API-Version is served at its account's default; one with the header never looks", async () => {
+    const { lr, account } = await leanRailsMerchant(t);
+    const accountId = account.id;
+    await cli(`accounts api-version --account ${accountId} --api leanrails --set 2026-03-09`);
+    const lookup = vi.spyOn(t.services.accounts, "defaultApiVersion");
+    try {
+      const plain = await lr("GET", "/v1/checkout_sessions");
+      expect(plain.status).toBe(200);
+      expect(plain.headers.get("x-api-version")).toBe("2026-03-09");
+      expect(lookup).toHaveBeenCalledTimes(1);
+      expect(lookup).toHaveBeenCalledWith(accountId, "leanrails");
+      await expect(lookup.mock.results[0]?.value).resolves.toBe("2026-03-09");
+
+      const asked = await lr("GET", "/v1/checkout_sessions", { headers: { "x-api-version": "2026-03-09" } });
+      expect(asked.status).toBe(200);
+      expect(lookup).toHaveBeenCalledTimes(1);
+    } finally {
+      lookup.mockRestore();
+    }
+  });
 });
 
 describe(`the catalogue on the LeanRails surface (${storeKind})`, () => {

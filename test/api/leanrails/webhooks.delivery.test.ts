@@ -211,7 +211,10 @@ describe(`LeanRails events to webhook endpoints (${storeKind})`, () => {
       const session = written(await services.checkoutSessions.create(scope, leanRailsSession()));
       await services.checkoutSessions.expire(scope, session.id);
       expect(await services.webhooks.deliverDue()).toMatchObject({ claimed: 1, failed: 1 });
-      clock.advanceMs(TEST_WEBHOOK_SETTINGS.retryMaxMs);
+      // LeanRails retries at about 1 minute (up to 10% later), not with the core's backoff.
+      clock.advanceMs(50_000);
+      expect(await services.webhooks.deliverDue()).toMatchObject({ claimed: 0 });
+      clock.advanceMs(17_000);
       expect(await services.webhooks.deliverDue()).toMatchObject({ claimed: 1, succeeded: 1 });
     } finally {
       receiver.state.respond = null;
@@ -244,6 +247,41 @@ describe(`LeanRails events to webhook endpoints (${storeKind})`, () => {
       attempt_count: 2,
     });
     expect(listed[0]?.attempts).toHaveLength(2);
+  });
+
+  it("a failing receiver is retried at about 1 m, 5 m, 30 m, 2 h, 8 h, 24 h and 72 h, then given up", async () => {
+    const m = await createMerchant(services);
+    const scope = { accountId: m.account.id, subaccountId: null };
+    const down = await endpoint(m.account.id, "e-down", ["*"]);
+    receiver.state.respond = (r) => (r.path === "/hooks/e-down" ? 500 : 200);
+    // The delivery's row is stamped by the store's clock: start from now.
+    const start = new Date();
+    const MINUTE = 60_000;
+    const documented = [1, 5, 30, 120, 480, 1440, 4320].map((minutes) => minutes * MINUTE);
+    try {
+      clock.set(start);
+      const session = written(await services.checkoutSessions.create(scope, leanRailsSession()));
+      await services.checkoutSessions.expire(scope, session.id);
+      expect(await services.webhooks.deliverDue()).toMatchObject({ claimed: 1, failed: 1 });
+      for (const [i, after] of documented.entries()) {
+        const [pending] = await services.webhooks.deliveries({ endpointId: down.id });
+        const due = pending?.nextAttemptAt.getTime() ?? 0;
+        // Each retry is due at its documented time after the event, at most 10% later.
+        expect(due - start.getTime()).toBeGreaterThanOrEqual(after);
+        expect(due - start.getTime()).toBeLessThanOrEqual(after * 1.1 + 5_000);
+        clock.set(new Date(due));
+        const last = i === documented.length - 1;
+        expect(await services.webhooks.deliverDue()).toMatchObject(
+          last ? { claimed: 1, gaveUp: 1 } : { claimed: 1, failed: 1 },
+        );
+      }
+    } finally {
+      receiver.state.respond = null;
+      clock.real();
+    }
+    const [delivery] = await services.webhooks.deliveries({ endpointId: down.id });
+    expect(delivery?.status).toBe("failed");
+    expect(delivery?.attempts.map((a) => a.outcome)).toEqual([...Array(7).fill("failed"), "gave_up"]);
   });
 
   it("a delivery whose signature scheme no signer knows is not sent: its attempt fails with the reason and is retried", async () => {
