@@ -38,7 +38,10 @@ const ISO_INSTANT =
 const DAYS_IN_MONTH = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 const isLeap = (y: number) => (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
 
-/** The instant an ISO 8601 text names (fractions past milliseconds dropped), or null when it names none. */
+/**
+ * The instant an ISO 8601 text names (fractions past milliseconds dropped), or null when it names
+ * none, or one outside the years 1 to 9999 in UTC.
+ */
 export function parseIsoInstant(text: string): Date | null {
   const m = ISO_INSTANT.exec(text);
   if (!m) return null;
@@ -53,7 +56,10 @@ export function parseIsoInstant(text: string): Date | null {
   date.setUTCFullYear(year, month - 1, day); // not Date.UTC, which reads years 0-99 as 1900-1999
   date.setUTCHours(hour, minute, second, ms);
   const sign = m[9] === "-" ? -1 : 1;
-  return new Date(date.getTime() - sign * (offsetHours * 60 + offsetMinutes) * 60_000);
+  const instant = new Date(date.getTime() - sign * (offsetHours * 60 + offsetMinutes) * 60_000);
+  // An offset can carry 0001-01-01 into year 0, which PostgreSQL has not; or 9999 into 10000.
+  const utcYear = instant.getUTCFullYear();
+  return utcYear >= 1 && utcYear <= 9999 ? instant : null;
 }
 
 const isoInstant = (what: string) =>

@@ -237,6 +237,14 @@ describe(`GET /v1/impact/data (${storeKind})`, () => {
     const echoed = await h.m.api("GET", "/v1/impact/data?from=2024-02-15T08:30:00.000000Z");
     expect(echoed.body).toMatchObject({ total_offset_kgs: 350.5, since_date: "2024-02-15T08:30:00.000000Z" });
 
+    // The widest window there is: years 1 to 9999.
+    const widest = await h.m.api("GET", "/v1/impact/data?from=0001-01-01&to=9999-12-31T23:59:59.999Z");
+    expect(widest.body).toMatchObject({
+      total_offset_kgs: 1350.5,
+      since_date: "0001-01-01T00:00:00.000000Z",
+      to_date: "9999-12-31T23:59:59.999000Z",
+    });
+
     const empty = await h.m.api("GET", "/v1/impact/data?from=2025-01-01T00:00:00.000Z");
     expect(empty.body).toMatchObject({
       total_offset_kgs: 0,
@@ -297,6 +305,8 @@ describe(`GET /v1/impact/data (${storeKind})`, () => {
       ["from=x&to=y", ["from", "to"]],
       ["from=2024-03-01&to=2024-02-01", ["to"]],
       ["from=2024-01-01&from=2024-02-01", ["from"]],
+      ["from=0001-01-01T00:00:00%2B01:00", ["from"]], // year 0 in UTC
+      ["to=9999-12-31T23:59:59-01:00", ["to"]], // year 10000 in UTC
     ];
     for (const [query, fields] of cases) {
       const res = await h.m.api("GET", `/v1/impact/data?${query}`);

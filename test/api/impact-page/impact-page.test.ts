@@ -55,7 +55,7 @@ async function accountWithPage(options: { name?: string; slugText?: string; equi
     { accountId: m.account.id, subaccountId: null },
     {
       slug: options.slugText ?? slug("acme"),
-      equivalents: options.equivalents as never,
+      equivalents: options.equivalents,
     },
   );
   return { ...m, page };
