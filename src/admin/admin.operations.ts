@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { equivalentFromWire, impactPageUrl, WIRE_EQUIVALENTS } from "../api/cnaught/impact.schemas.js";
 import { toWireOrder } from "../api/cnaught/orders.schemas.js";
 import type { OpenchargeRuntime } from "../api/opencharge/opencharge.js";
 import type { ProofWithDelivery } from "../api/opencharge/opencharge.repository.js";
@@ -8,6 +9,7 @@ import { API_VERSIONS } from "../api/notification-formats.js";
 import { toWirePrice } from "../api/leanrails/prices.schemas.js";
 import { toWireProduct } from "../api/leanrails/products.schemas.js";
 import { TAX_BEHAVIORS } from "../core/catalog/catalog.types.js";
+import type { ImpactPage } from "../core/impact/impact.types.js";
 import type { ApiKeyView } from "../core/api-keys/api-keys.service.js";
 import { unstorableFieldErrors } from "../api/validation.js";
 import { invalidRequestFields, invalidState } from "../core/errors.js";
@@ -27,6 +29,8 @@ import type { Database } from "../db/database.js";
 export interface OperationContext {
   services: Services;
   db: Pick<Database, "migrate">;
+  /** PUBLIC_URL, for the URLs an operation prints (without it, paths). */
+  publicUrl?: string;
 }
 
 const decimalText = z
@@ -112,6 +116,39 @@ const proofView = (p: ProofWithDelivery) => ({
     next_attempt_on: p.delivery.nextAttemptAt?.toISOString() ?? null,
     completed_on: p.delivery.completedAt?.toISOString() ?? null,
   },
+});
+
+/** A public impact page's settings, equivalents by their CNaught names (as GET /v1/impact/hosted-page-config shows them). */
+const impactPageView = (p: ImpactPage, publicUrl: string | undefined) => ({
+  account_id: p.accountId,
+  subaccount_id: p.subaccountId,
+  enabled: p.enabled,
+  slug: p.slug,
+  url: impactPageUrl(publicUrl ?? "", p.slug),
+  enabled_equivalents: p.equivalents.map((k) => WIRE_EQUIVALENTS[k]),
+  updated_on: p.updatedAt.toISOString(),
+});
+
+/** `--equivalents cars_off_the_road,trees_planted`: CNaught's names, comma-separated (or a JSON list). */
+const equivalentNames = z
+  .union([z.string().transform((v) => v.split(",").map((name) => name.trim())), z.array(z.string())])
+  .transform((names, ctx) => {
+    const known = names.filter((n) => n !== "").map((n) => equivalentFromWire(n) ?? n);
+    const unknown = known.filter((k) => !Object.hasOwn(WIRE_EQUIVALENTS, k));
+    if (unknown.length) {
+      ctx.addIssue({
+        code: "custom",
+        message: `unknown equivalents: ${unknown.join(", ")}; known: ${Object.values(WIRE_EQUIVALENTS).join(", ")}`,
+      });
+      return z.NEVER;
+    }
+    return known;
+  });
+
+const impactOwner = { account: z.string().min(1), subaccount: z.string().min(1).optional() };
+const ownerOf = (a: { account: string; subaccount?: string }) => ({
+  accountId: a.account,
+  subaccountId: a.subaccount ?? null,
 });
 
 /** The Opencharge runtime, when the API is on (OPENCHARGE_OCID set). */
@@ -305,6 +342,15 @@ export const operations = {
       );
       return page.prices.map(toWirePrice);
     },
+  ),
+  // The public impact page of an account (or, with --subaccount, of one subaccount).
+  "impact.enable": op(
+    z.object({ ...impactOwner, slug: z.string().min(1).optional(), equivalents: equivalentNames.optional() }),
+    async ({ services, publicUrl }, a) =>
+      impactPageView(await services.impact.enable(ownerOf(a), { slug: a.slug, equivalents: a.equivalents }), publicUrl),
+  ),
+  "impact.disable": op(z.object(impactOwner), async ({ services, publicUrl }, a) =>
+    impactPageView(await services.impact.disable(ownerOf(a)), publicUrl),
   ),
   "webhooks.secret": op(z.object({ account: z.string().min(1), rotate: flag.optional() }), async ({ services }, a) =>
     secretView(await services.webhooks.secret(a.account, { rotate: a.rotate ?? false })),

@@ -133,6 +133,22 @@ const COMMANDS: Record<string, Command> = {
       "starting-after": { type: "string" },
     },
   },
+  "impact enable": {
+    operation: "impact.enable",
+    usage:
+      "kassa impact enable --account ACCOUNT_ID [--subaccount SUBACCOUNT_ID] [--slug SLUG] [--equivalents cars_off_the_road,trees_planted,homes_annual_energy_usage,flights_lax_to_nyc]",
+    options: {
+      account: { type: "string", required: true },
+      subaccount: { type: "string" },
+      slug: { type: "string" },
+      equivalents: { type: "string" },
+    },
+  },
+  "impact disable": {
+    operation: "impact.disable",
+    usage: "kassa impact disable --account ACCOUNT_ID [--subaccount SUBACCOUNT_ID]",
+    options: { account: { type: "string", required: true }, subaccount: { type: "string" } },
+  },
   "webhooks secret": {
     operation: "webhooks.secret",
     usage: "kassa webhooks secret --account ACCOUNT_ID [--rotate]",
@@ -266,7 +282,11 @@ async function inProcess(config: Config, operation: OperationName, args: unknown
     if (operation !== "migrate") await db.migrate();
     return {
       ok: true,
-      result: await runOperation({ services: createKassaServices(db, undefined, config), db }, operation, args),
+      result: await runOperation(
+        { services: createKassaServices(db, undefined, config), db, publicUrl: config.publicUrl },
+        operation,
+        args,
+      ),
     };
   } catch (error) {
     const { status, body } = adminErrorFrom(error);

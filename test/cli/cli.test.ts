@@ -156,6 +156,29 @@ describe("parseCommand: each command maps to its operation and snake_case argume
     [["opencharge", "participants", "list"], "opencharge.participants.list", {}],
     [["opencharge", "participants", "remove", "5"], "opencharge.participants.remove", { ocid: "5" }],
     [["opencharge", "proofs"], "opencharge.proofs", {}],
+    [["impact", "enable", "--account", "acct_1"], "impact.enable", { account: "acct_1" }],
+    [
+      [
+        "impact",
+        "enable",
+        "--account",
+        "acct_1",
+        "--subaccount",
+        "sub1",
+        "--slug",
+        "green-shop",
+        "--equivalents",
+        "cars_off_the_road,trees_planted",
+      ],
+      "impact.enable",
+      { account: "acct_1", subaccount: "sub1", slug: "green-shop", equivalents: "cars_off_the_road,trees_planted" },
+    ],
+    [["impact", "disable", "--account", "acct_1"], "impact.disable", { account: "acct_1" }],
+    [
+      ["impact", "disable", "--account=acct_1", "--subaccount=sub1"],
+      "impact.disable",
+      { account: "acct_1", subaccount: "sub1" },
+    ],
   ];
 
   it.each(cases)("%j", (argv, operation, args) => {

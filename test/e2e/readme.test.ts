@@ -583,6 +583,27 @@ describe("README.md, run verbatim against a real server on the embedded store", 
               unit_amount: 2000,
             });
             break;
+          case "impact enable": {
+            // "turns it on at PUBLIC_URL/impact/<slug>, for example http://localhost:3000/impact/acme"
+            expect(json, context).toMatchObject({
+              account_id: ids.ACCOUNT_ID,
+              subaccount_id: null,
+              enabled: true,
+              slug: "acme",
+              url: `http://127.0.0.1:${port}/impact/acme`,
+            });
+            const page = await fetch(json.url);
+            expect(page.status).toBe(200);
+            expect(await page.text()).toContain("Acme");
+            break;
+          }
+          case "impact disable": {
+            expect(json, context).toMatchObject({ account_id: ids.ACCOUNT_ID, enabled: false, slug: "acme" });
+            const page = await fetch(json.url);
+            await page.arrayBuffer();
+            expect(page.status).toBe(404);
+            break;
+          }
           case "migrate":
             expect(json, context).toEqual({ applied: [] });
             break;

@@ -78,8 +78,10 @@ export const adminApi: FastifyPluginAsync<{
   services: Services;
   db: Database;
   token: string | null;
+  /** PUBLIC_URL, for the URLs operations print. */
+  publicUrl?: string;
   metrics?: Pick<PrometheusMetrics, "scrape">;
-}> = async (app, { services, db, token, metrics }) => {
+}> = async (app, { services, db, token, publicUrl, metrics }) => {
   // Loopback alone does not stop a web page in the operator's browser: refuse any Host but a
   // loopback one (DNS rebinding), any request a browser marks with Origin, and any non-JSON POST
   // (a "simple" cross-site form post needs no preflight).
@@ -113,7 +115,7 @@ export const adminApi: FastifyPluginAsync<{
       return reply.code(404).send({ error: { code: "not_found", message: `Unknown operation '${name}'` } });
     }
     try {
-      return { result: await runOperation({ services, db }, name, request.body) };
+      return { result: await runOperation({ services, db, publicUrl }, name, request.body) };
     } catch (error) {
       const { status, body } = adminErrorFrom(error);
       if (status === 500) request.log.error({ err: error }, "admin operation failed");
