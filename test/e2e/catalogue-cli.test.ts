@@ -2,6 +2,7 @@ import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { CatalogueFile } from "../../src/admin/catalogue-file.js";
 import { buildAdminApp } from "../../src/app.js";
 import { Decimal } from "../../src/core/money/money.js";
 import { apiClient, createMerchant, startTestApp, type TestApp } from "../helpers/app.js";
@@ -56,7 +57,7 @@ async function file(content: unknown) {
 }
 
 /** A catalogue file as an operator writes one (the README's shape). */
-const catalogueFile = (portfolioId: string) => ({
+const catalogueFile = (portfolioId: string): CatalogueFile => ({
   categories: [
     {
       id: "cliForest",
@@ -178,7 +179,12 @@ describe(`kassa catalog import / export (${storeKind})`, () => {
       description: "An example blend.",
       primary_image_url: "https://images.example/blend.jpg",
     });
-    expect(portfolio.body.category_allocations.map((a: any) => [a.allocated_fraction, a.category.id])).toEqual([
+    expect(
+      portfolio.body.category_allocations.map((a: { allocated_fraction: number; category: { id: string } }) => [
+        a.allocated_fraction,
+        a.category.id,
+      ]),
+    ).toEqual([
       [0.75, "cliForest"],
       [0.25, "cliSoil"],
     ]);
@@ -196,14 +202,14 @@ describe(`kassa catalog import / export (${storeKind})`, () => {
       portfolios: exported.json.portfolios.filter((p: { id: string }) => p.id === portfolioId),
     };
     // What was written, with the absent category fields as nulls and a missing serial prefix as null.
-    const expected = catalogueFile(portfolioId);
+    const { categories = [], projects = [], portfolios } = catalogueFile(portfolioId);
     expect(mine).toEqual({
-      categories: [expected.categories[0], { ...expected.categories[1], description: null, primary_image_url: null }],
+      categories: [categories[0], { ...categories[1], description: null, primary_image_url: null }],
       projects: [
-        expected.projects[0],
-        { ...expected.projects[1], credit_issuances: [{ vintage_year: 2024, total_amount: 300, serial_prefix: null }] },
+        projects[0],
+        { ...projects[1], credit_issuances: [{ vintage_year: 2024, total_amount: 300, serial_prefix: null }] },
       ],
-      portfolios: expected.portfolios,
+      portfolios,
     });
 
     // The whole export, imported again (from standard input), changes nothing.
@@ -220,20 +226,20 @@ describe(`kassa catalog import / export (${storeKind})`, () => {
     const before = (await kassa("catalog", "export")).stdout;
 
     // Shape: a misspelt key and a wrong type.
-    const shape = catalogueFile(portfolioId) as any;
-    shape.projects[0].summery = "typo";
-    shape.projects[1].un_sdg_goals = "2";
+    const shape = catalogueFile(portfolioId);
+    Object.assign(shape.projects![0]!, { summery: "typo" });
+    Object.assign(shape.projects![1]!, { un_sdg_goals: "2" });
     const misshapen = await kassa("catalog", "import", await file(shape));
     expect(misshapen.code).toBe(1);
     expect(misshapen.error.error.code).toBe("invalid_parameters");
     expect(Object.keys(misshapen.error.error.fields).sort()).toEqual(["projects.0.summery", "projects.1.un_sdg_goals"]);
 
     // Values: fractions that do not sum to 1, a bad URL, a negative amount, a repeated vintage.
-    const values = catalogueFile(portfolioId) as any;
-    values.portfolios[0].category_allocations[1].allocated_fraction = 0.2;
-    values.projects[0].registry_url = "ftp://registry.example/r";
-    values.projects[0].credit_issuances[1].total_amount = -5;
-    values.projects[1].credit_issuances.push({ vintage_year: 2024, total_amount: 1 });
+    const values = catalogueFile(portfolioId);
+    values.portfolios![0]!.category_allocations![1]!.allocated_fraction = 0.2;
+    values.projects![0]!.registry_url = "ftp://registry.example/r";
+    values.projects![0]!.credit_issuances![1]!.total_amount = -5;
+    values.projects![1]!.credit_issuances!.push({ vintage_year: 2024, total_amount: 1 });
     const invalid = await kassa("catalog", "import", await file(values));
     expect(invalid.code).toBe(1);
     expect(invalid.error.error.fields).toEqual({
@@ -245,11 +251,11 @@ describe(`kassa catalog import / export (${storeKind})`, () => {
 
     // References: the categories and portfolio named must exist in the file or the store. The
     // file's first entries are fine on their own; none of them is written.
-    const refs = catalogueFile("noSuchPortfolio") as any;
-    refs.categories[0].id = "cliNewForest";
-    refs.projects[0].category_id = "cliNewForest";
-    refs.projects[1].category_id = "cliNoSuchCategory";
-    refs.portfolios[0].category_allocations[0].category_id = "cliNoSuchCategory";
+    const refs = catalogueFile("noSuchPortfolio");
+    refs.categories![0]!.id = "cliNewForest";
+    refs.projects![0]!.category_id = "cliNewForest";
+    refs.projects![1]!.category_id = "cliNoSuchCategory";
+    refs.portfolios![0]!.category_allocations![0]!.category_id = "cliNoSuchCategory";
     const unresolved = await kassa("catalog", "import", await file(refs));
     expect(unresolved.code).toBe(1);
     expect(Object.keys(unresolved.error.error.fields).sort()).toEqual([
@@ -275,13 +281,13 @@ describe(`kassa catalog import / export (${storeKind})`, () => {
       where: { projectId_vintageYear: { projectId: "cliFarm", vintageYear: 2024 } },
       data: { retiredKg: new Decimal("250000").toFixed() },
     });
-    content.projects[1]!.credit_issuances = [{ vintage_year: 2024, total_amount: 200 }];
+    content.projects![1]!.credit_issuances = [{ vintage_year: 2024, total_amount: 200 }];
     const shrunk = await kassa("catalog", "import", await file(content));
     expect(shrunk.code).toBe(1);
     expect(shrunk.error.error.fields).toEqual({
       "projects.1.credit_issuances.0.total_amount": ["must be at least the 250 tonnes already retired"],
     });
-    content.projects[1]!.credit_issuances = [{ vintage_year: 2024, total_amount: 250 }];
+    content.projects![1]!.credit_issuances = [{ vintage_year: 2024, total_amount: 250 }];
     expect((await kassa("catalog", "import", await file(content))).code).toBe(0);
     const row = await t.db.prisma.creditIssuance.findUniqueOrThrow({
       where: { projectId_vintageYear: { projectId: "cliFarm", vintageYear: 2024 } },
