@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { equivalentFromWire, impactPageUrl, WIRE_EQUIVALENTS } from "../api/cnaught/impact.schemas.js";
 import { toWireOrder } from "../api/cnaught/orders.schemas.js";
+import { parseCatalogueFile, toCatalogueFile, withFilePaths } from "./catalogue-file.js";
 import type { OpenchargeRuntime } from "../api/opencharge/opencharge.js";
 import type { ProofWithDelivery } from "../api/opencharge/opencharge.repository.js";
 import { participantOperations, participantView } from "../api/opencharge/participants.js";
@@ -241,6 +242,26 @@ export const operations = {
       ),
   ),
   "portfolios.list": op(z.object({}), async ({ services }) => (await services.portfolios.list()).map(portfolioView)),
+  // The carbon catalogue (projects, categories, portfolios' descriptions and allocations) as one
+  // file: `catalogue` is the file's text or its parsed JSON (see catalogue-file.ts).
+  "catalog.import": op(
+    z.object({ catalogue: z.unknown().refine((v) => v !== undefined, "is required") }),
+    async ({ services }, a) => {
+      const catalogue = parseCatalogueFile(a.catalogue);
+      const result = await withFilePaths(() => services.projects.importCatalogue(catalogue));
+      return {
+        imported: {
+          categories: result.categories,
+          projects: result.projects,
+          credit_issuances: result.creditIssuances,
+          portfolios: result.portfolios,
+        },
+      };
+    },
+  ),
+  "catalog.export": op(z.object({}), async ({ services }) =>
+    toCatalogueFile(await services.projects.exportCatalogue()),
+  ),
   // Orders are shown as the CNaught API shows them (GET /v1/orders/{id}).
   "orders.fulfill": op(
     z.object({ id: z.string().min(1), certificate_url: z.string().min(1).optional() }),

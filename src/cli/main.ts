@@ -26,6 +26,8 @@ interface Command {
     }
   >;
   positional?: string;
+  /** The positional argument names a file (`-`: standard input): its text is passed instead. */
+  positionalIsFile?: boolean;
 }
 
 const COMMANDS: Record<string, Command> = {
@@ -70,6 +72,13 @@ const COMMANDS: Record<string, Command> = {
     },
   },
   "portfolios list": { operation: "portfolios.list", usage: "kassa portfolios list" },
+  "catalog import": {
+    operation: "catalog.import",
+    usage: "kassa catalog import FILE.json",
+    positional: "catalogue",
+    positionalIsFile: true,
+  },
+  "catalog export": { operation: "catalog.export", usage: "kassa catalog export" },
   "orders fulfill": {
     operation: "orders.fulfill",
     usage: "kassa orders fulfill ORDER_ID [--certificate-url URL]",
@@ -236,14 +245,14 @@ export function parseCommand(argv: string[]): { command: Command; args: Record<s
   if (command.positional) {
     const value = parsed.positionals[0];
     if (!value) throw new UsageError(`Missing ${command.positional.toUpperCase()}\nUsage: ${command.usage}`);
-    args[command.positional] = value;
+    args[command.positional] = command.positionalIsFile ? readArgumentFile(value, command.usage) : value;
   }
   return { command, args };
 }
 
 function readArgumentFile(path: string, usage: string): string {
   try {
-    return readFileSync(path, "utf8");
+    return readFileSync(path === "-" ? 0 : path, "utf8");
   } catch (error) {
     throw new UsageError(`Cannot read ${path}: ${(error as Error).message}\nUsage: ${usage}`);
   }

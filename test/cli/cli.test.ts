@@ -73,6 +73,8 @@ describe("parseCommand: each command maps to its operation and snake_case argume
       },
     ],
     [["portfolios", "list"], "portfolios.list", {}],
+    [["catalog", "import", "package.json"], "catalog.import", { catalogue: readFileSync("package.json", "utf8") }],
+    [["catalog", "export"], "catalog.export", {}],
     [["orders", "fulfill", "ord_1"], "orders.fulfill", { id: "ord_1" }],
     [
       ["orders", "fulfill", "ord_1", "--certificate-url", "https://certs.example/c/1.pdf"],
@@ -227,7 +229,7 @@ describe("parseCommand: each command maps to its operation and snake_case argume
       const words = line.trim().split(" ").slice(1); // drop "kassa"
       const argv = words
         .filter((w) => !w.startsWith("[") && !w.endsWith("]"))
-        .map((w) => (w === "KEY_ID" ? "key_1" : w === "METADATA_JSON" ? "package.json" : w));
+        .map((w) => (w === "KEY_ID" ? "key_1" : w === "METADATA_JSON" || w === "FILE.json" ? "package.json" : w));
       expect(() => parseCommand(argv)).not.toThrow();
     }
   });
@@ -254,6 +256,9 @@ describe("parseCommand: bad input throws UsageError", () => {
     ["--certificate-url without a value", ["orders", "fulfill", "ord_1", "--certificate-url"]],
     ["flag of another command", ["orders", "cancel", "ord_1", "--certificate-url", "https://certs.example/1"]],
     ["missing --account", ["orders", "list"]],
+    ["missing FILE", ["catalog", "import"]],
+    ["unreadable FILE", ["catalog", "import", "no/such/catalogue.json"]],
+    ["catalog group without subcommand", ["catalog"]],
     ["orders group without subcommand", ["orders"]],
     ["unknown orders subcommand", ["orders", "ship", "ord_1"]],
     ["missing --api-price", ["portfolios", "create", "--name", "P", "--checkout-price-per-kg-usd-cents", "2"]],
