@@ -57,10 +57,10 @@ async function roaster() {
   const removal = await seedCategory(t.db, { name: "Carbon Removal" });
   const energy = await seedCategory(t.db, { name: "Renewable Energy" });
   const projects = {
-    redd: await seedProject(t.db, { name: "Mai Ndombe REDD+", categoryId: forestry.id }),
-    mangroves: await seedProject(t.db, { name: "Sundarbans Mangrove Restoration", categoryId: forestry.id }),
-    biochar: await seedProject(t.db, { name: "Oregon Biochar", categoryId: removal.id }),
-    wind: await seedProject(t.db, { name: "Rajasthan Wind Farm", categoryId: energy.id }),
+    redd: await seedProject(t.db, { name: "Example Ridge REDD+ (fictional)", categoryId: forestry.id }),
+    mangroves: await seedProject(t.db, { name: "Example Bay Mangroves (fictional)", categoryId: forestry.id }),
+    biochar: await seedProject(t.db, { name: "Example Valley Biochar (fictional)", categoryId: removal.id }),
+    wind: await seedProject(t.db, { name: "Example Plains Wind (fictional)", categoryId: energy.id }),
   };
   const orders: Array<[string, Array<[keyof typeof projects, string, number[]]>]> = [
     [

@@ -74,7 +74,7 @@ async function history() {
   const forestry = await seedCategory(t.db, { name: "Forestry", description: "Trees that store carbon" });
   const soil = await seedCategory(t.db, { name: "Soil Carbon", description: null });
   const p1 = await seedProject(t.db, {
-    name: "Mai Ndombe REDD+",
+    name: "Example Ridge REDD+ (fictional)",
     categoryId: forestry.id,
     type: "Avoided deforestation",
     unSdgGoals: [13, 15],
@@ -145,7 +145,7 @@ beforeAll(async () => {
 /** Project P1 as CNaught's Project model spells it (no credit_issuances when embedded). */
 const p1Wire = () => ({
   id: h.p1.id,
-  name: "Mai Ndombe REDD+",
+  name: "Example Ridge REDD+ (fictional)",
   type: "Avoided deforestation",
   developer: "Wildlife Works",
   registry_name: "Verra",

@@ -38,7 +38,7 @@ async function accountWithPage(options: { name?: string; slugText?: string; equi
   if (options.name) await t.db.prisma.account.update({ where: { id: m.account.id }, data: { name: options.name } });
   const forestry = await seedCategory(t.db, { name: "Forestry" });
   const soil = await seedCategory(t.db, { name: "Soil Carbon" });
-  const p1 = await seedProject(t.db, { name: "Mai Ndombe REDD+", categoryId: forestry.id });
+  const p1 = await seedProject(t.db, { name: "Example Ridge REDD+ (fictional)", categoryId: forestry.id });
   const p2 = await seedProject(t.db, { name: "Prairie Soils", categoryId: soil.id });
   await seedOrder(t.db, {
     accountId: m.account.id,
@@ -85,7 +85,7 @@ describe(`GET /impact/<slug> (${storeKind})`, () => {
     expect(seen).toContain(`${trees} tree seedlings grown for 10 years`);
     expect(seen).not.toContain("homes' energy use");
     // The chart: categories most kg first, shares of the total, their projects and vintages.
-    expect(seen).toMatch(/Forestry 950\.5 kg CO₂e · 70%.*Mai Ndombe REDD\+ Vintages 2019, 2020 950\.5 kg CO₂e/);
+    expect(seen).toMatch(/Forestry 950\.5 kg CO₂e · 70%.*Example Ridge REDD\+ \(fictional\) Vintages 2019, 2020 950\.5 kg CO₂e/);
     expect(seen).toMatch(/Soil Carbon 400 kg CO₂e · 30%.*Prairie Soils Vintages 2021 400 kg CO₂e/);
     expect(res.body).toMatch(/<rect class="fill" width="70" height="14" rx="7"\/>/);
     expect(res.body).toMatch(/<rect class="fill" width="30" height="14" rx="7"\/>/);
