@@ -6,6 +6,7 @@ import { certificatesSurface } from "./api/certificates/certificates.plugin.js";
 import { cnaughtSurface } from "./api/cnaught/cnaught.plugin.js";
 import { registerDocs } from "./api/docs.js";
 import { hostedPageSurface } from "./api/hosted-page/hosted-page.plugin.js";
+import { impactPageSurface } from "./api/impact-page/impact-page.plugin.js";
 import { leanRailsSurface } from "./api/leanrails/leanrails.plugin.js";
 import { openchargeSurface } from "./api/opencharge/opencharge.plugin.js";
 import { opsRoutes } from "./api/ops/ops.routes.js";
@@ -106,6 +107,7 @@ export const publicSurfaces = (config: Config, services: Services): ApiSurface[]
     cnaughtSurface({ services, publicUrl: config.publicUrl }),
     hostedPageSurface({ services, publicUrl: config.publicUrl, secret: config.checkoutPage.secret }),
     certificatesSurface({ services, publicUrl: config.publicUrl }),
+    impactPageSurface({ services, publicUrl: config.publicUrl }),
     // Off while no OPENCHARGE_OCID is configured: its paths are then nobody's.
     ...(opencharge?.enabled ? [openchargeSurface({ services, opencharge, publicUrl: config.publicUrl })] : []),
   ];
@@ -159,6 +161,12 @@ export async function buildAdminApp(options: AppOptions): Promise<FastifyInstanc
   const services = options.services ?? createKassaServices(db, undefined, config, options.metrics);
   const app = Fastify({ ...baseOptions(config, options.logger), frameworkErrors: adminHttpError });
   echoRequestId(app);
-  await app.register(adminApi, { services, db, token: config.admin.token, metrics: options.metrics }); // metrics
+  await app.register(adminApi, {
+    services,
+    db,
+    token: config.admin.token,
+    publicUrl: config.publicUrl,
+    metrics: options.metrics, // metrics
+  });
   return app;
 }

@@ -1,5 +1,7 @@
 import { z } from "zod";
+import { equivalentFromWire, impactPageUrl, WIRE_EQUIVALENTS } from "../api/cnaught/impact.schemas.js";
 import { toWireOrder } from "../api/cnaught/orders.schemas.js";
+import { parseCatalogueFile, toCatalogueFile, withFilePaths } from "./catalogue-file.js";
 import type { OpenchargeRuntime } from "../api/opencharge/opencharge.js";
 import type { ProofWithDelivery } from "../api/opencharge/opencharge.repository.js";
 import { participantOperations, participantView } from "../api/opencharge/participants.js";
@@ -8,6 +10,7 @@ import { API_VERSIONS } from "../api/notification-formats.js";
 import { toWirePrice } from "../api/leanrails/prices.schemas.js";
 import { toWireProduct } from "../api/leanrails/products.schemas.js";
 import { TAX_BEHAVIORS } from "../core/catalog/catalog.types.js";
+import type { ImpactPage } from "../core/impact/impact.types.js";
 import type { ApiKeyView } from "../core/api-keys/api-keys.service.js";
 import { unstorableFieldErrors } from "../api/validation.js";
 import { invalidRequestFields, invalidState } from "../core/errors.js";
@@ -27,6 +30,8 @@ import type { Database } from "../db/database.js";
 export interface OperationContext {
   services: Services;
   db: Pick<Database, "migrate">;
+  /** PUBLIC_URL, for the URLs an operation prints (without it, paths). */
+  publicUrl?: string;
 }
 
 const decimalText = z
@@ -144,6 +149,39 @@ const proofView = (p: ProofWithDelivery) => ({
   },
 });
 
+/** A public impact page's settings, equivalents by their CNaught names (as GET /v1/impact/hosted-page-config shows them). */
+const impactPageView = (p: ImpactPage, publicUrl: string | undefined) => ({
+  account_id: p.accountId,
+  subaccount_id: p.subaccountId,
+  enabled: p.enabled,
+  slug: p.slug,
+  url: impactPageUrl(publicUrl ?? "", p.slug),
+  enabled_equivalents: p.equivalents.map((k) => WIRE_EQUIVALENTS[k]),
+  updated_on: p.updatedAt.toISOString(),
+});
+
+/** `--equivalents cars_off_the_road,trees_planted`: CNaught's names, comma-separated (or a JSON list). */
+const equivalentNames = z
+  .union([z.string().transform((v) => v.split(",").map((name) => name.trim())), z.array(z.string())])
+  .transform((names, ctx) => {
+    const known = names.filter((n) => n !== "").map((n) => equivalentFromWire(n) ?? n);
+    const unknown = known.filter((k) => !Object.hasOwn(WIRE_EQUIVALENTS, k));
+    if (unknown.length) {
+      ctx.addIssue({
+        code: "custom",
+        message: `unknown equivalents: ${unknown.join(", ")}; known: ${Object.values(WIRE_EQUIVALENTS).join(", ")}`,
+      });
+      return z.NEVER;
+    }
+    return known;
+  });
+
+const impactOwner = { account: z.string().min(1), subaccount: z.string().min(1).optional() };
+const ownerOf = (a: { account: string; subaccount?: string }) => ({
+  accountId: a.account,
+  subaccountId: a.subaccount ?? null,
+});
+
 /** The Opencharge runtime, when the API is on (OPENCHARGE_OCID set). */
 function opencharge(services: Services): OpenchargeRuntime {
   const runtime = openchargeOf(services);
@@ -234,6 +272,26 @@ export const operations = {
       ),
   ),
   "portfolios.list": op(z.object({}), async ({ services }) => (await services.portfolios.list()).map(portfolioView)),
+  // The carbon catalogue (projects, categories, portfolios' descriptions and allocations) as one
+  // file: `catalogue` is the file's text or its parsed JSON (see catalogue-file.ts).
+  "catalog.import": op(
+    z.object({ catalogue: z.unknown().refine((v) => v !== undefined, "is required") }),
+    async ({ services }, a) => {
+      const catalogue = parseCatalogueFile(a.catalogue);
+      const result = await withFilePaths(() => services.projects.importCatalogue(catalogue));
+      return {
+        imported: {
+          categories: result.categories,
+          projects: result.projects,
+          credit_issuances: result.creditIssuances,
+          portfolios: result.portfolios,
+        },
+      };
+    },
+  ),
+  "catalog.export": op(z.object({}), async ({ services }) =>
+    toCatalogueFile(await services.projects.exportCatalogue()),
+  ),
   // Orders are shown as the CNaught API shows them (GET /v1/orders/{id}).
   // Retires credits by the portfolio's category fractions, or by an explicit allocation.
   "orders.fulfill": op(
@@ -346,6 +404,15 @@ export const operations = {
       );
       return page.prices.map(toWirePrice);
     },
+  ),
+  // The public impact page of an account (or, with --subaccount, of one subaccount).
+  "impact.enable": op(
+    z.object({ ...impactOwner, slug: z.string().min(1).optional(), equivalents: equivalentNames.optional() }),
+    async ({ services, publicUrl }, a) =>
+      impactPageView(await services.impact.enable(ownerOf(a), { slug: a.slug, equivalents: a.equivalents }), publicUrl),
+  ),
+  "impact.disable": op(z.object(impactOwner), async ({ services, publicUrl }, a) =>
+    impactPageView(await services.impact.disable(ownerOf(a)), publicUrl),
   ),
   "webhooks.secret": op(z.object({ account: z.string().min(1), rotate: flag.optional() }), async ({ services }, a) =>
     secretView(await services.webhooks.secret(a.account, { rotate: a.rotate ?? false })),

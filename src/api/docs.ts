@@ -49,6 +49,7 @@ export async function registerDocs(app: FastifyInstance, publicUrl: string, surf
         { name: "Project Categories", description: "Categories of projects, which portfolios allocate to" },
         { name: "Quotes", description: "Price quotes" },
         { name: "Subaccounts", description: "Subaccounts of the calling account" },
+        { name: "Climate Impact", description: "The climate impact of retired credits, and the public impact page" },
       ],
     },
     transform: transformOnly(inMain),

@@ -26,6 +26,8 @@ interface Command {
     }
   >;
   positional?: string;
+  /** The positional argument names a file (`-`: standard input): its text is passed instead. */
+  positionalIsFile?: boolean;
 }
 
 const COMMANDS: Record<string, Command> = {
@@ -70,6 +72,13 @@ const COMMANDS: Record<string, Command> = {
     },
   },
   "portfolios list": { operation: "portfolios.list", usage: "kassa portfolios list" },
+  "catalog import": {
+    operation: "catalog.import",
+    usage: "kassa catalog import FILE.json",
+    positional: "catalogue",
+    positionalIsFile: true,
+  },
+  "catalog export": { operation: "catalog.export", usage: "kassa catalog export" },
   "orders fulfill": {
     operation: "orders.fulfill",
     usage: "kassa orders fulfill ORDER_ID [--allocation FILE.json]",
@@ -136,6 +145,22 @@ const COMMANDS: Record<string, Command> = {
       limit: { type: "string" },
       "starting-after": { type: "string" },
     },
+  },
+  "impact enable": {
+    operation: "impact.enable",
+    usage:
+      "kassa impact enable --account ACCOUNT_ID [--subaccount SUBACCOUNT_ID] [--slug SLUG] [--equivalents cars_off_the_road,trees_planted,homes_annual_energy_usage,flights_lax_to_nyc]",
+    options: {
+      account: { type: "string", required: true },
+      subaccount: { type: "string" },
+      slug: { type: "string" },
+      equivalents: { type: "string" },
+    },
+  },
+  "impact disable": {
+    operation: "impact.disable",
+    usage: "kassa impact disable --account ACCOUNT_ID [--subaccount SUBACCOUNT_ID]",
+    options: { account: { type: "string", required: true }, subaccount: { type: "string" } },
   },
   "webhooks secret": {
     operation: "webhooks.secret",
@@ -224,14 +249,14 @@ export function parseCommand(argv: string[]): { command: Command; args: Record<s
   if (command.positional) {
     const value = parsed.positionals[0];
     if (!value) throw new UsageError(`Missing ${command.positional.toUpperCase()}\nUsage: ${command.usage}`);
-    args[command.positional] = value;
+    args[command.positional] = command.positionalIsFile ? readArgumentFile(value, command.usage) : value;
   }
   return { command, args };
 }
 
 function readArgumentFile(path: string, usage: string): string {
   try {
-    return readFileSync(path, "utf8");
+    return readFileSync(path === "-" ? 0 : path, "utf8");
   } catch (error) {
     throw new UsageError(`Cannot read ${path}: ${(error as Error).message}\nUsage: ${usage}`);
   }
@@ -270,7 +295,11 @@ async function inProcess(config: Config, operation: OperationName, args: unknown
     if (operation !== "migrate") await db.migrate();
     return {
       ok: true,
-      result: await runOperation({ services: createKassaServices(db, undefined, config), db }, operation, args),
+      result: await runOperation(
+        { services: createKassaServices(db, undefined, config), db, publicUrl: config.publicUrl },
+        operation,
+        args,
+      ),
     };
   } catch (error) {
     const { status, body } = adminErrorFrom(error);

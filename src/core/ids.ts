@@ -32,6 +32,8 @@ export const newId = {
   price: () => `price_${id16()}`,
   /** A re-hosted logo (its file name adds the extension). */
   logo: () => id16(),
+  /** A public impact page's settings (never shown: the page is found by its slug). */
+  impactPage: () => `imp_${id16()}`,
 };
 
 /** 32 alphanumeric chars from a CSPRNG: ~190 bits. */

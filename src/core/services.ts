@@ -11,6 +11,8 @@ import { createCheckoutSessionsService } from "./checkout-sessions/checkout-sess
 import type { SessionLifecycles } from "./checkout-sessions/lifecycle.js";
 import { createEventsRepository, type EventsRepository } from "./events/events.repository.js";
 import { createEventsService } from "./events/events.service.js";
+import { createImpactRepository } from "./impact/impact.repository.js";
+import { createImpactService } from "./impact/impact.service.js";
 import { createIdempotencyRepository } from "./idempotency/idempotency.repository.js";
 import { createIdempotencyService } from "./idempotency/idempotency.service.js";
 import { createFulfilmentRepository } from "./orders/fulfilment.repository.js";
@@ -104,6 +106,7 @@ export function createServices(db: Database, clock: Clock, adapters: CoreAdapter
     idempotency: createIdempotencyRepository(db.prisma),
     catalog: createCatalogRepository(db.prisma),
     projects: createProjectsRepository(db.prisma),
+    impact: createImpactRepository(db.prisma, db.sql),
   };
   const portfolios = createPortfoliosService({
     portfolios: repos.portfolios,
@@ -204,6 +207,8 @@ export function createServices(db: Database, clock: Clock, adapters: CoreAdapter
     idempotency: createIdempotencyService({ keys: repos.idempotency, clock }),
     /** Products and prices; `lineItemsFor` turns prices into a session's line items. */
     catalog: createCatalogService({ catalog: repos.catalog, transaction, clock }),
+    /** Impact reports (fulfilled orders by category and project, with equivalents) and the public impact pages' settings. */
+    impact: createImpactService({ impact: repos.impact, transaction, clock }),
   };
 }
 

@@ -81,6 +81,8 @@ describe("parseCommand: each command maps to its operation and snake_case argume
       },
     ],
     [["portfolios", "list"], "portfolios.list", {}],
+    [["catalog", "import", "package.json"], "catalog.import", { catalogue: readFileSync("package.json", "utf8") }],
+    [["catalog", "export"], "catalog.export", {}],
     [["orders", "fulfill", "ord_1"], "orders.fulfill", { id: "ord_1" }],
     [
       ["orders", "fulfill", "ord_1", "--allocation", ALLOCATION_FILE],
@@ -164,6 +166,29 @@ describe("parseCommand: each command maps to its operation and snake_case argume
     [["opencharge", "participants", "list"], "opencharge.participants.list", {}],
     [["opencharge", "participants", "remove", "5"], "opencharge.participants.remove", { ocid: "5" }],
     [["opencharge", "proofs"], "opencharge.proofs", {}],
+    [["impact", "enable", "--account", "acct_1"], "impact.enable", { account: "acct_1" }],
+    [
+      [
+        "impact",
+        "enable",
+        "--account",
+        "acct_1",
+        "--subaccount",
+        "sub1",
+        "--slug",
+        "green-shop",
+        "--equivalents",
+        "cars_off_the_road,trees_planted",
+      ],
+      "impact.enable",
+      { account: "acct_1", subaccount: "sub1", slug: "green-shop", equivalents: "cars_off_the_road,trees_planted" },
+    ],
+    [["impact", "disable", "--account", "acct_1"], "impact.disable", { account: "acct_1" }],
+    [
+      ["impact", "disable", "--account=acct_1", "--subaccount=sub1"],
+      "impact.disable",
+      { account: "acct_1", subaccount: "sub1" },
+    ],
   ];
 
   it.each(cases)("%j", (argv, operation, args) => {
@@ -253,7 +278,7 @@ describe("parseCommand: each command maps to its operation and snake_case argume
       const words = line.trim().split(" ").slice(1); // drop "kassa"
       const argv = words
         .filter((w) => !w.startsWith("[") && !w.endsWith("]"))
-        .map((w) => (w === "KEY_ID" ? "key_1" : w === "METADATA_JSON" ? "package.json" : w));
+        .map((w) => (w === "KEY_ID" ? "key_1" : w === "METADATA_JSON" || w === "FILE.json" ? "package.json" : w));
       expect(() => parseCommand(argv)).not.toThrow();
     }
   });
@@ -281,6 +306,9 @@ describe("parseCommand: bad input throws UsageError", () => {
     ["--allocation naming no file", ["orders", "fulfill", "ord_1", "--allocation", "/nonexistent/allocation.json"]],
     ["flag of another command", ["orders", "cancel", "ord_1", "--allocation", ALLOCATION_FILE]],
     ["missing --account", ["orders", "list"]],
+    ["missing FILE", ["catalog", "import"]],
+    ["unreadable FILE", ["catalog", "import", "no/such/catalogue.json"]],
+    ["catalog group without subcommand", ["catalog"]],
     ["orders group without subcommand", ["orders"]],
     ["unknown orders subcommand", ["orders", "ship", "ord_1"]],
     ["missing --api-price", ["portfolios", "create", "--name", "P", "--checkout-price-per-kg-usd-cents", "2"]],

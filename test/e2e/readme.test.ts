@@ -124,6 +124,9 @@ const curlCommands = apiBlocks
   .flatMap((b, block) => (b.lang === "sh" ? shellCommands(b.body).map((c) => ({ ...c, block })) : []))
   .filter((c) => /^curl\s/.test(c.text));
 
+/** The example catalogue file of "The carbon catalogue" (the one JSON block of "Operating Kassa"). */
+const catalogueExample = codeBlocks(section(README, "Operating Kassa")).filter((b) => b.lang === "json");
+
 const cliCommands = codeBlocks(section(README, "Operating Kassa"))
   .filter((b) => b.lang === "sh")
   .flatMap((b) => shellCommands(b.body))
@@ -263,6 +266,8 @@ describe("README.md, run verbatim against a real server on the embedded store", 
         "DELETE /v1/subaccounts/SUBACCOUNT_ID",
         "POST /v1/checkout_sessions",
         "GET /v1/checkout_sessions",
+        "GET /v1/projects/demoRidge",
+        "GET /v1/project-categories/demoForest",
       ]),
     );
     for (const c of curlCommands) expect(c.text, "every example uses the README's base URL").toContain(README_BASE);
@@ -413,6 +418,29 @@ describe("README.md, run verbatim against a real server on the embedded store", 
           case "GET /v1/portfolios/demo":
             expect(result.status, context).toBe(200);
             expect(result.json, context).toMatchObject({ id: "demo" });
+            // The demo catalogue: three fictional categories, each with its projects.
+            expect(
+              result.json.category_allocations.map((a: { allocated_fraction: number }) => a.allocated_fraction),
+              context,
+            ).toEqual([0.5, 0.3, 0.2]);
+            break;
+          case "GET /v1/projects/demoRidge":
+            expect(result.status, context).toBe(200);
+            expect(result.json, context).toMatchObject({
+              id: "demoRidge",
+              name: "Example Ridge Reforestation (fictional)",
+              credit_issuances: [
+                { vintage_year: 2022, total_amount: 5000 },
+                { vintage_year: 2023, total_amount: 8000 },
+              ],
+            });
+            break;
+          case "GET /v1/project-categories/demoForest":
+            expect(result.status, context).toBe(200);
+            expect(
+              result.json.projects.map((p: { id: string }) => p.id),
+              context,
+            ).toEqual(["demoRidge", "demoMangrove"]);
             break;
           case "POST /v1/subaccounts":
             expect(result.status, context).toBe(201);
@@ -486,6 +514,13 @@ describe("README.md, run verbatim against a real server on the embedded store", 
           command = command.replaceAll(name, value);
         }
         expect(command, "a placeholder left unsubstituted").not.toMatch(/\b[A-Z][A-Z_]{2,}\b/);
+        if (command.includes("catalog import catalogue.json")) {
+          // The file is the README's example, as written.
+          expect(catalogueExample.length, "one example catalogue file").toBe(1);
+          const file = path.join(await tempDir("kassa-readme-catalogue-"), "catalogue.json");
+          await writeFile(file, catalogueExample[0]!.body);
+          command = command.replace("catalogue.json", file);
+        }
 
         const run = await bash(command, cliEnv);
         const context = `README command:\n${readmeCommand.text}\nran as:\n${command}\nstdout:\n${run.stdout}\nstderr:\n${run.stderr}`;
@@ -583,8 +618,62 @@ describe("README.md, run verbatim against a real server on the embedded store", 
               unit_amount: 2000,
             });
             break;
+          case "impact enable": {
+            // "turns it on at PUBLIC_URL/impact/<slug>, for example http://localhost:3000/impact/acme"
+            expect(json, context).toMatchObject({
+              account_id: ids.ACCOUNT_ID,
+              subaccount_id: null,
+              enabled: true,
+              slug: "acme",
+              url: `http://127.0.0.1:${port}/impact/acme`,
+            });
+            const page = await fetch(json.url);
+            expect(page.status).toBe(200);
+            expect(await page.text()).toContain("Acme");
+            break;
+          }
+          case "impact disable": {
+            expect(json, context).toMatchObject({ account_id: ids.ACCOUNT_ID, enabled: false, slug: "acme" });
+            const page = await fetch(json.url);
+            await page.arrayBuffer();
+            expect(page.status).toBe(404);
+            break;
+          }
           case "migrate":
             expect(json, context).toEqual({ applied: [] });
+            break;
+          case "catalog import": {
+            expect(json.imported, context).toMatchObject({
+              categories: { total: 1 },
+              projects: { total: 1 },
+              credit_issuances: { total: 1 },
+              portfolios: { total: 1, changed: 1 },
+            });
+            const portfolio = await fetch(`http://127.0.0.1:${port}/v1/portfolios/demo`, {
+              headers: { authorization: `Bearer ${demoKey}` },
+            });
+            const allocations = ((await portfolio.json()) as { category_allocations: unknown[] }).category_allocations;
+            expect(allocations).toEqual([
+              { allocated_fraction: 0.6, category: expect.objectContaining({ id: "reforestation" }) },
+              { allocated_fraction: 0.4, category: expect.objectContaining({ id: "demoSoil" }) },
+            ]);
+            break;
+          }
+          case "catalog export":
+            expect(
+              json.projects.map((p: { id: string }) => p.id),
+              context,
+            ).toEqual(expect.arrayContaining(["demoRidge", "ridgeRefo"]));
+            expect(
+              json.portfolios.find((p: { id: string }) => p.id === "demo"),
+              context,
+            ).toMatchObject({
+              summary: "A sample portfolio for trying Kassa",
+              category_allocations: [
+                { category_id: "reforestation", allocated_fraction: 0.6 },
+                { category_id: "demoSoil", allocated_fraction: 0.4 },
+              ],
+            });
             break;
           default:
             expect(json, context).toBeDefined();

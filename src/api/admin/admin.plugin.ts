@@ -15,6 +15,9 @@ export interface AdminError {
   error: { code: string; message: string; fields?: Record<string, string[]> };
 }
 
+/** 16 MiB: what an operation's arguments may be (BODY_LIMIT_BYTES applies to the public API). */
+export const ADMIN_BODY_LIMIT = 16 * 1024 * 1024;
+
 const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
 
 const STATUS: Record<string, number> = {
@@ -84,8 +87,10 @@ export const adminApi: FastifyPluginAsync<{
   services: Services;
   db: Database;
   token: string | null;
+  /** PUBLIC_URL, for the URLs operations print. */
+  publicUrl?: string;
   metrics?: Pick<PrometheusMetrics, "scrape">;
-}> = async (app, { services, db, token, metrics }) => {
+}> = async (app, { services, db, token, publicUrl, metrics }) => {
   // Loopback alone does not stop a web page in the operator's browser: refuse any Host but a
   // loopback one (DNS rebinding), any request a browser marks with Origin, and any non-JSON POST
   // (a "simple" cross-site form post needs no preflight).
@@ -113,19 +118,24 @@ export const adminApi: FastifyPluginAsync<{
   app.setNotFoundHandler(notFoundAsError);
   const routes = trackRoutes(app);
 
-  app.post<{ Params: { name: string } }>("/admin/operations/:name", async (request, reply) => {
-    const { name } = request.params;
-    if (!isOperationName(name)) {
-      return reply.code(404).send({ error: { code: "not_found", message: `Unknown operation '${name}'` } });
-    }
-    try {
-      return { result: await runOperation({ services, db }, name, request.body) };
-    } catch (error) {
-      const { status, body } = adminErrorFrom(error);
-      if (status === 500) request.log.error({ err: error }, "admin operation failed");
-      return reply.code(status).send(body);
-    }
-  });
+  // Operators' own input may be larger than a public request (a catalogue file travels whole).
+  app.post<{ Params: { name: string } }>(
+    "/admin/operations/:name",
+    { bodyLimit: ADMIN_BODY_LIMIT },
+    async (request, reply) => {
+      const { name } = request.params;
+      if (!isOperationName(name)) {
+        return reply.code(404).send({ error: { code: "not_found", message: `Unknown operation '${name}'` } });
+      }
+      try {
+        return { result: await runOperation({ services, db, publicUrl }, name, request.body) };
+      } catch (error) {
+        const { status, body } = adminErrorFrom(error);
+        if (status === 500) request.log.error({ err: error }, "admin operation failed");
+        return reply.code(status).send(body);
+      }
+    },
+  );
   app.get("/admin/healthz", async () => ({ status: "ok" }));
   if (metrics) await app.register(metricsRoutes, { metrics });
   await app.register(methodNotAllowed(routes));

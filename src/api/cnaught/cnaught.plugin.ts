@@ -11,6 +11,7 @@ import { checkoutSessionsRoutes } from "./checkout-sessions.routes.js";
 import { CNAUGHT_API } from "./checkout-sessions.schemas.js";
 import { cnaughtErrorHandler, rawProblem } from "./cnaught.errors.js";
 import { PROBLEM_CONTENT_TYPE } from "../problem.js";
+import { impactRoutes } from "./impact.routes.js";
 import { ordersRoutes } from "./orders.routes.js";
 import { portfoliosRoutes } from "./portfolios.routes.js";
 import { projectsRoutes } from "./projects.routes.js";
@@ -105,6 +106,7 @@ export const cnaughtApi: FastifyPluginAsync<
   await app.register(quotesRoutes, routeOptions);
   await app.register(subaccountsRoutes, routeOptions);
   await app.register(subaccountLogoRoutes, routeOptions);
+  await app.register(impactRoutes, routeOptions);
   await app.register(methodNotAllowed(routes));
 };
 

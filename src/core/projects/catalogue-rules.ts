@@ -18,8 +18,8 @@ export const CATALOGUE_LIMITS = {
   listItems: 100,
   firstYear: 1900,
   lastYear: 2200,
-  /** Tonnes per issuance: below 10^12 (DECIMAL(18,6)). */
-  maxTonnes: new Decimal("1e12"),
+  /** Tonnes per issuance: below 10^9 with 6 decimals, 15 digits, so a JSON number carries it exactly. */
+  maxTonnes: new Decimal("1e9"),
   tonneDecimals: 6,
   /** DECIMAL(9,8). */
   fractionDecimals: 8,
@@ -168,7 +168,7 @@ function checkProject(p: Problems, prefix: string, project: CatalogueProject) {
     else vintages.set(issuance.vintageYear, index);
     const t = issuance.totalAmount;
     if (!t.isFinite() || t.lte(0)) p.add(`${path}.totalAmount`, "must be greater than 0 (tonnes)");
-    else if (t.gte(L.maxTonnes)) p.add(`${path}.totalAmount`, "must be less than 10^12 tonnes");
+    else if (t.gte(L.maxTonnes)) p.add(`${path}.totalAmount`, "must be less than 10^9 tonnes");
     else if (t.decimalPlaces() > L.tonneDecimals) p.add(`${path}.totalAmount`, "must have at most 6 decimal places");
     checkText(p, `${path}.serialPrefix`, issuance.serialPrefix, 128);
   });

@@ -12,6 +12,17 @@ import type {
   ProjectWithIssuances,
 } from "./projects.types.js";
 
+/** Allocation rows by portfolio, each portfolio's in position order. */
+function byPortfolio(rows: AllocationRow[]): Map<string, AllocationRow[]> {
+  const grouped = new Map<string, AllocationRow[]>();
+  for (const row of rows) {
+    const list = grouped.get(row.portfolioId);
+    if (list) list.push(row);
+    else grouped.set(row.portfolioId, [row]);
+  }
+  return grouped;
+}
+
 const INVALID_CATALOGUE = "The catalogue did not validate; nothing was imported";
 
 /** Whether a portfolio's stored allocations already are the ones given (same categories, order and fractions). */
@@ -99,17 +110,15 @@ export function createProjectsService(deps: {
     const issuancesChanged = await projects.upsertIssuances(issuances, tx);
 
     const allocated = catalogue.portfolios.filter((p) => p.categoryAllocations !== undefined);
-    const storedAllocations = await projects.allocationRows(
-      allocated.map((p) => p.id),
-      tx,
+    const storedAllocations = byPortfolio(
+      await projects.allocationRows(
+        allocated.map((p) => p.id),
+        tx,
+      ),
     );
     const changedPortfolios = new Set<string>();
     const replaced = allocated.filter(
-      (p) =>
-        !sameAllocations(
-          storedAllocations.filter((a) => a.portfolioId === p.id),
-          p.categoryAllocations!,
-        ),
+      (p) => !sameAllocations(storedAllocations.get(p.id) ?? [], p.categoryAllocations!),
     );
     await projects.replaceAllocations(
       replaced.map((p) => p.id),
@@ -174,7 +183,7 @@ export function createProjectsService(deps: {
         const categories = await projects.listCategories(tx);
         const allProjects = await projects.listProjects(tx);
         const allPortfolios = await portfolios.list(tx);
-        const allocations = await projects.allocationRows(undefined, tx);
+        const allocations = byPortfolio(await projects.allocationRows(undefined, tx));
         return {
           categories,
           projects: allProjects.map((p) => ({
@@ -195,9 +204,10 @@ export function createProjectsService(deps: {
             summary: p.summary,
             description: p.description,
             primaryImageUrl: p.primaryImageUrl,
-            categoryAllocations: allocations
-              .filter((a) => a.portfolioId === p.id)
-              .map((a) => ({ categoryId: a.categoryId, allocatedFraction: a.allocatedFraction })),
+            categoryAllocations: (allocations.get(p.id) ?? []).map((a) => ({
+              categoryId: a.categoryId,
+              allocatedFraction: a.allocatedFraction,
+            })),
           })),
         };
       });

@@ -1,5 +1,6 @@
 import type { LightMyRequestResponse } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ADMIN_BODY_LIMIT } from "../../../src/api/admin/admin.plugin.js";
 import { buildAdminApp } from "../../../src/app.js";
 import { loadConfig } from "../../../src/config.js";
 import { startTestApp, type TestApp } from "../../helpers/app.js";
@@ -47,6 +48,29 @@ describe("admin API", () => {
     expect(missing.statusCode).toBe(404);
     const unknown = await admin.inject({ method: "POST", url: "/admin/operations/toString", payload: {} });
     expect(unknown.statusCode).toBe(404);
+    await admin.close();
+  });
+
+  it("catalog.import takes the file as JSON too, beyond the public body limit; catalog.export gives it back", async () => {
+    const admin = await adminApp({});
+    const categories = Array.from({ length: 12 }, (_, i) => ({
+      id: `adminCat${i}`,
+      name: `Admin category ${i} (fictional)`,
+      description: "x".repeat(9000),
+    }));
+    const body = JSON.stringify({ args: null, catalogue: { categories } });
+    expect(body.length).toBeGreaterThan(t.config.bodyLimitBytes);
+    const res = await admin.inject({
+      method: "POST",
+      url: "/admin/operations/catalog.import",
+      payload: { catalogue: { categories } },
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json().result.imported.categories).toEqual({ total: 12, changed: 12 });
+    const exported = await admin.inject({ method: "POST", url: "/admin/operations/catalog.export", payload: {} });
+    expect(exported.json().result.categories).toContainEqual({ ...categories[3], primary_image_url: null });
+    const missing = await admin.inject({ method: "POST", url: "/admin/operations/catalog.import", payload: {} });
+    expectAdminError(missing, 400, "invalid_parameters");
     await admin.close();
   });
 
@@ -170,7 +194,8 @@ describe("admin API", () => {
       await admin.inject({
         method: "POST",
         url: "/admin/operations/accounts.create",
-        payload: { name: "x".repeat(2000) },
+        // Operations take up to ADMIN_BODY_LIMIT whatever BODY_LIMIT_BYTES is (a catalogue file travels whole).
+        payload: { name: "x".repeat(ADMIN_BODY_LIMIT) },
       }),
       413,
       "payload_too_large",
