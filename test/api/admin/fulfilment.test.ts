@@ -241,6 +241,29 @@ describe(`orders.fulfill over the admin API (${storeKind})`, () => {
     expect(unknown.body.error.code).toBe("not_found");
   });
 
+  it("what fulfilment retires is the merchant's climate impact; a cancelled order's is not", async () => {
+    const { api, order, ids } = await placedOrder(100);
+    const before = await api("GET", "/v1/impact/data");
+    expect(before.body.total_offset_kgs).toBe(0);
+    expect((await operate("orders.fulfill", { id: order.id })).status).toBe(200);
+    const after = await api("GET", "/v1/impact/data");
+    expect(after.status, after.text).toBe(200);
+    expect(after.body.total_offset_kgs).toBe(100);
+    const projects = after.body.categories.flatMap((c: any) =>
+      c.projects.map((p: any) => [c.category.name, p.project.id, p.offset_kgs, p.vintages]),
+    );
+    expect(projects).toEqual(
+      expect.arrayContaining([
+        ["Removal", ids.Kelp, 60, "2021, 2023"],
+        ["Forests", ids.Peat, 10, "2020"],
+        ["Forests", ids.Mangrove, 30, "2020"],
+      ]),
+    );
+    expect(projects).toHaveLength(3);
+    expect((await operate("orders.cancel", { id: order.id })).status).toBe(200);
+    expect((await api("GET", "/v1/impact/data")).body.total_offset_kgs).toBe(0);
+  });
+
   it("refuses the old certificate_url argument, saying where the certificate is now", async () => {
     const { order } = await placedOrder(1);
     const res = await operate("orders.fulfill", { id: order.id, certificate_url: "https://certs.example/1" });
