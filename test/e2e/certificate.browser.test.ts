@@ -63,14 +63,14 @@ async function fulfilledOrder() {
       fraction: "0.6",
       projects: [
         {
-          name: "Great Southern Kelp Restoration",
+          name: "Example Bay Kelp Restoration (fictional)",
           type: "Blue carbon",
           details: {
-            locationName: "Tasmania, Australia",
-            registryName: "Verra",
-            registryUrl: "https://registry.example/projects/4821",
+            locationName: "Example Bay, Nowhere",
+            registryName: "Example Registry",
+            registryUrl: "https://registry.example/projects/EXR-4821",
           },
-          issuances: [{ vintage: 2022, tonnes: "500", serialPrefix: "VCS-4821-2022" }],
+          issuances: [{ vintage: 2022, tonnes: "500", serialPrefix: "EXR-4821-2022" }],
         },
       ],
     },
@@ -79,16 +79,16 @@ async function fulfilledOrder() {
       fraction: "0.4",
       projects: [
         {
-          name: "Rimba Raya Peat Forest",
-          type: "REDD+",
+          name: "Example Marsh Peat Forest (fictional)",
+          type: "Peatland protection",
           details: {
-            locationName: "Central Kalimantan, Indonesia",
-            registryName: "Verra",
-            registryUrl: "https://registry.example/projects/674",
+            locationName: "Example Marsh, Nowhere",
+            registryName: "Example Registry",
+            registryUrl: "https://registry.example/projects/EXR-0674",
           },
           issuances: [
-            { vintage: 2019, tonnes: "0.3", serialPrefix: "VCS-674-2019" },
-            { vintage: 2020, tonnes: "500", serialPrefix: "VCS-674-2020" },
+            { vintage: 2019, tonnes: "0.3", serialPrefix: "EXR-0674-2019" },
+            { vintage: 2020, tonnes: "500", serialPrefix: "EXR-0674-2020" },
           ],
         },
       ],
@@ -139,15 +139,15 @@ describe(`a certificate in Chromium (${storeKind})`, () => {
     expect(await page.getByText("1,250.5 kg", { exact: true }).isVisible()).toBe(true);
     expect(await page.getByText("Carbon removal for your order #1042").isVisible()).toBe(true);
     expect(await page.getByRole("heading", { level: 3 }).allTextContents()).toEqual([
-      "Great Southern Kelp Restoration",
-      "Rimba Raya Peat Forest",
+      "Example Bay Kelp Restoration (fictional)",
+      "Example Marsh Peat Forest (fictional)",
     ]);
     // 60 % of 1,250.5 kg from the kelp; 40 % from the forest, its older vintage (300 kg) first.
-    for (const text of ["750.3 kg CO₂e", "500.2 kg CO₂e", "2019, 2020", "VCS-674-2019-1-300000000"]) {
+    for (const text of ["750.3 kg CO₂e", "500.2 kg CO₂e", "2019, 2020", "EXR-0674-2019-1-300000000"]) {
       expect(await page.getByText(text).first().isVisible(), text).toBe(true);
     }
-    const registry = page.getByRole("link", { name: "Great Southern Kelp Restoration" });
-    expect(await registry.getAttribute("href")).toBe("https://registry.example/projects/4821");
+    const registry = page.getByRole("link", { name: "Example Bay Kelp Restoration (fictional)" });
+    expect(await registry.getAttribute("href")).toBe("https://registry.example/projects/EXR-4821");
     // The inline stylesheet ran (its hash is what the policy allows), and nothing was refused.
     expect(await inPage(page, "getComputedStyle(document.querySelector('.certificate')).borderTopWidth")).toBe("6px");
     expect(complaints).toEqual([]);

@@ -102,7 +102,7 @@ export const plentyOfCredits = (name = "Reforestation"): CategorySeed[] => [
     projects: [
       {
         name: `${name} project`,
-        details: { registryName: "Verra", registryUrl: "https://registry.example/projects/1" },
+        details: { registryName: "Example Registry", registryUrl: "https://registry.example/projects/1" },
         issuances: [{ vintage: 2020, tonnes: "10000" }],
       },
     ],

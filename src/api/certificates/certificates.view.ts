@@ -25,7 +25,7 @@ export interface CertificateView {
 
 export interface ProjectView {
   name: string;
-  /** Type, location and registry, as far as the catalogue knows them: "Forestry · Peru · Verra". */
+  /** Type, location and registry, as far as the catalogue knows them: "Forestry · Nowhere · Example Registry". */
   facts: string[];
   registryUrl: string | null;
   amount: string;

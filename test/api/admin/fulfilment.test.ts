@@ -44,7 +44,11 @@ const portfolioCredits = (): CategorySeed[] => [
       {
         name: "Kelp",
         type: "Blue carbon",
-        details: { registryName: "Verra", registryUrl: "https://registry.example/kelp", locationName: "Tasmania" },
+        details: {
+          registryName: "Example Registry",
+          registryUrl: "https://registry.example/kelp",
+          locationName: "Nowhere Bay",
+        },
         issuances: [
           { vintage: 2023, tonnes: "10", serialPrefix: "KELP-23" },
           { vintage: 2021, tonnes: "0.05", serialPrefix: "KELP-21" }, // 50 kg
@@ -104,9 +108,9 @@ describe(`orders.fulfill over the admin API (${storeKind})`, () => {
           id: ids.Kelp,
           name: "Kelp",
           type: "Blue carbon",
-          registry_name: "Verra",
+          registry_name: "Example Registry",
           registry_url: "https://registry.example/kelp",
-          location_name: "Tasmania",
+          location_name: "Nowhere Bay",
           un_sdg_goals: [],
         },
         amount_kg: 60,

@@ -29,11 +29,11 @@ const twoCategories = (): CategorySeed[] => [
         name: "Kelp Restoration",
         type: "Ocean",
         details: {
-          locationName: "Tasmania",
-          registryName: "Verra",
+          locationName: "Nowhere Bay",
+          registryName: "Example Registry",
           registryUrl: "https://registry.example/projects/kelp",
         },
-        issuances: [{ vintage: 2021, tonnes: "10", serialPrefix: "VCS-KELP-2021" }],
+        issuances: [{ vintage: 2021, tonnes: "10", serialPrefix: "EXR-KELP-2021" }],
       },
     ],
   },
@@ -123,10 +123,10 @@ describe(`GET /certificates/:orderId (${storeKind})`, () => {
     expect(html).toContain(
       '<a href="https://registry.example/projects/kelp" rel="noopener noreferrer">Kelp Restoration</a>',
     );
-    expect(html).toContain("Ocean · Tasmania · Verra");
+    expect(html).toContain("Ocean · Nowhere Bay · Example Registry");
     expect(html).toContain("<dd>750.3 kg CO₂e</dd>");
     expect(html).toContain("<dd>2021</dd>");
-    expect(html).toContain("Serial numbers <code>VCS-KELP-2021-1-750300000</code>");
+    expect(html).toContain("Serial numbers <code>EXR-KELP-2021-1-750300000</code>");
     expect(html).toContain("registry record</a>");
     expect(html).toContain(`<h3>Forest &lt;img src=x onerror=&quot;alert(&#39;x&#39;)&quot;&gt;</h3>`);
     expect(html).toContain("<dd>500.2 kg CO₂e</dd>");
@@ -181,7 +181,7 @@ describe(`GET /certificates/:orderId.pdf (${storeKind})`, () => {
       `Order number ${order.order_number}`,
       "Kelp Restoration",
       "Retired: 750.3 kg CO2e - Vintage: 2021",
-      "Serial numbers VCS-KELP-2021-1-750300000",
+      "Serial numbers EXR-KELP-2021-1-750300000",
       "Registry: https://registry.example/projects/kelp",
       "Retired: 500.2 kg CO2e - Vintage: 2019",
     ]) {

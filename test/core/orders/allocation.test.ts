@@ -283,12 +283,12 @@ describe("allocateExplicitly", () => {
 
 describe("serial numbers and retirements", () => {
   it("count the issuance's milligrams from 1, continuing what was retired before", () => {
-    expect(serialNumberRange({ serialPrefix: "VCS-981-2019", retiredBeforeKg: d(0), amountKg: d("10.5") })).toBe(
-      "VCS-981-2019-1-10500000",
+    expect(serialNumberRange({ serialPrefix: "EXR-0981-2019", retiredBeforeKg: d(0), amountKg: d("10.5") })).toBe(
+      "EXR-0981-2019-1-10500000",
     );
     expect(
-      serialNumberRange({ serialPrefix: "VCS-981-2019", retiredBeforeKg: d("10.5"), amountKg: d("0.000001") }),
-    ).toBe("VCS-981-2019-10500001-10500001");
+      serialNumberRange({ serialPrefix: "EXR-0981-2019", retiredBeforeKg: d("10.5"), amountKg: d("0.000001") }),
+    ).toBe("EXR-0981-2019-10500001-10500001");
     expect(serialNumberRange({ serialPrefix: null, retiredBeforeKg: d(0), amountKg: d(1) })).toBeNull();
   });
 
