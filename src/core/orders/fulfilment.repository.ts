@@ -1,12 +1,7 @@
+import { toProject } from "../projects/projects.repository.js";
 import { type Db, Prisma } from "../../db/database.js";
 import { Decimal } from "../money/money.js";
-import type {
-  CreditIssuance,
-  OrderProjectAllocation,
-  Project,
-  ProjectDetails,
-  Retirement,
-} from "../projects/projects.types.js";
+import type { CreditIssuance, OrderProjectAllocation, Project, Retirement } from "../projects/projects.types.js";
 import { type CategoryStock, type PlannedAllocation, retirementsOf } from "./allocation.js";
 
 /**
@@ -14,18 +9,6 @@ import { type CategoryStock, type PlannedAllocation, retirementsOf } from "./all
  * transaction; the retirement itself (issuances' retired kg, the order's allocation rows); and the
  * allocations every order read shows.
  */
-
-type ProjectRow = Prisma.ProjectGetPayload<object>;
-
-const toProject = (row: ProjectRow): Project => ({
-  id: row.id,
-  categoryId: row.categoryId,
-  name: row.name,
-  type: row.type,
-  unSdgGoals: row.unSdgGoals,
-  details: (row.details ?? {}) as ProjectDetails,
-  position: row.position,
-});
 
 interface IssuanceRow {
   project_id: string;

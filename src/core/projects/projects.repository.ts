@@ -14,13 +14,14 @@ type ProjectRow = NonNullable<Awaited<ReturnType<Db["project"]["findUnique"]>>>;
 type CategoryRow = NonNullable<Awaited<ReturnType<Db["projectCategory"]["findUnique"]>>>;
 type IssuanceRow = NonNullable<Awaited<ReturnType<Db["creditIssuance"]["findUnique"]>>>;
 
-const toProject = (row: ProjectRow): Project => ({
+/** A project row as Prisma reads it, as the core knows it (other features' queries read projects too). */
+export const toProject = (row: ProjectRow): Project => ({
   id: row.id,
   categoryId: row.categoryId,
   name: row.name,
   type: row.type,
   unSdgGoals: row.unSdgGoals,
-  details: row.details as ProjectDetails,
+  details: (row.details ?? {}) as ProjectDetails,
   position: row.position,
 });
 
