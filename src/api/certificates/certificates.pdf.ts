@@ -12,6 +12,8 @@ import type { CertificateView } from "./certificates.view.js";
 const A4 = { width: 595.28, height: 841.89 };
 const MARGIN = 56;
 const WIDTH = A4.width - 2 * MARGIN;
+/** Widths are measured at this size: in the font's own units (thousandths of an em). */
+const UNITS = 1000;
 
 const GREEN = rgb(0.17, 0.36, 0.23);
 const INK = rgb(0.1, 0.12, 0.21);
@@ -31,6 +33,7 @@ class Writer {
   private page: PDFPage;
   private y: number;
   private readonly drawable = new Map<PDFFont, Set<number>>();
+  private readonly widths = new Map<PDFFont, Map<string, number>>();
 
   constructor(private readonly doc: PDFDocument) {
     this.page = doc.addPage([A4.width, A4.height]);
@@ -53,27 +56,80 @@ class Writer {
       .join("");
   }
 
-  /** Lines of at most `width` points: at spaces where it can, inside a word (a serial range, a URL) where it must. */
+  /**
+   * The width of `text` in thousandths of the font size (the font's own units: whole numbers for
+   * the standard fonts, so sums of them are exact), measured once per character and per pair of
+   * characters and remembered per font: the width of a string grows, character by character, by
+   * the width of the pair it ends with less that of its last character (the pair carries the
+   * kerning between them).
+   */
+  private unitsOf(font: PDFFont, text: string): number {
+    let widths = this.widths.get(font);
+    if (!widths) {
+      widths = new Map();
+      this.widths.set(font, widths);
+    }
+    let measured = widths.get(text);
+    if (measured === undefined) {
+      measured = font.widthOfTextAtSize(text, UNITS);
+      widths.set(text, measured);
+    }
+    return measured;
+  }
+
+  /** `units`, the width of a line ending in `last`, grown by `c`. */
+  private grow(font: PDFFont, units: number, last: string | undefined, c: string): number {
+    if (last === undefined) return units + this.unitsOf(font, c);
+    return units + this.unitsOf(font, last + c) - this.unitsOf(font, last);
+  }
+
+  /**
+   * Lines of at most `width` points: at spaces where it can, inside a word (a serial range, a URL)
+   * where it must. Each character is measured once, so a long unbroken word costs no more than
+   * its length.
+   */
   private wrap(font: PDFFont, size: number, text: string, width: number): string[] {
-    const fits = (s: string) => font.widthOfTextAtSize(s, size) <= width;
+    const fits = (units: number) => units * (size / UNITS) <= width;
     const lines: string[] = [];
     let line = "";
+    let lineUnits = 0;
+    let last: string | undefined;
+    /** The width of the line with `piece` after it, and the piece's last character. */
+    const extended = (piece: string) => {
+      let units = lineUnits;
+      let end = last;
+      for (const c of piece) {
+        units = this.grow(font, units, end, c);
+        end = c;
+      }
+      return { units, end };
+    };
     for (const word of text.split(/ +/)) {
-      const candidate = line ? `${line} ${word}` : word;
-      if (fits(candidate)) {
-        line = candidate;
+      const piece = line ? ` ${word}` : word;
+      const candidate = extended(piece);
+      if (fits(candidate.units)) {
+        line += piece;
+        lineUnits = candidate.units;
+        last = candidate.end;
         continue;
       }
       if (line) lines.push(line);
       line = "";
-      let rest = word;
-      while (!fits(rest)) {
-        let cut = rest.length - 1;
-        while (cut > 1 && !fits(rest.slice(0, cut))) cut--;
-        lines.push(rest.slice(0, cut));
-        rest = rest.slice(cut);
+      lineUnits = 0;
+      last = undefined;
+      // The word on lines of its own, as many characters on each as fit (at least one).
+      for (const c of word) {
+        const units = this.grow(font, lineUnits, last, c);
+        if (line && !fits(units)) {
+          lines.push(line);
+          line = c;
+          lineUnits = this.grow(font, 0, undefined, c);
+        } else {
+          line += c;
+          lineUnits = units;
+        }
+        last = c;
       }
-      line = rest;
     }
     if (line || !lines.length) lines.push(line);
     return lines;

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
-import { PDFDocument } from "pdf-lib";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PDFDocument, PDFFont, StandardFonts } from "pdf-lib";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { Decimal } from "../../../src/core/money/money.js";
 import { createMerchantApi, startTestApp, TEST_PUBLIC_URL, type TestApp } from "../../helpers/app.js";
 import { type CategorySeed, seedCredits } from "../../helpers/credits.js";
@@ -222,6 +222,92 @@ describe(`GET /certificates/:orderId.pdf (${storeKind})`, () => {
     expect(text.split("\n").every((line) => line.length < 100)).toBe(true);
     const html = await get(`/certificates/${placed.body.id}`);
     expect(html.text).toContain("東京 Café");
+  });
+});
+
+/** `length` characters without a space, none repeating its neighbour's pattern for long. */
+const unbroken = (prefix: string, length: number) =>
+  prefix +
+  Array.from(
+    { length: length - prefix.length },
+    (_, i) => "abcdefghijklmnopqrstuvwxyz0123456789-._~"[(i * 7 + (i >> 5)) % 40],
+  ).join("");
+
+describe(`a certificate of the longest names and URLs the catalogue and the API take (${storeKind})`, () => {
+  /** A4 less two 56-point margins, as the certificate lays it out. */
+  const TEXT_WIDTH = 595.28 - 2 * 56;
+
+  it("wraps unbroken names, descriptions and 2,048-character registry URLs inside the page, every character kept in order, each measured a bounded number of times", async () => {
+    const m = await createMerchantApi(t);
+    const projects = Array.from({ length: 10 }, (_, i) => ({
+      name: unbroken(`P${i}`, 256),
+      details: {
+        registryName: unbroken(`R${i}`, 512),
+        registryUrl: unbroken(`https://registry.example/${i}/`, 2048),
+      },
+      issuances: [{ vintage: 2020, tonnes: "1", serialPrefix: null }],
+    }));
+    const [category] = await seedCredits(t.services, m.portfolio!.id, [{ name: "Long", fraction: "1", projects }]);
+    const buyer = unbroken("B", 256);
+    const description = unbroken("D", 512);
+    const sub = await m.api("POST", "/v1/subaccounts", { name: buyer });
+    expect(sub.status, sub.text).toBe(201);
+    const placed = await m.api(
+      "POST",
+      "/v1/orders",
+      { amount_kg: 10, description },
+      { "x-subaccount-id": sub.body.id },
+    );
+    expect(placed.status, placed.text).toBe(201);
+    await t.services.orders.fulfill(placed.body.id, {
+      allocation: category!.projects.map((p) => ({ projectId: p.id, amountKg: new Decimal(1) })),
+    });
+
+    const measure = vi.spyOn(PDFFont.prototype, "widthOfTextAtSize");
+    let res: Awaited<ReturnType<typeof get>>;
+    let measured: number;
+    try {
+      res = await get(`/certificates/${placed.body.id}.pdf`);
+      measured = measure.mock.calls.length;
+    } finally {
+      measure.mockRestore();
+    }
+    expect(res.status).toBe(200);
+    const lines = pdfText(res.body).split("\n");
+    const drawn = lines.join("").length;
+    // Each character is measured at most twice (alone and with the one before it), however long
+    // its word: a cut searched by shortening the line a character at a time measures quadratically.
+    expect(measured).toBeLessThanOrEqual(2 * drawn);
+
+    const fonts = await PDFDocument.create();
+    const bold = await fonts.embedFont(StandardFonts.HelveticaBold);
+    const regular = await fonts.embedFont(StandardFonts.Helvetica);
+    /**
+     * The lines `text` was drawn on: they start a line, spell it out in order and each fits the
+     * page, and each but the last is full (it would overflow with the next line's first character).
+     */
+    const expectWrapped = (text: string, font: PDFFont, size: number) => {
+      const start = lines.findIndex((line) => line.length > 0 && text.startsWith(line));
+      expect(start, text.slice(0, 40)).toBeGreaterThanOrEqual(0);
+      const spelt: string[] = [];
+      let joined = "";
+      for (let i = start; i < lines.length && joined.length < text.length; i++) {
+        spelt.push(lines[i]!);
+        joined += lines[i];
+      }
+      expect(joined).toBe(text);
+      expect(spelt.length).toBeGreaterThan(1);
+      for (const line of spelt) expect(font.widthOfTextAtSize(line, size)).toBeLessThanOrEqual(TEXT_WIDTH);
+      for (let i = 0; i < spelt.length - 1; i++)
+        expect(font.widthOfTextAtSize(spelt[i]! + spelt[i + 1]![0], size)).toBeGreaterThan(TEXT_WIDTH);
+    };
+    expectWrapped(buyer, bold, 24);
+    expectWrapped(description, regular, 11);
+    for (const p of projects) {
+      expectWrapped(p.name, bold, 12);
+      expectWrapped(p.details.registryName, regular, 10);
+      expectWrapped(p.details.registryUrl, regular, 9);
+    }
   });
 });
 
