@@ -350,3 +350,36 @@ describe(`a certificate exists only while its order is fulfilled (${storeKind})`
     expect(malformed.headers.get("x-content-type-options")).toBe("nosniff");
   });
 });
+
+describe(`the certificates' per-address limit (${storeKind})`, () => {
+  let limited: TestApp;
+  beforeAll(async () => {
+    limited = await startTestApp({ RATE_LIMIT_MAX: "3", RATE_LIMIT_WINDOW_MS: "60000" });
+  });
+  afterAll(() => limited?.close());
+
+  it("counts every request, found or not, against its client address; past the limit a 429 page with Retry-After and RateLimit headers", async () => {
+    const m = await createMerchantApi(limited);
+    await seedCredits(limited.services, m.portfolio!.id, twoCategories());
+    const placed = await m.api("POST", "/v1/orders", { amount_kg: 10 });
+    expect(placed.status, placed.text).toBe(201);
+    await limited.services.orders.fulfill(placed.body.id);
+
+    const answers: Response[] = [];
+    for (const path of [placed.body.id, `${placed.body.id}.pdf`, "NoSuchOrdr", `${placed.body.id}.pdf`]) {
+      const response = await fetch(`${limited.url}/certificates/${path}`);
+      await response.arrayBuffer();
+      answers.push(response);
+    }
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 404, 429]);
+    expect(answers.map((a) => a.headers.get("ratelimit-remaining"))).toEqual(["2", "1", "0", "0"]);
+    const refused = answers[3]!;
+    expectPageHeaders(refused.headers);
+    expect(refused.headers.get("ratelimit-limit")).toBe("3");
+    expect(Number(refused.headers.get("ratelimit-reset"))).toBeGreaterThan(0);
+    expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(0);
+    const again = await fetch(`${limited.url}/certificates/${placed.body.id}`);
+    expect(again.status).toBe(429);
+    expect(await again.text()).toContain("<h1>Too many requests</h1>");
+  });
+});
