@@ -61,8 +61,15 @@ describe("schema drift", () => {
 
 // The checker itself, on a small fixture that uses what the project schema does not yet: enums,
 // scalar lists, composite and implicit many-to-many keys, sort orders, hash indexes, native types
-// and most kinds of default. FIXTURE_SQL is written the way `prisma migrate dev` renders FIXTURE_SCHEMA.
+// and most kinds of default (and a partial index, as the project's). FIXTURE_SQL is written the way
+// `prisma migrate dev` renders FIXTURE_SCHEMA.
 const FIXTURE_SCHEMA = String.raw`
+generator client {
+  provider        = "prisma-client"
+  output          = "./unused"
+  previewFeatures = ["partialIndexes"]
+}
+
 datasource db {
   provider = "postgresql"
 }
@@ -91,6 +98,7 @@ model User {
   groups    Group[]
 
   @@index([createdAt(sort: Desc)])
+  @@index([email, createdAt], where: raw("(role = 'admin'::role)"))
   @@map("users")
 }
 
@@ -144,6 +152,7 @@ CREATE TABLE "_GroupToUser" (
 );
 CREATE UNIQUE INDEX "users_email_key" ON "users"("email");
 CREATE INDEX "users_created_at_idx" ON "users"("created_at" DESC);
+CREATE INDEX "users_email_created_at_idx" ON "users"("email", "created_at") WHERE "role" = 'admin';
 CREATE INDEX "Post_title_idx" ON "Post" USING HASH ("title");
 CREATE INDEX "_GroupToUser_B_index" ON "_GroupToUser"("B");
 ALTER TABLE "Post" ADD CONSTRAINT "Post_author_id_fkey" FOREIGN KEY ("author_id") REFERENCES "users"("id") ON DELETE CASCADE ON UPDATE CASCADE;
@@ -218,6 +227,24 @@ describe("the drift checker", () => {
       from: "CREATE UNIQUE INDEX",
       to: "CREATE INDEX",
       differences: [/^tables\.users\.indexes\.users_email_key\.unique: /],
+    },
+    {
+      what: "a partial index's predicate",
+      from: `WHERE "role" = 'admin'`,
+      to: `WHERE "role" = 'member'`,
+      differences: [/^tables\.users\.indexes\.users_email_created_at_idx\.where: database "\(role = 'member'::role\)"/],
+    },
+    {
+      what: "a partial index made whole",
+      from: ` WHERE "role" = 'admin'`,
+      to: "",
+      differences: [/^tables\.users\.indexes\.users_email_created_at_idx\.where: database null/],
+    },
+    {
+      what: "a whole index made partial",
+      from: '"created_at" DESC);',
+      to: '"created_at" DESC) WHERE "score" > 0;',
+      differences: [/^tables\.users\.indexes\.users_created_at_idx\.where: database "\(score > /],
     },
     {
       what: "a primary key's column order",

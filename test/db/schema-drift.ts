@@ -9,8 +9,13 @@ import type { SqlSession } from "../../src/db/migrate.js";
  * (Postgres type, nullability, default), primary keys, indexes, foreign keys and enums. Records
  * are keyed by name so a failing `toEqual` shows a readable, per-column diff.
  *
+ * A partial index's predicate is compared as text: schema.prisma gives it with `where: raw("...")`
+ * (the `partialIndexes` preview feature), spelled as PostgreSQL's pg_get_expr() prints it, e.g.
+ * `(state = 'fulfilled'::text)`; the DMMF leaves it out, so it is read from the schema's text.
+ *
  * Not compared: foreign-key constraint names (the DMMF does not expose `@relation(map: ...)`),
- * column order, check constraints, triggers, views and anything outside schema `public`.
+ * column order, check constraints (Prisma cannot express them), NULLS NOT DISTINCT, triggers,
+ * views and anything outside schema `public`.
  */
 
 export interface SchemaDescription {
@@ -22,10 +27,20 @@ export interface SchemaDescription {
 export interface TableDescription {
   columns: Record<string, ColumnDescription>;
   primaryKey: { name: string; columns: string[] } | null;
-  /** Index name -> index; columns in index order, descending ones suffixed " DESC". */
-  indexes: Record<string, { columns: string[]; unique: boolean; method: string }>;
+  /**
+   * Index name -> index; columns in index order, descending ones suffixed " DESC"; `where`, a
+   * partial index's predicate as pg_get_expr() prints it (null for a whole-table index).
+   */
+  indexes: Record<string, IndexDescription>;
   /** Sorted by their columns. */
   foreignKeys: ForeignKeyDescription[];
+}
+
+export interface IndexDescription {
+  columns: string[];
+  unique: boolean;
+  method: string;
+  where: string | null;
 }
 
 export interface ColumnDescription {
@@ -116,12 +131,12 @@ export async function describeDatabase(db: Pick<SqlSession, "query">): Promise<S
     primary: boolean;
     unique: boolean;
     method: string;
-    partial: boolean;
+    predicate: string | null;
     column: string | null;
     descending: boolean;
   }>(
     `SELECT t.relname AS table, i.relname AS name, ix.indisprimary AS primary, ix.indisunique AS unique,
-            am.amname AS method, ix.indpred IS NOT NULL AS partial,
+            am.amname AS method, pg_get_expr(ix.indpred, ix.indrelid) AS predicate,
             a.attname AS column, (k.option & 1) = 1 AS descending
        FROM pg_index ix
        JOIN pg_class i ON i.oid = ix.indexrelid
@@ -142,11 +157,9 @@ export async function describeDatabase(db: Pick<SqlSession, "query">): Promise<S
       table.primaryKey.columns.push(column);
       continue;
     }
-    // Prisma cannot express partial indexes; mark them so they never pass for a plain one.
-    const method = row.partial ? `${row.method} (partial)` : row.method;
     const index = table.indexes[row.name];
     if (index) index.columns.push(column);
-    else table.indexes[row.name] = { columns: [column], unique: row.unique, method };
+    else table.indexes[row.name] = { columns: [column], unique: row.unique, method: row.method, where: row.predicate };
   }
 
   const fkRows = await db.query<{
@@ -249,9 +262,33 @@ function defaultConstraintName(parts: string[], suffix: string): string {
   return parts.join("_").slice(0, MAX_IDENTIFIER_LENGTH - suffix.length) + suffix;
 }
 
+/**
+ * The predicates of the schema's partial indexes (`@@index([...], where: raw("..."))`), which the
+ * DMMF does not carry: keyed by model, index type and field names, as `indexKey` makes them.
+ * Only raw predicates are read; an object predicate (`where: { ... }`) stops the check.
+ */
+function partialIndexPredicates(schemaText: string): Map<string, string> {
+  const predicates = new Map<string, string>();
+  for (const model of schemaText.matchAll(/^model\s+(\w+)\s*\{([\s\S]*?)^\}/gm)) {
+    for (const attribute of model[2]!.matchAll(/^\s*@@(index|unique)\(\s*\[([^\]]*)\](.*)\)\s*$/gm)) {
+      const rest = attribute[3]!;
+      if (!/\bwhere\s*:/.test(rest)) continue;
+      const raw = /\bwhere\s*:\s*raw\(\s*("(?:[^"\\]|\\.)*")\s*\)/.exec(rest);
+      if (!raw) throw new Error(`${model[1]}: only where: raw("...") predicates are supported by the drift check`);
+      const fields = attribute[2]!.split(",").map((f) => f.trim().replace(/\(.*$/, ""));
+      const type = attribute[1] === "unique" ? "unique" : "normal";
+      predicates.set(indexKey(model[1]!, type, fields), JSON.parse(raw[1]!) as string);
+    }
+  }
+  return predicates;
+}
+
+const indexKey = (model: string, type: string, fields: string[]) => `${model} ${type} ${fields.join(",")}`;
+
 /** Builds the description of the database that schema.prisma implies, following Prisma Migrate's conventions. */
 export function describeSchema(schemaText: string): SchemaDescription {
   const { datamodel } = parseSchema(schemaText);
+  const predicates = partialIndexPredicates(schemaText);
   const models = new Map(datamodel.models.map((m) => [m.name, m]));
   const enumsByName = new Map(datamodel.enums.map((e) => [e.name, e]));
   const tableOf = (model: DmmfModel) => model.dbName ?? model.name;
@@ -314,6 +351,14 @@ export function describeSchema(schemaText: string): SchemaDescription {
         columns,
         unique,
         method: (index.algorithm ?? "BTree").toLowerCase(),
+        where:
+          predicates.get(
+            indexKey(
+              model.name,
+              index.type,
+              index.fields.map((f) => f.name),
+            ),
+          ) ?? null,
       };
     } else {
       throw new Error(`Index type ${index.type} on ${model.name} is not supported by PostgreSQL`);
@@ -399,6 +444,7 @@ function addImplicitManyToManyTables(
           columns: ["B"],
           unique: false,
           method: "btree",
+          where: null,
         },
       },
       foreignKeys: [cascade("A", a), cascade("B", b)],
