@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from "fastify";
 import { rateLimited } from "../../core/errors.js";
+import { PUBLIC_PAGE_TTL_SECONDS } from "../../core/impact/impact.service.js";
 import type { Services } from "../../core/services.js";
 import { logoPath } from "../../core/subaccounts/logos.js";
 import {
@@ -29,8 +30,11 @@ export interface ImpactPageOptions {
   rateLimits: RateLimitBackend;
 }
 
-/** Readers may see a page up to this old; a page turned off stays in caches at most this long. */
-const PAGE_CACHE = "public, max-age=60";
+/**
+ * Readers may see a page up to this old; a page turned off stays in caches at most this long.
+ * Kassa keeps the page's report in memory as long (the core's PUBLIC_PAGE_TTL_SECONDS).
+ */
+const PAGE_CACHE = `public, max-age=${PUBLIC_PAGE_TTL_SECONDS}`;
 
 /**
  * The public impact pages (mounted at /impact): /impact/<slug> shows an account's or a

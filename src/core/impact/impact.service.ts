@@ -1,6 +1,7 @@
 import { customAlphabet } from "nanoid";
 import { isUniqueViolation, type Transactor } from "../../db/database.js";
 import { conflict, invalidParameter, notFound } from "../errors.js";
+import { createExpiringCache } from "../expiring-cache.js";
 import { newId } from "../ids.js";
 import { Decimal } from "../money/money.js";
 import type { Clock } from "../time.js";
@@ -27,6 +28,14 @@ export function slugFrom(name: string): string {
     .replace(/-+$/, "");
   return base.length >= 3 ? base : `impact-${base || suffix()}`.replace(/-+$/, "");
 }
+
+/**
+ * How long a public page's report may be served from this instance's memory: the time the page
+ * already tells browsers and shared caches it may be kept (its Cache-Control max-age).
+ */
+export const PUBLIC_PAGE_TTL_SECONDS = 60;
+/** Public pages whose reports one instance keeps at most. */
+export const PUBLIC_PAGE_CACHE_ENTRIES = 1_000;
 
 /** Most kg first; equal kg by name, so a report reads the same on every request. */
 const mostKgFirst = (a: { kg: Decimal; name: string }, b: { kg: Decimal; name: string }) =>
@@ -63,6 +72,12 @@ export interface EnableImpactPage {
 
 export function createImpactService(deps: { impact: ImpactRepository; transaction: Transactor; clock: Clock }) {
   const { impact, transaction, clock } = deps;
+  /** The public pages' reports, by page: the one statement reading every fulfilled order runs once a minute per page. */
+  const publicReports = createExpiringCache<Impact>({
+    now: () => clock().getTime(),
+    ttlMs: PUBLIC_PAGE_TTL_SECONDS * 1000,
+    maxEntries: PUBLIC_PAGE_CACHE_ENTRIES,
+  });
 
   function checkWindow(window: ImpactWindow) {
     if (window.from && window.to && window.to < window.from) throw invalidParameter("to", "must not be before 'from'");
@@ -108,10 +123,16 @@ export function createImpactService(deps: { impact: ImpactRepository; transactio
     /** The owner's page settings, or null when none was ever enabled. */
     pageFor: (owner: ImpactOwner): Promise<ImpactPage | null> => impact.findByOwner(owner),
 
-    /** The public page at `slug`: its settings and its owner's whole impact; not found unless enabled. */
+    /**
+     * The public page at `slug`: its settings and its owner's whole impact; not found unless
+     * enabled. The settings are read on every request (one look-up by slug), so a page turned off,
+     * or whose subaccount was deleted, is gone at once on every instance; the report (every
+     * fulfilled order of its owner) is kept in this instance's memory for PUBLIC_PAGE_TTL_SECONDS,
+     * as long as the page lets caches keep it, so new fulfilments, names and logos show within it.
+     */
     async publicPage(slug: string): Promise<{ page: ImpactPage; impact: Impact }> {
       const page = SLUG.test(slug) ? await impact.findEnabledBySlug(slug) : null;
-      const found = page && (await report(page, { from: null, to: null }));
+      const found = page && (await publicReports.remember(page.id, () => report(page, { from: null, to: null })));
       if (!page || !found) throw notFound("impact_page", slug);
       return { page, impact: found };
     },

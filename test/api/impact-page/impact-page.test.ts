@@ -85,7 +85,9 @@ describe(`GET /impact/<slug> (${storeKind})`, () => {
     expect(seen).toContain(`${trees} tree seedlings grown for 10 years`);
     expect(seen).not.toContain("homes' energy use");
     // The chart: categories most kg first, shares of the total, their projects and vintages.
-    expect(seen).toMatch(/Forestry 950\.5 kg CO₂e · 70%.*Example Ridge REDD\+ \(fictional\) Vintages 2019, 2020 950\.5 kg CO₂e/);
+    expect(seen).toMatch(
+      /Forestry 950\.5 kg CO₂e · 70%.*Example Ridge REDD\+ \(fictional\) Vintages 2019, 2020 950\.5 kg CO₂e/,
+    );
     expect(seen).toMatch(/Soil Carbon 400 kg CO₂e · 30%.*Prairie Soils Vintages 2021 400 kg CO₂e/);
     expect(res.body).toMatch(/<rect class="fill" width="70" height="14" rx="7"\/>/);
     expect(res.body).toMatch(/<rect class="fill" width="30" height="14" rx="7"\/>/);
@@ -205,6 +207,33 @@ describe(`GET /impact/<slug> (${storeKind})`, () => {
     const again = await t.services.impact.enable({ accountId: account.id, subaccountId: null });
     expect(again.slug).toBe(page.slug);
     expect((await open(`/impact/${page.slug}`)).status).toBe(200);
+  });
+
+  it("serves a page's report from memory for the 60 s it lets caches keep it; a page turned off is gone at once", async () => {
+    t.clock.set(new Date());
+    try {
+      const { account, portfolio, page } = await accountWithPage();
+      const total = async () => /data-kg="([\d.]+)"/.exec((await open(`/impact/${page.slug}`)).body)?.[1];
+      expect(await total()).toBe("1350.5");
+      await seedOrder(t.db, {
+        accountId: account.id,
+        portfolioId: portfolio!.id,
+        amountKg: "100",
+        state: "fulfilled",
+        fulfilledAt: new Date(),
+      });
+      t.clock.advanceHours(59 / 3600);
+      expect(await total()).toBe("1350.5"); // the report read 59 s ago
+      t.clock.advanceHours(1 / 3600);
+      expect(await total()).toBe("1450.5"); // 60 s on: read again
+
+      await t.services.impact.disable({ accountId: account.id, subaccountId: null });
+      expect((await open(`/impact/${page.slug}`)).status).toBe(404);
+      await t.services.impact.enable({ accountId: account.id, subaccountId: null });
+      expect(await total()).toBe("1450.5");
+    } finally {
+      t.clock.now = null as unknown as Date; // back to the real time
+    }
   });
 
   it("answers other methods with 405 and a malformed path with 400, as HTML", async () => {
