@@ -1,4 +1,4 @@
-import { toProject } from "../projects/projects.repository.js";
+import { lockIssuances, toProject } from "../projects/projects.repository.js";
 import { type Db, Prisma } from "../../db/database.js";
 import { Decimal } from "../money/money.js";
 import type { CreditIssuance, OrderProjectAllocation, Project, Retirement } from "../projects/projects.types.js";
@@ -9,37 +9,6 @@ import { type CategoryStock, type PlannedAllocation, retirementsOf } from "./all
  * transaction; the retirement itself (issuances' retired kg, the order's allocation rows); and the
  * allocations every order read shows.
  */
-
-interface IssuanceRow {
-  project_id: string;
-  vintage_year: number;
-  total_amount: string;
-  serial_prefix: string | null;
-  retired_kg: string;
-}
-
-const toIssuance = (row: IssuanceRow): CreditIssuance => ({
-  projectId: row.project_id,
-  vintageYear: Number(row.vintage_year),
-  totalAmount: new Decimal(row.total_amount),
-  serialPrefix: row.serial_prefix,
-  retiredKg: new Decimal(row.retired_kg),
-});
-
-/**
- * Locks the issuances matched by `where` (a condition on project_id) for the rest of `tx`, in one
- * order (project, vintage) so that two fulfilments drawing on the same issuances queue rather than
- * deadlock, and returns them as they are once locked.
- */
-async function lockIssuances(tx: Db, where: Prisma.Sql): Promise<CreditIssuance[]> {
-  const rows = await tx.$queryRaw<IssuanceRow[]>`
-    SELECT project_id, vintage_year, total_amount::text AS total_amount, serial_prefix, retired_kg::text AS retired_kg
-    FROM credit_issuances
-    WHERE ${where}
-    ORDER BY project_id, vintage_year
-    FOR UPDATE`;
-  return rows.map(toIssuance);
-}
 
 type AllocationRow = Prisma.OrderProjectAllocationGetPayload<{ include: { project: true } }>;
 

@@ -1,4 +1,4 @@
-import type { Db } from "../../db/database.js";
+import { type Db, Prisma } from "../../db/database.js";
 import { Decimal } from "../money/money.js";
 import type {
   CreditIssuance,
@@ -39,6 +39,36 @@ const toIssuance = (row: IssuanceRow): CreditIssuance => ({
   serialPrefix: row.serialPrefix,
   retiredKg: new Decimal(row.retiredKg.toString()),
 });
+
+interface LockedIssuanceRow {
+  project_id: string;
+  vintage_year: number;
+  total_amount: string;
+  serial_prefix: string | null;
+  retired_kg: string;
+}
+
+/**
+ * Locks the issuances matched by `where` (a condition on project_id) for the rest of `tx` and
+ * returns them as they are once locked. Every transaction that writes issuances takes their locks
+ * here first, in one order (project, vintage), so that fulfilments and catalogue imports touching
+ * the same issuances queue rather than deadlock.
+ */
+export async function lockIssuances(tx: Db, where: Prisma.Sql): Promise<CreditIssuance[]> {
+  const rows = await tx.$queryRaw<LockedIssuanceRow[]>`
+    SELECT project_id, vintage_year, total_amount::text AS total_amount, serial_prefix, retired_kg::text AS retired_kg
+    FROM credit_issuances
+    WHERE ${where}
+    ORDER BY project_id, vintage_year
+    FOR UPDATE`;
+  return rows.map((row) => ({
+    projectId: row.project_id,
+    vintageYear: Number(row.vintage_year),
+    totalAmount: new Decimal(row.total_amount),
+    serialPrefix: row.serial_prefix,
+    retiredKg: new Decimal(row.retired_kg),
+  }));
+}
 
 /** A category's projects in the order it shows them. */
 const PROJECTS_IN_ORDER = { orderBy: [{ position: "asc" as const }, { id: "asc" as const }] };
@@ -117,10 +147,16 @@ export function createProjectsRepository(db: Db) {
       return new Set(rows.map((r) => r.id));
     },
 
-    async issuancesOf(projectIds: string[], tx: Db = db): Promise<CreditIssuance[]> {
+    /**
+     * The stored issuances of `projectIds`, locked for the rest of `tx` (see `lockIssuances`): what
+     * they have retired cannot change until the import that checks it commits.
+     */
+    async lockIssuancesOf(projectIds: string[], tx: Db): Promise<CreditIssuance[]> {
       if (projectIds.length === 0) return [];
-      const rows = await tx.creditIssuance.findMany({ where: { projectId: { in: projectIds } } });
-      return rows.map(toIssuance);
+      return lockIssuances(
+        tx,
+        Prisma.sql`project_id IN (SELECT jsonb_array_elements_text(${JSON.stringify(projectIds)}::jsonb))`,
+      );
     },
 
     /** Allocation rows of the given portfolios, or of every portfolio; by portfolio, then position. */
@@ -196,13 +232,17 @@ export function createProjectsRepository(db: Db) {
       );
     },
 
-    /** Inserts or updates issuances by (project, vintage), leaving `retired_kg` as it is; returns how many changed. */
+    /**
+     * Inserts or updates issuances by (project, vintage), leaving `retired_kg` as it is; returns how
+     * many changed. Rows are written in (project, vintage) order, the order `lockIssuances` takes.
+     */
     async upsertIssuances(rows: IssuanceWrite[], tx: Db): Promise<number> {
       if (rows.length === 0) return 0;
       return tx.$executeRawUnsafe(
         `INSERT INTO credit_issuances (project_id, vintage_year, total_amount, serial_prefix)
          SELECT r.project_id, r.vintage_year, r.total_amount::numeric, r.serial_prefix
          FROM jsonb_to_recordset($1::jsonb) AS r(project_id text, vintage_year int, total_amount text, serial_prefix text)
+         ORDER BY r.project_id, r.vintage_year
          ON CONFLICT (project_id, vintage_year) DO UPDATE SET
            total_amount = EXCLUDED.total_amount, serial_prefix = EXCLUDED.serial_prefix
          WHERE (credit_issuances.total_amount, credit_issuances.serial_prefix)

@@ -82,8 +82,10 @@ export function createProjectsService(deps: {
         }
       });
     });
-    // An issuance cannot shrink below what orders already retired from it.
-    const issued = await projects.issuancesOf(
+    // An issuance cannot shrink below what orders already retired from it. Its row is locked
+    // before it is read, so no fulfilment retires more from it until this import commits (one
+    // waiting for the lock then finds the new total); a fulfilment holding it is waited for.
+    const issued = await projects.lockIssuancesOf(
       catalogue.projects.map((p) => p.id),
       tx,
     );
