@@ -109,7 +109,8 @@ export const ImpactData = z
             category: z
               .object({
                 name: z.string().describe("Name of the category"),
-                description: z.string().optional().describe("Description of the category"),
+                // Required in SDK 3.1's ImpactCategory: "" when the category has none.
+                description: z.string().describe("Description of the category; empty when it has none"),
               })
               .meta({ id: "ImpactCategory" }),
             offset_kgs: kg("Credits retired from the category's projects, in kg CO2e"),
@@ -144,10 +145,7 @@ export const toWireImpact = (impact: Impact, publicUrl: string): z.infer<typeof 
   since_date: formatTimestamp(impact.since),
   to_date: formatNullableTimestamp(impact.to),
   categories: impact.categories.map((c) => ({
-    category: {
-      name: c.category.name,
-      ...(c.category.description !== null ? { description: c.category.description } : {}),
-    },
+    category: { name: c.category.name, description: c.category.description ?? "" },
     offset_kgs: decimalToNumber(c.offsetKg),
     projects: c.projects.map((p) => ({
       project: toWireProject(p.project),

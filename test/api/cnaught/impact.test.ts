@@ -176,12 +176,23 @@ describe(`GET /v1/impact/data (${storeKind})`, () => {
           projects: [{ project: p1Wire(), offset_kgs: 850.5, vintages: "2019, 2020, 2022" }],
         },
         {
-          category: { name: "Soil Carbon" },
+          // SDK 3.1's ImpactCategory is { name: string; description: string }: never left out.
+          category: { name: "Soil Carbon", description: "" },
           offset_kgs: 400,
           projects: [{ project: p2Wire(), offset_kgs: 400, vintages: "2021" }],
         },
       ],
     });
+  });
+
+  it("documents the category as the SDK types it: name and description, both required strings", async () => {
+    const document = (await (await fetch(`${t.url}/openapi.json`)).json()) as {
+      components: { schemas: Record<string, { properties: Record<string, { type: string }>; required: string[] }> };
+    };
+    const category = document.components.schemas.ImpactCategory!;
+    expect(Object.keys(category.properties).sort()).toEqual(["description", "name"]);
+    expect([...category.required].sort()).toEqual(["description", "name"]);
+    expect(category.properties.description?.type).toBe("string");
   });
 
   it("with X-Subaccount-Id: only that subaccount's orders, its name, logo and creation", async () => {
