@@ -17,11 +17,7 @@ const METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIO
  * request, `X-Idempotent-Replay: true` an idempotent replay, labelled with the surface that owns
  * the request as `surfaceOf` tells (by path and, on paths two APIs share, authorization scheme).
  */
-export function countRequests(
-  app: FastifyInstance,
-  metrics: Metrics,
-  surfaceOf: (request: FastifyRequest) => string,
-) {
+export function countRequests(app: FastifyInstance, metrics: Metrics, surfaceOf: (request: FastifyRequest) => string) {
   app.addHook("onResponse", async (request, reply) => {
     const status = reply.statusCode;
     metrics.httpRequest({
