@@ -193,6 +193,18 @@ export function createCheckoutSessionsRepository(db: Db, sql: Sql) {
       return row ? fromRow(row) : null;
     },
     /**
+     * Whether any open session is past its expiry: one prepared statement, so the sweep opens
+     * its transaction only when it has something to do (on the embedded store a transaction
+     * holds the one connection while Prisma works between its statements).
+     */
+    async anyDue(now: Date): Promise<boolean> {
+      const [row] = await sql.query<{ due: boolean }>({
+        text: `SELECT EXISTS (SELECT 1 FROM checkout_sessions WHERE state = 'open' AND expires_at <= $1) AS due`,
+        values: [now],
+      });
+      return row?.due === true;
+    },
+    /**
      * Marks up to `limit` open sessions past their expiry as expired and returns them. Rows another
      * transaction holds (a payment in progress, another instance's sweep) are skipped, so
      * several sweepers never expire one session twice.

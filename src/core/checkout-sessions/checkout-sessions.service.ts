@@ -290,6 +290,7 @@ export function createCheckoutSessionsService(deps: {
      */
     async expireDue(): Promise<number> {
       let total = 0;
+      if (!(await sessions.anyDue(clock()))) return total;
       for (;;) {
         const expired = await transaction(async (tx) => {
           const batch = await sessions.expireDue(clock(), EXPIRY_BATCH, tx);
