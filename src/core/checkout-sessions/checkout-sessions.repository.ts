@@ -63,24 +63,23 @@ export function createCheckoutSessionsRepository(db: Db, sql: Sql) {
     /**
      * Inserts a new session and what goes with it in one statement (one round trip, atomic):
      * `guard`, when given, runs first as a CTE and the session is inserted only if it returns a
-     * row; `then(source)` gives statements run for the inserted row (its events), reading the
-     * CTE named `source`. Returns whether the session was inserted.
+     * row; `followers(source)`, when given, gives statements run for the inserted row, reading the CTE
+     * named `source`. Returns whether the session was inserted.
      */
     async insertWith(
       session: CheckoutSession,
-      then: (source: string) => Prisma.Sql[],
-      guard?: Prisma.Sql,
+      parts: { guard?: Prisma.Sql; followers?: (source: string) => Prisma.Sql[] } = {},
     ): Promise<boolean> {
-      const followers = then("inserted").map(
+      const followers = (parts.followers?.("inserted") ?? []).map(
         (statement, i) => Prisma.sql`, ${Prisma.raw(`then_${i}`)} AS (${statement})`,
       );
       const statement = Prisma.sql`
-        WITH guard AS (${guard ?? Prisma.sql`SELECT 1`}),
+        WITH guard AS (${parts.guard ?? Prisma.sql`SELECT 1`}),
         inserted AS (
           INSERT INTO checkout_sessions (${Prisma.raw(COLUMNS)})
           SELECT ${rowValues(session)} WHERE EXISTS (SELECT 1 FROM guard)
           RETURNING id
-        )${Prisma.join(followers, "")}
+        )${followers.length > 0 ? Prisma.join(followers, "") : Prisma.empty}
         SELECT count(*)::int AS inserted FROM inserted`;
       const [row] = await sql.query<{ inserted: number }>(statement);
       return row?.inserted === 1;
