@@ -183,9 +183,11 @@ export function createCheckoutSessionsService(deps: {
       const session = newSession(scope, input, now);
       for (let attempt = 0; attempt < CREATE_ATTEMPTS; attempt++) {
         const guard = within?.statement(session);
-        if (await sessions.insertWith(session, { guard: guard?.sql })) {
-          return { kind: "written", result: countCreated(metrics, session) };
-        }
+        const inserted = await sessions.insertWith(session, { guard: guard?.sql }).catch((error: unknown) => {
+          if (guard?.isRefusal?.(error)) return false; // the key was there: nothing was written
+          throw error;
+        });
+        if (inserted) return { kind: "written", result: countCreated(metrics, session) };
         if (!guard) throw new Error(`checkout session ${session.id} was not inserted`);
         const verdict = await guard.refused(); // throws why, or says the way is clear, or gives the replay
         if (verdict !== "retry") return { kind: "replay", response: verdict };
