@@ -34,14 +34,20 @@ const CASTS: Record<(typeof SESSION_COLUMNS)[number], string> = {
 
 const JSON_COLUMNS = new Set(["line_items", "metadata", "customer_details", "api_data"]);
 
+/** The text around the row's parameters: `$n::type, $n+1::type, …` (built once: a create is the hot path). */
+const ROW_STRINGS = [
+  "",
+  ...SESSION_COLUMNS.map((column, i) => `::${CASTS[column]}${i < SESSION_COLUMNS.length - 1 ? ", " : ""}`),
+];
+
 /** The row's values as statement parameters, each cast to its column's type. */
 function rowValues(session: CheckoutSession): Prisma.Sql {
   const record = sessionRecord(session) as unknown as Record<string, unknown>;
-  return Prisma.join(
+  return new Prisma.Sql(
+    ROW_STRINGS,
     SESSION_COLUMNS.map((column) => {
       const value = record[column];
-      const param = JSON_COLUMNS.has(column) && value !== null ? JSON.stringify(value) : value;
-      return Prisma.sql`${param}::${Prisma.raw(CASTS[column])}`;
+      return JSON_COLUMNS.has(column) && value !== null ? JSON.stringify(value) : value;
     }),
   );
 }
