@@ -311,30 +311,35 @@ async function main(): Promise<number> {
       return finish(report.errors);
     }
 
-    const kassaFigures = {} as Record<ScenarioName, Figures>;
-    for (const scenario of SCENARIOS) {
-      kassaFigures[scenario] = await measure(kassa.server, kassaTarget, kassaIds, scenario, settings);
-    }
-    say("kassa: registering the Opencharge participants (kassa opencharge participants add)");
-    await setUpOpencharge(ROOT, kassa);
-    const openchargeFigures = await measure(kassa.server, kassaTarget, [], "opencharge-create", settings);
-    await kassa.server.stop();
-    say("measuring the server's secp256k1 verification in-process");
-    const verifyMicros = verificationMicros();
-    const signMicros = responseSigningMicros();
-
-    if (runStore.store.kind !== "postgres" || kassa.poolSize === null)
+    if (runStore.store.kind !== "postgres" || kassa.poolSize === null) {
       throw new Error("the reference needs PostgreSQL");
+    }
+    // The reference runs beside Kassa (each idle while the other is loaded), so that every
+    // scenario is measured on both one right after the other: a change in the machine's other
+    // load then hits both alike instead of whichever server's turn it was.
     say("starting the reference server (bench/reference-server.ts)");
     const reference = await startReference(ROOT, runStore.store.url, kassa.poolSize, logs);
     running.push(reference);
     const referenceTarget: Target = { url: reference.url, authorization: kassaTarget.authorization };
     const referenceIds = await seed(reference, referenceTarget, settings);
     const scenarios = {} as Record<ScenarioName, ScenarioResult>;
-    for (const scenario of SCENARIOS) {
-      const figures = await measure(reference, referenceTarget, referenceIds, scenario, settings);
-      scenarios[scenario] = scenarioResult(scenario, kassaFigures[scenario], figures);
+    for (const [i, scenario] of SCENARIOS.entries()) {
+      const onKassa = () => measure(kassa.server, kassaTarget, kassaIds, scenario, settings);
+      const onReference = () => measure(reference, referenceTarget, referenceIds, scenario, settings);
+      // Which goes first alternates, so neither is always the one measured later.
+      const [kassaFigures, referenceFigures] =
+        i % 2 === 0
+          ? [await onKassa(), await onReference()]
+          : await onReference().then(async (r) => [await onKassa(), r] as const);
+      scenarios[scenario] = scenarioResult(scenario, kassaFigures, referenceFigures);
     }
+    say("kassa: registering the Opencharge participants (kassa opencharge participants add)");
+    await setUpOpencharge(ROOT, kassa);
+    const openchargeFigures = await measure(kassa.server, kassaTarget, [], "opencharge-create", settings);
+    await Promise.all([kassa.server.stop(), reference.stop()]);
+    say("measuring the server's secp256k1 verification in-process");
+    const verifyMicros = verificationMicros();
+    const signMicros = responseSigningMicros();
     const loadAverageEnd = loadAverage();
     await cleanUp();
 
@@ -342,7 +347,7 @@ async function main(): Promise<number> {
       kind: "compare",
       ...finished({ loadAverageEnd }),
       scenarios,
-      opencharge: openchargeResult(openchargeFigures, kassaFigures.create, verifyMicros, signMicros),
+      opencharge: openchargeResult(openchargeFigures, scenarios.create.kassa, verifyMicros, signMicros),
       targets: checkTargets(scenarios),
       errors:
         SCENARIOS.reduce((sum, s) => sum + scenarios[s].kassa.errors + scenarios[s].reference.errors, 0) +
