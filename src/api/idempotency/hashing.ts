@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 
 /**
  * JSON with object keys sorted at every level, so key order and whitespace do not make a request
@@ -105,7 +105,5 @@ export function canonicalJsonWithStack(value: unknown): string {
  * trimming), canonicalised.
  */
 export function requestHash(parts: { method: string; url: string; scope: string; body: unknown }): string {
-  return createHash("sha256")
-    .update(canonicalJson([parts.method, parts.url, parts.scope, parts.body ?? null]))
-    .digest("hex");
+  return hash("sha256", canonicalJson([parts.method, parts.url, parts.scope, parts.body ?? null]), "hex");
 }
