@@ -20,6 +20,8 @@ export interface Settings {
   databasePoolSize: number | null;
   /** Where Kassa kept its data (absent from results written before the embedded store was measured: postgres). */
   store?: "postgres" | "embedded";
+  /** The Node flags both servers ran with: those of `npm run start:prod` (absent from older results: none). */
+  nodeFlags?: string[];
 }
 
 interface Common {
@@ -223,7 +225,11 @@ export function formatMachine(report: Pick<Common, "machine" | "revision">): str
 
 function formatLoadAverage(report: Common): string {
   const { start, end } = report.loadAverage;
-  return `Load average (1 min): ${start.toFixed(2)} at the start, ${end.toFixed(2)} at the end (the bench's own included)`;
+  const flags = report.settings.nodeFlags?.length ? report.settings.nodeFlags.join(" ") : "none";
+  return [
+    `Load average (1 min): ${start.toFixed(2)} at the start, ${end.toFixed(2)} at the end (the bench's own included)`,
+    `Node flags (npm run start:prod's): ${flags}`,
+  ].join("\n");
 }
 
 export function formatCompare(report: CompareReport): string {

@@ -53,6 +53,7 @@ import {
   type Kassa,
   type KassaStore,
   type LogOptions,
+  productionNodeFlags,
   type ServerProcess,
   setUpMerchant,
   setUpOpencharge,
@@ -258,7 +259,9 @@ async function main(): Promise<number> {
       say("building Kassa (npm run build)");
       buildKassa(ROOT);
     }
-    say(`starting Kassa (node dist/src/server.js${options.store === "embedded" ? ", no DATABASE_URL" : ""})`);
+    say(
+      `starting Kassa (node ${[...productionNodeFlags(ROOT), "dist/src/server.js"].join(" ")}${options.store === "embedded" ? ", no DATABASE_URL" : ""})`,
+    );
     const kassa = await startKassa(ROOT, runStore.store, logs);
     running.push(kassa.server);
     const apiKey = await setUpMerchant(ROOT, kassa);
@@ -267,7 +270,12 @@ async function main(): Promise<number> {
       authorization: `Bearer ${apiKey}`,
       leanrailsAuthorization: `Basic ${Buffer.from(`${apiKey}:`).toString("base64")}`,
     };
-    const settings: Settings = { ...options.settings, databasePoolSize: kassa.poolSize, store: options.store };
+    const settings: Settings = {
+      ...options.settings,
+      databasePoolSize: kassa.poolSize,
+      store: options.store,
+      nodeFlags: productionNodeFlags(ROOT),
+    };
     const kassaIds = await seed(kassa.server, kassaTarget, settings);
     const finished = (extra: { loadAverageEnd: number }) => ({
       startedAt: startedAt.toISOString(),

@@ -1,11 +1,11 @@
 /**
  * Starting, readying and stopping the two servers under test, each in a process of its own:
- * Kassa as production runs it (`npm run build`, then `node dist/src/server.js`), and the
- * reference server. Their stdout (request logs) goes to /dev/null unless a log folder is given;
+ * Kassa as production runs it (`npm run build`, then `npm run start:prod`'s command), and the
+ * reference server, with the same Node flags. Their stdout (request logs) goes to /dev/null unless a log folder is given;
  * stderr always goes to a file in bench/results/.logs/.
  */
 import { type ChildProcess, execFile, spawn, spawnSync } from "node:child_process";
-import { closeSync, mkdirSync, openSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -43,6 +43,23 @@ export function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+/**
+ * The Node flags production starts Kassa with: those of `npm run start:prod`
+ * (`node <flags> dist/src/server.js`, as the Dockerfile's CMD). Both servers get them.
+ */
+export function productionNodeFlags(root: string): string[] {
+  const scripts = (
+    JSON.parse(readFileSync(path.join(root, "package.json"), "utf8")) as { scripts: Record<string, string> }
+  ).scripts;
+  const words = (scripts["start:prod"] ?? "").split(/\s+/).filter(Boolean);
+  if (words[0] !== "node" || words.at(-1) !== "dist/src/server.js") {
+    throw new Error(
+      `package.json's start:prod must read "node [flags] dist/src/server.js" (it reads "${scripts["start:prod"]}")`,
+    );
+  }
+  return words.slice(1, -1);
 }
 
 /** `npm run build` (Prisma client, then tsc to dist/); its output is shown only when it fails. */
@@ -157,7 +174,11 @@ export async function startKassa(root: string, store: KassaStore, logs: LogOptio
   const expected = store.kind === "postgres" ? "postgres" : "pglite";
   if (config.store.kind !== expected) throw new Error(`Kassa must run on ${expected} here`);
   const url = `http://127.0.0.1:${port}`;
-  const server = startProcess("kassa", url, process.execPath, ["dist/src/server.js"], { cwd: root, env, logs });
+  const server = startProcess("kassa", url, process.execPath, [...productionNodeFlags(root), "dist/src/server.js"], {
+    cwd: root,
+    env,
+    logs,
+  });
   await waitReady(server, logs.dir);
   return { server, env, poolSize: config.store.kind === "postgres" ? config.store.poolSize : null };
 }
@@ -226,7 +247,7 @@ export async function startReference(
     "reference",
     `http://127.0.0.1:${port}`,
     process.execPath,
-    ["--import", "tsx", "bench/reference-server.ts"],
+    [...productionNodeFlags(root), "--import", "tsx", "bench/reference-server.ts"],
     { cwd: root, env, logs },
   );
   await waitReady(server, logs.dir);
