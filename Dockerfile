@@ -35,4 +35,6 @@ VOLUME ["/data"]
 HEALTHCHECK --interval=10s --timeout=3s --retries=3 --start-period=60s \
   CMD node -e "fetch('http://127.0.0.1:'+process.env.PORT+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 # Exec form: node is PID 1 and receives SIGTERM itself; it drains in-flight requests, then exits.
-CMD ["node", "dist/src/server.js"]
+# A 64 MiB young generation (as `npm run start:prod`): a request's garbage is collected there
+# instead of being promoted and compacted later (README, Performance).
+CMD ["node", "--max-semi-space-size=64", "dist/src/server.js"]

@@ -4,6 +4,7 @@
  *   npm run bench                          create, get and mixed on both servers; table + JSON
  *   npm run bench -- --duration 20 --warmup 5 --connections 32 --sessions 5000
  *   npm run bench -- --soak 300            mixed load on Kassa only for 300 s, with its RSS
+ *   npm run bench -- --store embedded      Kassa alone on PGlite (no DATABASE_URL): create, get, mixed
  *   npm run bench -- --skip-build          reuse dist/ as it is
  *   npm run bench -- --keep-logs           keep the servers' request logs in bench/results/.logs
  *
@@ -11,6 +12,7 @@
  * targets are reported, not failed. See bench/README.md.
  */
 import { fork } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -19,8 +21,11 @@ import { createBenchDatabase, DEFAULT_DATABASE_URL } from "./database.js";
 import { describeMachine, describeRevision, rssKiB } from "./machine.js";
 import {
   type CompareReport,
+  checkEmbeddedTargets,
   checkTargets,
+  type EmbeddedReport,
   formatCompare,
+  formatEmbedded,
   formatMachine,
   formatSoak,
   openchargeResult,
@@ -33,17 +38,22 @@ import {
 } from "./report.js";
 import { responseSigningMicros, verificationMicros } from "./opencharge.js";
 import {
+  EMBEDDED_SCENARIOS,
   type Figures,
   type KassaOnlyScenario,
   type LoadJob,
   type LoadMessage,
+  SCENARIO_LABELS,
   SCENARIOS,
   type ScenarioName,
   type Target,
 } from "./scenarios.js";
 import {
   buildKassa,
+  type Kassa,
+  type KassaStore,
   type LogOptions,
+  productionNodeFlags,
   type ServerProcess,
   setUpMerchant,
   setUpOpencharge,
@@ -57,8 +67,11 @@ const RESULTS_DIR = path.join(BENCH_DIR, "results");
 const LOG_DIR = path.join(RESULTS_DIR, ".logs");
 const RSS_SAMPLE_MS = 5_000;
 
+type StoreKind = "postgres" | "embedded";
+
 interface Options {
-  settings: Omit<Settings, "databasePoolSize">;
+  settings: Omit<Settings, "databasePoolSize" | "store">;
+  store: StoreKind;
   soakS: number | null;
   skipBuild: boolean;
   keepLogs: boolean;
@@ -73,6 +86,7 @@ function parseOptions(argv: string[]): Options {
       connections: { type: "string", default: "32" },
       sessions: { type: "string", default: "5000" },
       soak: { type: "string" },
+      store: { type: "string", default: "postgres" },
       "skip-build": { type: "boolean", default: false },
       "keep-logs": { type: "boolean", default: false },
     },
@@ -84,7 +98,11 @@ function parseOptions(argv: string[]): Options {
     return n;
   };
   const soakS = values.soak === undefined ? null : count("soak", values.soak, 1);
+  if (values.store !== "postgres" && values.store !== "embedded") {
+    throw new Error(`--store must be postgres or embedded (got ${values.store})`);
+  }
   return {
+    store: values.store,
     settings: {
       connections: count("connections", values.connections, 1),
       durationS: soakS ?? count("duration", values.duration, 1),
@@ -177,6 +195,40 @@ async function measure(
   return f;
 }
 
+/** The embedded store's engine, as the machine line names it: `PGlite <version>`. */
+function pgliteVersion(): string {
+  const manifest = path.join(ROOT, "node_modules", "@electric-sql", "pglite", "package.json");
+  return `PGlite ${(JSON.parse(readFileSync(manifest, "utf8")) as { version: string }).version}`;
+}
+
+/** Where this run's Kassa keeps its data, made fresh for the run and removed at its end. */
+interface RunStore {
+  store: KassaStore;
+  /** What the machine line names: PostgreSQL's server_version, or the PGlite version. */
+  engine: string;
+  label: string;
+  remove(): Promise<void>;
+}
+
+async function openRunStore(kind: StoreKind): Promise<RunStore> {
+  if (kind === "embedded") {
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), "kassa-bench-"));
+    return {
+      store: { kind: "embedded", dataDir },
+      engine: pgliteVersion(),
+      label: `embedded store in ${dataDir}`,
+      remove: async () => rmSync(dataDir, { recursive: true, force: true }),
+    };
+  }
+  const db = await createBenchDatabase(process.env.DATABASE_URL || DEFAULT_DATABASE_URL);
+  return {
+    store: { kind: "postgres", url: db.url },
+    engine: db.serverVersion,
+    label: `database ${db.name}`,
+    remove: () => db.drop(),
+  };
+}
+
 async function main(): Promise<number> {
   const options = parseOptions(process.argv.slice(2));
   const startedAt = new Date();
@@ -184,12 +236,12 @@ async function main(): Promise<number> {
   const logs: LogOptions = { dir: LOG_DIR, keepStdout: options.keepLogs, stamp };
   const running: ServerProcess[] = [];
 
-  const db = await createBenchDatabase(process.env.DATABASE_URL || DEFAULT_DATABASE_URL);
+  const runStore = await openRunStore(options.store);
   let cleaning: Promise<void> | null = null;
   const cleanUp = () =>
     (cleaning ??= (async () => {
       await Promise.allSettled(running.map((server) => server.stop()));
-      await db.drop();
+      await runStore.remove();
     })());
   process.once("SIGINT", () => {
     void cleanUp().finally(() => process.exit(130));
@@ -199,16 +251,18 @@ async function main(): Promise<number> {
     const loadAverageStart = loadAverage();
     const common = {
       revision: describeRevision(ROOT),
-      machine: describeMachine(db.serverVersion),
+      machine: describeMachine(runStore.engine),
     };
     process.stdout.write(`${formatMachine(common)}\n`);
-    say(`database ${db.name}`);
+    say(runStore.label);
     if (!options.skipBuild) {
       say("building Kassa (npm run build)");
       buildKassa(ROOT);
     }
-    say("starting Kassa (node dist/src/server.js)");
-    const kassa = await startKassa(ROOT, db.url, logs);
+    say(
+      `starting Kassa (node ${[...productionNodeFlags(ROOT), "dist/src/server.js"].join(" ")}${options.store === "embedded" ? ", no DATABASE_URL" : ""})`,
+    );
+    const kassa = await startKassa(ROOT, runStore.store, logs);
     running.push(kassa.server);
     const apiKey = await setUpMerchant(ROOT, kassa);
     const kassaTarget: Target = {
@@ -216,97 +270,134 @@ async function main(): Promise<number> {
       authorization: `Bearer ${apiKey}`,
       leanrailsAuthorization: `Basic ${Buffer.from(`${apiKey}:`).toString("base64")}`,
     };
-    const settings: Settings = { ...options.settings, databasePoolSize: kassa.poolSize };
+    const settings: Settings = {
+      ...options.settings,
+      databasePoolSize: kassa.poolSize,
+      store: options.store,
+      nodeFlags: productionNodeFlags(ROOT),
+    };
     const kassaIds = await seed(kassa.server, kassaTarget, settings);
+    const finished = (extra: { loadAverageEnd: number }) => ({
+      startedAt: startedAt.toISOString(),
+      finishedAt: new Date().toISOString(),
+      ...common,
+      loadAverage: { start: loadAverageStart, end: extra.loadAverageEnd },
+      settings,
+    });
+    const written = (files: string[], text: string) =>
+      process.stdout.write(`\n${text}\n\nWritten: ${files.map((f) => path.relative(ROOT, f)).join(", ")}\n`);
 
     if (options.soakS !== null) {
-      const samples: RssSample[] = [];
-      let t0 = 0;
-      const sample = () => {
-        const kib = rssKiB(kassa.server.pid);
-        if (kib !== null)
-          samples.push({ atS: Math.round((Date.now() - t0) / 100) / 10, rssMiB: Math.round((kib / 1024) * 10) / 10 });
-      };
-      let timer: NodeJS.Timeout | undefined;
-      const figures = await measure(kassa.server, kassaTarget, kassaIds, "mixed", settings, () => {
-        t0 = Date.now();
-        sample();
-        timer = setInterval(sample, RSS_SAMPLE_MS);
-      }).finally(() => clearInterval(timer));
-      sample();
+      const soak = await soakRun(kassa, kassaTarget, kassaIds, settings);
       const report: SoakReport = {
         kind: "soak",
-        startedAt: startedAt.toISOString(),
-        finishedAt: new Date().toISOString(),
-        ...common,
-        loadAverage: { start: loadAverageStart, end: loadAverage() },
-        settings,
-        soak: {
-          scenario: "mixed",
-          figures,
-          rssMiB: {
-            start: samples[0]?.rssMiB ?? null,
-            end: samples.at(-1)?.rssMiB ?? null,
-            peak: samples.length > 0 ? Math.max(...samples.map((s) => s.rssMiB)) : null,
-          },
-          samples,
-        },
-        errors: figures.errors,
+        ...finished({ loadAverageEnd: loadAverage() }),
+        soak,
+        errors: soak.figures.errors,
       };
       await cleanUp();
-      const files = writeResults(RESULTS_DIR, stamp, report);
-      process.stdout.write(
-        `\n${formatSoak(report)}\n\nWritten: ${files.map((f) => path.relative(ROOT, f)).join(", ")}\n`,
-      );
+      written(writeResults(RESULTS_DIR, stamp, report), formatSoak(report));
       return finish(report.errors);
     }
 
-    const kassaFigures = {} as Record<ScenarioName, Figures>;
-    for (const scenario of SCENARIOS) {
-      kassaFigures[scenario] = await measure(kassa.server, kassaTarget, kassaIds, scenario, settings);
+    if (options.store === "embedded") {
+      const scenarios = {} as EmbeddedReport["scenarios"];
+      for (const scenario of EMBEDDED_SCENARIOS) {
+        const kassaFigures = await measure(kassa.server, kassaTarget, kassaIds, scenario, settings);
+        scenarios[scenario] = { description: SCENARIO_LABELS[scenario], kassa: kassaFigures };
+      }
+      const loadAverageEnd = loadAverage();
+      await cleanUp();
+      const report: EmbeddedReport = {
+        kind: "embedded",
+        ...finished({ loadAverageEnd }),
+        scenarios,
+        targets: checkEmbeddedTargets(scenarios),
+        errors: EMBEDDED_SCENARIOS.reduce((sum, s) => sum + scenarios[s].kassa.errors, 0),
+      };
+      written(writeResults(RESULTS_DIR, stamp, report), formatEmbedded(report));
+      return finish(report.errors);
     }
-    say("kassa: registering the Opencharge participants (kassa opencharge participants add)");
-    await setUpOpencharge(ROOT, kassa);
-    const openchargeFigures = await measure(kassa.server, kassaTarget, [], "opencharge-create", settings);
-    await kassa.server.stop();
-    say("measuring the server's secp256k1 verification in-process");
-    const verifyMicros = verificationMicros();
-    const signMicros = responseSigningMicros();
 
+    if (runStore.store.kind !== "postgres" || kassa.poolSize === null) {
+      throw new Error("the reference needs PostgreSQL");
+    }
+    // The reference runs beside Kassa (each idle while the other is loaded), so that every
+    // scenario is measured on both one right after the other: a change in the machine's other
+    // load then hits both alike instead of whichever server's turn it was.
     say("starting the reference server (bench/reference-server.ts)");
-    const reference = await startReference(ROOT, db.url, kassa.poolSize, logs);
+    const reference = await startReference(ROOT, runStore.store.url, kassa.poolSize, logs);
     running.push(reference);
     const referenceTarget: Target = { url: reference.url, authorization: kassaTarget.authorization };
     const referenceIds = await seed(reference, referenceTarget, settings);
     const scenarios = {} as Record<ScenarioName, ScenarioResult>;
-    for (const scenario of SCENARIOS) {
-      const figures = await measure(reference, referenceTarget, referenceIds, scenario, settings);
-      scenarios[scenario] = scenarioResult(scenario, kassaFigures[scenario], figures);
+    for (const [i, scenario] of SCENARIOS.entries()) {
+      const onKassa = () => measure(kassa.server, kassaTarget, kassaIds, scenario, settings);
+      const onReference = () => measure(reference, referenceTarget, referenceIds, scenario, settings);
+      // Which goes first alternates, so neither is always the one measured later.
+      const [kassaFigures, referenceFigures] =
+        i % 2 === 0
+          ? [await onKassa(), await onReference()]
+          : await onReference().then(async (r) => [await onKassa(), r] as const);
+      scenarios[scenario] = scenarioResult(scenario, kassaFigures, referenceFigures);
     }
+    say("kassa: registering the Opencharge participants (kassa opencharge participants add)");
+    await setUpOpencharge(ROOT, kassa);
+    const openchargeFigures = await measure(kassa.server, kassaTarget, [], "opencharge-create", settings);
+    await Promise.all([kassa.server.stop(), reference.stop()]);
+    say("measuring the server's secp256k1 verification in-process");
+    const verifyMicros = verificationMicros();
+    const signMicros = responseSigningMicros();
+    const loadAverageEnd = loadAverage();
     await cleanUp();
 
     const report: CompareReport = {
       kind: "compare",
-      startedAt: startedAt.toISOString(),
-      finishedAt: new Date().toISOString(),
-      ...common,
-      loadAverage: { start: loadAverageStart, end: loadAverage() },
-      settings,
+      ...finished({ loadAverageEnd }),
       scenarios,
-      opencharge: openchargeResult(openchargeFigures, kassaFigures.create, verifyMicros, signMicros),
+      opencharge: openchargeResult(openchargeFigures, scenarios.create.kassa, verifyMicros, signMicros),
       targets: checkTargets(scenarios),
       errors:
         SCENARIOS.reduce((sum, s) => sum + scenarios[s].kassa.errors + scenarios[s].reference.errors, 0) +
         openchargeFigures.errors,
     };
-    const files = writeResults(RESULTS_DIR, stamp, report);
-    process.stdout.write(
-      `\n${formatCompare(report)}\n\nWritten: ${files.map((f) => path.relative(ROOT, f)).join(", ")}\n`,
-    );
+    written(writeResults(RESULTS_DIR, stamp, report), formatCompare(report));
     return finish(report.errors);
   } finally {
     await cleanUp();
   }
+}
+
+/**
+ * The mixed load on Kassa alone for the soak's duration, its resident memory sampled every 5 s
+ * from the end of the warm-up: the first sample is the start, the last the end.
+ */
+async function soakRun(kassa: Kassa, target: Target, ids: string[], settings: Settings): Promise<SoakReport["soak"]> {
+  const samples: RssSample[] = [];
+  let t0 = 0;
+  const sample = () => {
+    const kib = rssKiB(kassa.server.pid);
+    if (kib !== null) {
+      samples.push({ atS: Math.round((Date.now() - t0) / 100) / 10, rssMiB: Math.round((kib / 1024) * 10) / 10 });
+    }
+  };
+  let timer: NodeJS.Timeout | undefined;
+  const figures = await measure(kassa.server, target, ids, "mixed", settings, () => {
+    t0 = Date.now();
+    sample();
+    timer = setInterval(sample, RSS_SAMPLE_MS);
+  }).finally(() => clearInterval(timer));
+  sample();
+  return {
+    scenario: "mixed",
+    figures,
+    rssMiB: {
+      start: samples[0]?.rssMiB ?? null,
+      end: samples.at(-1)?.rssMiB ?? null,
+      peak: samples.length > 0 ? Math.max(...samples.map((s) => s.rssMiB)) : null,
+    },
+    samples,
+  };
 }
 
 function finish(errors: number): number {

@@ -10,6 +10,11 @@ export type KassaOnlyScenario = "opencharge-create";
 
 export const SCENARIOS: readonly ScenarioName[] = ["create", "get", "mixed", "leanrails-create"];
 
+/** What `--store embedded` measures (Kassa alone on PGlite). */
+export type EmbeddedScenarioName = "create" | "get" | "mixed";
+
+export const EMBEDDED_SCENARIOS: readonly EmbeddedScenarioName[] = ["create", "get", "mixed"];
+
 export const SCENARIO_LABELS: Record<ScenarioName, string> = {
   create: "POST /v1/checkout/sessions (fresh Idempotency-Key)",
   get: "GET /v1/checkout/sessions/{id} (random pre-created id)",

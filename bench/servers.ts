@@ -1,11 +1,11 @@
 /**
  * Starting, readying and stopping the two servers under test, each in a process of its own:
- * Kassa as production runs it (`npm run build`, then `node dist/src/server.js`), and the
- * reference server. Their stdout (request logs) goes to /dev/null unless a log folder is given;
+ * Kassa as production runs it (`npm run build`, then `npm run start:prod`'s command), and the
+ * reference server, with the same Node flags. Their stdout (request logs) goes to /dev/null unless a log folder is given;
  * stderr always goes to a file in bench/results/.logs/.
  */
 import { type ChildProcess, execFile, spawn, spawnSync } from "node:child_process";
-import { closeSync, mkdirSync, openSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -43,6 +43,23 @@ export function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+/**
+ * The Node flags production starts Kassa with: those of `npm run start:prod`
+ * (`node <flags> dist/src/server.js`, as the Dockerfile's CMD). Both servers get them.
+ */
+export function productionNodeFlags(root: string): string[] {
+  const scripts = (
+    JSON.parse(readFileSync(path.join(root, "package.json"), "utf8")) as { scripts: Record<string, string> }
+  ).scripts;
+  const words = (scripts["start:prod"] ?? "").split(/\s+/).filter(Boolean);
+  if (words[0] !== "node" || words.at(-1) !== "dist/src/server.js") {
+    throw new Error(
+      `package.json's start:prod must read "node [flags] dist/src/server.js" (it reads "${scripts["start:prod"]}")`,
+    );
+  }
+  return words.slice(1, -1);
 }
 
 /** `npm run build` (Prisma client, then tsc to dist/); its output is shown only when it fails. */
@@ -118,31 +135,35 @@ export async function waitReady(server: ServerProcess, logDir: string, timeoutMs
 export interface Kassa {
   server: ServerProcess;
   env: NodeJS.ProcessEnv;
-  /** DATABASE_POOL_SIZE in effect for this Kassa (its default): the reference gets the same. */
-  poolSize: number;
+  /** DATABASE_POOL_SIZE in effect for this Kassa (its default): the reference gets the same. Null on the embedded store. */
+  poolSize: number | null;
 }
 
 /** What both servers are started with: nothing from the calling shell but PATH and HOME. */
-const productionEnv = (port: number, databaseUrl: string): NodeJS.ProcessEnv => ({
+const productionEnv = (port: number): NodeJS.ProcessEnv => ({
   PATH: process.env.PATH,
   HOME: process.env.HOME,
   NODE_ENV: "production",
   HOST: "127.0.0.1",
   PORT: String(port),
-  DATABASE_URL: databaseUrl,
 });
 
+/** Where Kassa keeps its data in a run: a PostgreSQL database, or the embedded store (PGlite) in a folder. */
+export type KassaStore = { kind: "postgres"; url: string } | { kind: "embedded"; dataDir: string };
+
 /**
- * Kassa with its production settings, on `databaseUrl`, limits off: RATE_LIMIT_MAX=0 and
- * AUTH_FAILURE_LIMIT_MAX=0 turn the per-key and per-address limits off (src/config.ts,
- * src/api/rate-limit.ts). Only the variables below are passed, so a shell's own PORT or
- * DATABASE_URL cannot leak in.
+ * Kassa with its production settings, limits off: RATE_LIMIT_MAX=0 and AUTH_FAILURE_LIMIT_MAX=0
+ * turn the per-key and per-address limits off (src/config.ts, src/api/rate-limit.ts). On
+ * PostgreSQL it is given DATABASE_URL; on the embedded store no DATABASE_URL and DATA_DIR, as
+ * `npm start` runs it with nothing set. Only the variables below are passed, so a shell's own
+ * PORT, DATABASE_URL or DATA_DIR cannot leak in.
  */
-export async function startKassa(root: string, databaseUrl: string, logs: LogOptions): Promise<Kassa> {
+export async function startKassa(root: string, store: KassaStore, logs: LogOptions): Promise<Kassa> {
   const port = await freePort();
   const adminPort = await freePort();
   const env: NodeJS.ProcessEnv = {
-    ...productionEnv(port, databaseUrl),
+    ...productionEnv(port),
+    ...(store.kind === "postgres" ? { DATABASE_URL: store.url } : { DATA_DIR: store.dataDir }),
     ADMIN_PORT: String(adminPort),
     PUBLIC_URL: `http://127.0.0.1:${port}`,
     RATE_LIMIT_MAX: "0",
@@ -150,11 +171,16 @@ export async function startKassa(root: string, databaseUrl: string, logs: LogOpt
     OPENCHARGE_OCID: OC_KASSA_OCID,
   };
   const config = loadConfig(env);
-  if (config.store.kind !== "postgres") throw new Error("Kassa must run on PostgreSQL here");
+  const expected = store.kind === "postgres" ? "postgres" : "pglite";
+  if (config.store.kind !== expected) throw new Error(`Kassa must run on ${expected} here`);
   const url = `http://127.0.0.1:${port}`;
-  const server = startProcess("kassa", url, process.execPath, ["dist/src/server.js"], { cwd: root, env, logs });
+  const server = startProcess("kassa", url, process.execPath, [...productionNodeFlags(root), "dist/src/server.js"], {
+    cwd: root,
+    env,
+    logs,
+  });
   await waitReady(server, logs.dir);
-  return { server, env, poolSize: config.store.poolSize };
+  return { server, env, poolSize: config.store.kind === "postgres" ? config.store.poolSize : null };
 }
 
 /** Runs `node bin/kassa.js ARGS` against the running Kassa (its admin API) and parses its JSON. */
@@ -212,12 +238,16 @@ export async function startReference(
   logs: LogOptions,
 ): Promise<ServerProcess> {
   const port = await freePort();
-  const env: NodeJS.ProcessEnv = { ...productionEnv(port, databaseUrl), DATABASE_POOL_SIZE: String(poolSize) };
+  const env: NodeJS.ProcessEnv = {
+    ...productionEnv(port),
+    DATABASE_URL: databaseUrl,
+    DATABASE_POOL_SIZE: String(poolSize),
+  };
   const server = startProcess(
     "reference",
     `http://127.0.0.1:${port}`,
     process.execPath,
-    ["--import", "tsx", "bench/reference-server.ts"],
+    [...productionNodeFlags(root), "--import", "tsx", "bench/reference-server.ts"],
     { cwd: root, env, logs },
   );
   await waitReady(server, logs.dir);

@@ -1,5 +1,12 @@
 import { randomUUID } from "node:crypto";
-import { type FastifyReply, type FastifyRequest, type FastifyServerOptions, LogController } from "fastify";
+import {
+  type FastifyBaseLogger,
+  type FastifyReply,
+  type FastifyRequest,
+  type FastifyServerOptions,
+  LogController,
+} from "fastify";
+import type { ChildLoggerOptions, Logger } from "pino";
 import type { Config } from "./config.js";
 
 /** Paths pino blanks out wherever they appear in a log line. */
@@ -94,6 +101,16 @@ export function genReqId(req: { headers: Record<string, string | string[] | unde
  * cost (a tenth of a simple request's CPU in the profile) for nothing an operator needs.
  */
 export class AccessLogController extends LogController {
+  /**
+   * The server's logger without the redaction pass, for the "request completed" line only. That
+   * line holds what the serializers build (method, the URL with its secrets already replaced,
+   * host, addresses; the status; the time), where no redacted path can occur, and redaction's
+   * walk over it cost more than the rest of the line (about 9 µs in 12, on every request). The
+   * request id is written first, where the request's own logger puts it. Every other line, an
+   * errored request's included, goes through the redacting logger.
+   */
+  readonly #plain = new WeakMap<FastifyBaseLogger, FastifyBaseLogger>();
+
   override incomingRequest(request: FastifyRequest) {
     request.log.debug({ req: request }, "incoming request");
   }
@@ -101,6 +118,17 @@ export class AccessLogController extends LogController {
   override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply) {
     const line = { req: request, res: reply, responseTime: reply.elapsedTime };
     if (error) reply.log.error({ ...line, err: error }, "request errored");
-    else reply.log.info(line, "request completed");
+    else if ((reply.log as Logger).isLevelEnabled("info")) {
+      this.#plainLogger(request.server.log).info({ reqId: request.id, ...line }, "request completed");
+    }
+  }
+
+  #plainLogger(server: FastifyBaseLogger): FastifyBaseLogger {
+    let plain = this.#plain.get(server);
+    if (!plain) {
+      plain = server.child({}, { redact: { paths: [] } } as ChildLoggerOptions);
+      this.#plain.set(server, plain);
+    }
+    return plain;
   }
 }

@@ -64,6 +64,36 @@ describe("the access log", () => {
     expect(logged).toContain("/v1/portfolios?key=[redacted]");
   });
 
+  it("writes one line per request with its id first, and nothing of its headers", async () => {
+    lines.length = 0;
+    const res = await app.inject({
+      method: "GET",
+      url: "/v1/portfolios",
+      headers: { authorization: `Bearer ${key}`, cookie: "session=abc", "x-request-id": "req-trace-1" },
+    });
+    expect(res.statusCode).toBe(200);
+    const completed = lines.map((line) => JSON.parse(line)).filter((entry) => entry.msg === "request completed");
+    expect(completed).toHaveLength(1);
+    expect(Object.keys(completed[0]).slice(0, 8)).toEqual([
+      "level",
+      "time",
+      "pid",
+      "hostname",
+      "reqId",
+      "req",
+      "res",
+      "responseTime",
+    ]);
+    expect(completed[0]).toMatchObject({
+      level: 30,
+      reqId: "req-trace-1",
+      req: { method: "GET", url: "/v1/portfolios" },
+      res: { statusCode: 200 },
+    });
+    expect(lines.join("\n")).not.toContain(key);
+    expect(lines.join("\n")).not.toContain("session=abc");
+  });
+
   it("leaves ordinary URLs as they are", async () => {
     lines.length = 0;
     await app.inject({ method: "GET", url: "/v1/portfolios?limit=5&ending_before=abc" });

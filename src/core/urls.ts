@@ -13,6 +13,24 @@ const SESSION_ID_TEMPLATE_IN_HOST = SESSION_ID_TEMPLATE.toLowerCase();
  * loopback or private IP literal) is refused, over https too.
  */
 export function redirectUrlProblem(value: string, options: { allowLocal?: boolean } = {}): string | null {
+  const key = `${options.allowLocal === false ? "0" : "1"}${value}`;
+  const known = checkedRedirects.get(key);
+  if (known !== undefined) return known;
+  const problem = redirectProblem(value, options);
+  if (checkedRedirects.size >= CHECKED_REDIRECTS_MAX) checkedRedirects.clear();
+  checkedRedirects.set(key, problem);
+  return problem;
+}
+
+/**
+ * Verdicts on recent redirect URLs. A shop sends the same few success and cancel URLs with
+ * every session, and each is checked by the session's API and again by the core: parsing them
+ * anew each time was a visible part of a create's CPU. Bounded: emptied when full.
+ */
+const checkedRedirects = new Map<string, string | null>();
+const CHECKED_REDIRECTS_MAX = 1024;
+
+function redirectProblem(value: string, options: { allowLocal?: boolean }): string | null {
   // URL parsing forgives surrounding spaces and strips tabs/newlines; a stored redirect target
   // must be exactly what is followed, so refuse them instead.
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what it refuses

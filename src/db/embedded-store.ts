@@ -3,8 +3,9 @@ import path from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import { PrismaPGlite } from "pglite-prisma-adapter";
 import { PrismaClient } from "../generated/prisma/client.js";
-import type { Database, SqlStatement } from "./database.js";
+import type { Database } from "./database.js";
 import { applyMigrations, readMigrations, type SqlSession } from "./migrate.js";
+import { preparedStatements } from "./pglite-statements.js";
 
 /** The embedded store: PGlite (PostgreSQL in WebAssembly) in this process, one process per folder. */
 export class StoreInUseError extends Error {
@@ -38,9 +39,7 @@ export async function openPglite(dataDir: string | null, loadDataDir?: Blob): Pr
     kind: "pglite",
     pglite,
     prisma,
-    sql: {
-      query: async <R>(statement: SqlStatement) => (await pglite.query<R>(statement.text, statement.values)).rows,
-    },
+    sql: preparedStatements(pglite),
     // One process owns the store, so every change is made (and heard) by this process.
     changes: {
       listen(channel, listener) {

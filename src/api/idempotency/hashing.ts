@@ -1,13 +1,62 @@
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 
 /**
  * JSON with object keys sorted at every level, so key order and whitespace do not make a request
- * "different". Written with an explicit stack, not recursion: a body within the size limit can
- * nest tens of thousands of levels (in a field the schema then drops), which would overflow the
- * call stack (a 500) in a recursive walk or in JSON.stringify of the whole value. The text is
- * what JSON.stringify gives for the value with its keys sorted.
+ * "different". The text is what JSON.stringify gives for the value with its keys sorted. A body
+ * within the size limit can nest tens of thousands of levels (in a field the schema then drops),
+ * which would overflow the call stack (a 500) in a recursive walk or in JSON.stringify of the
+ * whole value: up to `MAX_RECURSION` levels a recursive walk writes it (every real body; it is
+ * on every keyed request), deeper ones are written with an explicit stack.
  */
 export function canonicalJson(value: unknown): string {
+  const out: string[] = [];
+  return writeRecursively(value ?? null, out, 0) ? out.join("") : canonicalJsonWithStack(value);
+}
+
+const MAX_RECURSION = 64;
+
+/** Array indices, which `Object.keys` lists first in numeric order, whatever order they were added in. */
+const ARRAY_INDEX = /^(?:0|[1-9]\d{0,9})$/;
+
+/**
+ * An object's keys in the order JSON.stringify writes the object rebuilt with its keys sorted:
+ * array indices first (ascending numerically), then the other keys sorted.
+ */
+function sortedKeys(o: Record<string, unknown>): string[] {
+  const keys = Object.keys(o).sort();
+  if (!keys.some((k) => ARRAY_INDEX.test(k))) return keys;
+  return Object.keys(Object.fromEntries(keys.map((k) => [k, true])));
+}
+
+/** Appends `v`'s canonical text to `out`; false when it nests deeper than MAX_RECURSION (`out` is then garbage). */
+function writeRecursively(v: unknown, out: string[], depth: number): boolean {
+  if (depth > MAX_RECURSION) return false;
+  if (Array.isArray(v)) {
+    out.push("[");
+    for (let i = 0; i < v.length; i++) {
+      if (i) out.push(",");
+      if (!writeRecursively(v[i] === undefined ? null : v[i], out, depth + 1)) return false;
+    }
+    out.push("]");
+  } else if (v !== null && typeof v === "object") {
+    const o = v as Record<string, unknown>;
+    out.push("{");
+    let first = true;
+    for (const k of sortedKeys(o)) {
+      if (o[k] === undefined) continue;
+      out.push(`${first ? "" : ","}${JSON.stringify(k)}:`);
+      first = false;
+      if (!writeRecursively(o[k], out, depth + 1)) return false;
+    }
+    out.push("}");
+  } else {
+    out.push(JSON.stringify(v) ?? "null");
+  }
+  return true;
+}
+
+/** canonicalJson with an explicit stack instead of recursion, for values nested too deep to recurse. */
+export function canonicalJsonWithStack(value: unknown): string {
   const out: string[] = [];
   // Pieces still to write, last first: literal text, or a value to expand.
   const todo: ({ text: string } | { value: unknown })[] = [{ value: value ?? null }];
@@ -56,7 +105,5 @@ export function canonicalJson(value: unknown): string {
  * trimming), canonicalised.
  */
 export function requestHash(parts: { method: string; url: string; scope: string; body: unknown }): string {
-  return createHash("sha256")
-    .update(canonicalJson([parts.method, parts.url, parts.scope, parts.body ?? null]))
-    .digest("hex");
+  return hash("sha256", canonicalJson([parts.method, parts.url, parts.scope, parts.body ?? null]), "hex");
 }

@@ -46,8 +46,9 @@ import { type RouteResponse, replayedHeaders, sendResponse, sendStored, storedRe
  * A route whose write is one SQL statement (creating a checkout session) may instead claim the
  * key with the write (`config: { claimKeyWithWrite: true }`): nothing is claimed beforehand, and
  * the statement records the key, complete with its response, together with what it creates, in
- * one round trip. A second request with the key waits for the first's statement at the unique
- * index and then replays its response; the outcomes (replay, 422, 409) are the same as above.
+ * one round trip. A second request with the key waits for the first's statement at the key's
+ * primary key, fails its statement (nothing of it is written) and then replays the first's
+ * response; the outcomes (replay, 422, 409) are the same as above.
  * When the handler fails before writing, the key is looked up then, so a retry of a request that
  * succeeded still replays its first response.
  */
@@ -262,6 +263,7 @@ export function createHttpIdempotency(
           const write = service.claimWithWrite(claim, rendered(result));
           return {
             sql: write.sql,
+            isRefusal: write.isTaken,
             async refused() {
               const verdict = await write.refused();
               return verdict === "retry" ? "retry" : verdict.response;

@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from "node:crypto";
+import { hash, timingSafeEqual } from "node:crypto";
 import type { ChangeFeed, Db } from "../../db/database.js";
 import type { AccountsRepository } from "../accounts/accounts.repository.js";
 import { invalidState, notFound } from "../errors.js";
@@ -24,7 +24,7 @@ export const LAST_USED_RESOLUTION_MS = 60_000;
  * enough (nothing to brute-force), and lookup by hash through a unique index means the secret is
  * never compared byte by byte against stored values.
  */
-export const hashSecret = (secret: string) => createHash("sha256").update(secret).digest("hex");
+export const hashSecret = (secret: string) => hash("sha256", secret, "hex");
 
 /** Compared against when no stored key matched, so an unknown key does the same work as a known one. */
 const NO_KEY_DIGEST = Buffer.alloc(32);

@@ -162,3 +162,33 @@ export const sessionSnapshot = (s: CheckoutSession): SessionRecord => ({
   expires_at: s.expiresAt.toISOString(),
   completed_at: s.completedAt?.toISOString() ?? null,
 });
+
+/**
+ * A session's creation is an event (`checkout_session.created`) with no row of its own: the
+ * session's row, written in the same statement, is the record of it. The event log reads it from
+ * there (`src/core/events/events.repository.ts`): its id is derived from the session's, its time
+ * is the session's creation, its data the session as its creation left it (`asCreated`). Sessions
+ * created before this (migration `lean_session_create`) keep their logged rows.
+ */
+export const SESSION_CREATED = "checkout_session.created";
+
+const CREATION_EVENT_PREFIX = "evt_created_";
+
+export const creationEventId = (sessionId: string) => `${CREATION_EVENT_PREFIX}${sessionId}`;
+
+/** The session whose creation event `eventId` is, or null when it names a logged event. */
+export const sessionOfCreationEvent = (eventId: string): string | null =>
+  eventId.startsWith(CREATION_EVENT_PREFIX) ? eventId.slice(CREATION_EVENT_PREFIX.length) : null;
+
+/**
+ * The session as its creation left it: what changes afterwards (the state, the payment, the
+ * customer's details, the completion time) set back to how a new session has them. A column a
+ * later change writes belongs here too, or the creation event would show its later value.
+ */
+export const asCreated = (s: CheckoutSession): CheckoutSession => ({
+  ...s,
+  state: "open",
+  paymentId: null,
+  customerDetails: null,
+  completedAt: null,
+});

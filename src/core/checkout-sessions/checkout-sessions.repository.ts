@@ -34,14 +34,20 @@ const CASTS: Record<(typeof SESSION_COLUMNS)[number], string> = {
 
 const JSON_COLUMNS = new Set(["line_items", "metadata", "customer_details", "api_data"]);
 
+/** The text around the row's parameters: `$n::type, $n+1::type, …` (built once: a create is the hot path). */
+const ROW_STRINGS = [
+  "",
+  ...SESSION_COLUMNS.map((column, i) => `::${CASTS[column]}${i < SESSION_COLUMNS.length - 1 ? ", " : ""}`),
+];
+
 /** The row's values as statement parameters, each cast to its column's type. */
 function rowValues(session: CheckoutSession): Prisma.Sql {
   const record = sessionRecord(session) as unknown as Record<string, unknown>;
-  return Prisma.join(
+  return new Prisma.Sql(
+    ROW_STRINGS,
     SESSION_COLUMNS.map((column) => {
       const value = record[column];
-      const param = JSON_COLUMNS.has(column) && value !== null ? JSON.stringify(value) : value;
-      return Prisma.sql`${param}::${Prisma.raw(CASTS[column])}`;
+      return JSON_COLUMNS.has(column) && value !== null ? JSON.stringify(value) : value;
     }),
   );
 }
@@ -63,24 +69,23 @@ export function createCheckoutSessionsRepository(db: Db, sql: Sql) {
     /**
      * Inserts a new session and what goes with it in one statement (one round trip, atomic):
      * `guard`, when given, runs first as a CTE and the session is inserted only if it returns a
-     * row; `then(source)` gives statements run for the inserted row (its events), reading the
-     * CTE named `source`. Returns whether the session was inserted.
+     * row; `followers(source)`, when given, gives statements run for the inserted row, reading the CTE
+     * named `source`. Returns whether the session was inserted.
      */
     async insertWith(
       session: CheckoutSession,
-      then: (source: string) => Prisma.Sql[],
-      guard?: Prisma.Sql,
+      parts: { guard?: Prisma.Sql; followers?: (source: string) => Prisma.Sql[] } = {},
     ): Promise<boolean> {
-      const followers = then("inserted").map(
+      const followers = (parts.followers?.("inserted") ?? []).map(
         (statement, i) => Prisma.sql`, ${Prisma.raw(`then_${i}`)} AS (${statement})`,
       );
       const statement = Prisma.sql`
-        WITH guard AS (${guard ?? Prisma.sql`SELECT 1`}),
+        WITH guard AS (${parts.guard ?? Prisma.sql`SELECT 1`}),
         inserted AS (
           INSERT INTO checkout_sessions (${Prisma.raw(COLUMNS)})
           SELECT ${rowValues(session)} WHERE EXISTS (SELECT 1 FROM guard)
           RETURNING id
-        )${Prisma.join(followers, "")}
+        )${followers.length > 0 ? Prisma.join(followers, "") : Prisma.empty}
         SELECT count(*)::int AS inserted FROM inserted`;
       const [row] = await sql.query<{ inserted: number }>(statement);
       return row?.inserted === 1;
@@ -191,6 +196,18 @@ export function createCheckoutSessionsRepository(db: Db, sql: Sql) {
           RETURNING ${Prisma.raw(COLUMNS)}`,
       );
       return row ? fromRow(row) : null;
+    },
+    /**
+     * Whether any open session is past its expiry: one prepared statement, so the sweep opens
+     * its transaction only when it has something to do (on the embedded store a transaction
+     * holds the one connection while Prisma works between its statements).
+     */
+    async anyDue(now: Date): Promise<boolean> {
+      const [row] = await sql.query<{ due: boolean }>({
+        text: `SELECT EXISTS (SELECT 1 FROM checkout_sessions WHERE state = 'open' AND expires_at <= $1) AS due`,
+        values: [now],
+      });
+      return row?.due === true;
     },
     /**
      * Marks up to `limit` open sessions past their expiry as expired and returns them. Rows another

@@ -18,7 +18,7 @@ import { inScope, type Scope } from "../scope.js";
 import { addHours, type Clock } from "../time.js";
 import { redirectUrlProblem } from "../urls.js";
 import type { CheckoutSessionsRepository, Merchant } from "./checkout-sessions.repository.js";
-import { sessionSnapshot } from "./checkout-sessions.record.js";
+import { SESSION_CREATED, sessionSnapshot } from "./checkout-sessions.record.js";
 import {
   type CheckoutSession,
   type CustomerDetails,
@@ -29,7 +29,8 @@ import {
 import type { SessionLifecycles } from "./lifecycle.js";
 
 export const CHECKOUT_SESSION_EVENTS = {
-  created: "checkout_session.created",
+  /** Recorded by the session's own row (see SESSION_CREATED), not as a row of the event log. */
+  created: SESSION_CREATED,
   completed: "checkout_session.completed",
   expired: "checkout_session.expired",
 } as const;
@@ -63,7 +64,7 @@ export interface SessionPage {
 
 export function createCheckoutSessionsService(deps: {
   sessions: CheckoutSessionsRepository;
-  events: Pick<EventsRepository, "record" | "insertAfter">;
+  events: Pick<EventsRepository, "record">;
   payments: PaymentsRepository;
   paymentProvider: PaymentProvider;
   /** What each API does when one of its sessions completes or expires, in the same transaction. */
@@ -167,8 +168,9 @@ export function createCheckoutSessionsService(deps: {
   return {
     get,
     /**
-     * Creates a session and records its checkout_session.created event, with `within` (the
-     * idempotency record) when given, in one statement: one round trip, all or nothing. With a
+     * Creates a session, with `within` (the idempotency record) when given, in one statement: one
+     * round trip, all or nothing. The session's row is also the record of its
+     * checkout_session.created event (SESSION_CREATED): the event log reads it from there. With a
      * key that already holds a response, nothing is created and that response is the outcome.
      */
     async create(
@@ -179,14 +181,13 @@ export function createCheckoutSessionsService(deps: {
       const now = clock();
       validate(input, now);
       const session = newSession(scope, input, now);
-      const created = (source: string) => [
-        events.insertAfter(source, sessionEvent(session, CHECKOUT_SESSION_EVENTS.created)),
-      ];
       for (let attempt = 0; attempt < CREATE_ATTEMPTS; attempt++) {
         const guard = within?.statement(session);
-        if (await sessions.insertWith(session, created, guard?.sql)) {
-          return { kind: "written", result: countCreated(metrics, session) };
-        }
+        const inserted = await sessions.insertWith(session, { guard: guard?.sql }).catch((error: unknown) => {
+          if (guard?.isRefusal?.(error)) return false; // the key was there: nothing was written
+          throw error;
+        });
+        if (inserted) return { kind: "written", result: countCreated(metrics, session) };
         if (!guard) throw new Error(`checkout session ${session.id} was not inserted`);
         const verdict = await guard.refused(); // throws why, or says the way is clear, or gives the replay
         if (verdict !== "retry") return { kind: "replay", response: verdict };
@@ -290,6 +291,7 @@ export function createCheckoutSessionsService(deps: {
      */
     async expireDue(): Promise<number> {
       let total = 0;
+      if (!(await sessions.anyDue(clock()))) return total;
       for (;;) {
         const expired = await transaction(async (tx) => {
           const batch = await sessions.expireDue(clock(), EXPIRY_BATCH, tx);

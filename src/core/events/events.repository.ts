@@ -1,4 +1,14 @@
 import { type Db, Prisma } from "../../db/database.js";
+import {
+  asCreated,
+  creationEventId,
+  SESSION_COLUMNS,
+  SESSION_CREATED,
+  type SessionRecord,
+  sessionFromRecord,
+  sessionOfCreationEvent,
+  sessionSnapshot,
+} from "../checkout-sessions/checkout-sessions.record.js";
 import { newId } from "../ids.js";
 
 /** An event as recorded: `data` is what its change recorded (a session's snapshot, an order). */
@@ -12,7 +22,10 @@ export interface EventRecord {
   createdAt: Date;
 }
 
-/** Events of one account about the checkout sessions of one API, of some types. */
+/**
+ * Events of one account about the checkout sessions of one API, of some types: types logged as
+ * rows (a session's creation, which its own row records, is not among them).
+ */
 export interface SessionEventFilter {
   accountId: string;
   api: string;
@@ -56,30 +69,45 @@ export interface NewEvent {
   data: Record<string, unknown>;
 }
 
+/** A session's creation event, read from its row (see SESSION_CREATED). */
+const creationEvent = (row: SessionRecord): EventRecord => {
+  const session = sessionFromRecord(row);
+  return {
+    id: creationEventId(session.id),
+    accountId: session.accountId,
+    type: SESSION_CREATED,
+    subjectType: "checkout_session",
+    subjectId: session.id,
+    data: sessionSnapshot(asCreated(session)),
+    createdAt: session.createdAt,
+  };
+};
+
 /**
  * The event log: every state change records its events through here, inside the same
- * transaction as the change (webhook delivery reads from this table).
+ * transaction as the change (webhook delivery reads from this table). A session's creation is
+ * the exception: its row is its record, and the log reads the event from it.
  */
 export function createEventsRepository(db: Db) {
+  /** The creation event of a session that has no logged one (sessions created before its row sufficed have one). */
+  async function unloggedCreation(sessionId: string, tx: Db): Promise<EventRecord | null> {
+    const [row] = await tx.$queryRaw<SessionRecord[]>`
+      SELECT ${Prisma.raw(SESSION_COLUMNS.join(", "))} FROM checkout_sessions s
+      WHERE s.id = ${sessionId} AND NOT EXISTS (
+        SELECT 1 FROM events e
+        WHERE e.subject_type = 'checkout_session' AND e.subject_id = s.id AND e.type = ${SESSION_CREATED})`;
+    return row ? creationEvent(row) : null;
+  }
+
   return {
     async record(event: NewEvent, tx: Db = db) {
       const id = newId.event();
       await tx.event.create({ data: { id, ...event, data: event.data as object } });
       return id;
     },
-    /**
-     * The event as part of a write made in one statement: an INSERT that records it once for each
-     * row the CTE `source` returns (none when the write did not happen).
-     */
-    insertAfter(source: string, event: NewEvent): Prisma.Sql {
-      return Prisma.sql`
-        INSERT INTO events (id, account_id, type, subject_type, subject_id, data)
-        SELECT ${newId.event()}::text, ${event.accountId}::text, ${event.type}::text, ${event.subjectType}::text,
-          ${event.subjectId}::text, ${JSON.stringify(event.data)}::jsonb
-        FROM ${Prisma.raw(source)}`;
-    },
     async find(id: string, tx: Db = db): Promise<EventRecord | null> {
-      return tx.event.findUnique({ where: { id } });
+      const sessionId = sessionOfCreationEvent(id);
+      return sessionId === null ? tx.event.findUnique({ where: { id } }) : unloggedCreation(sessionId, tx);
     },
     /** One event about a session of the filter's account and API, of its types; null otherwise. */
     async findSessionEvent(filter: SessionEventFilter, id: string, tx: Db = db): Promise<EventRecord | null> {
@@ -114,8 +142,14 @@ export function createEventsRepository(db: Db) {
       const events = rows.slice(0, page.limit).map(eventFrom);
       return { events: before ? events.reverse() : events, hasMore: rows.length > page.limit };
     },
-    async listForSubject(subjectType: string, subjectId: string, tx: Db = db) {
-      return tx.event.findMany({ where: { subjectType, subjectId }, orderBy: { createdAt: "asc" } });
+    /** The events about one subject, oldest first (a session's creation included). */
+    async listForSubject(subjectType: string, subjectId: string, tx: Db = db): Promise<EventRecord[]> {
+      const logged: EventRecord[] = await tx.event.findMany({
+        where: { subjectType, subjectId },
+        orderBy: { createdAt: "asc" },
+      });
+      const created = subjectType === "checkout_session" ? await unloggedCreation(subjectId, tx) : null;
+      return created ? [created, ...logged] : logged;
     },
   };
 }

@@ -24,7 +24,16 @@ const toRecord = (row: Row): IdempotencyRecord => ({
         },
 });
 
-/** A fresh in-flight claim on a key. */
+/** Which key a row is: its primary key. */
+export type KeyOf = Pick<IdempotencyRecord, "accountId" | "api" | "scope" | "key">;
+
+/** A row as a caller saw it: which key, and the claim it held then (`id` changes on every take-over). */
+export type SeenRow = KeyOf & Pick<IdempotencyRecord, "id" | "state">;
+
+/** The primary key's constraint: an insert of a key already there fails on it. */
+const KEY_CONSTRAINT = "idempotency_keys_pkey";
+
+/** A fresh in-flight claim on a key.*/
 export interface NewClaim extends IdempotencyClaim {
   id: string;
   lockedUntil: Date;
@@ -32,7 +41,11 @@ export interface NewClaim extends IdempotencyClaim {
   expiresAt: Date;
 }
 
-/** Remembered Idempotency-Keys. A row's id changes on every take-over, so it doubles as a fencing token. */
+/**
+ * Remembered Idempotency-Keys, one row per (account, API, scope, key), the primary key. A row's
+ * id changes on every take-over, so it doubles as a fencing token: statements about a claim name
+ * its key and its id.
+ */
 export function createIdempotencyRepository(db: Db) {
   return {
     /**
@@ -51,6 +64,12 @@ export function createIdempotencyRepository(db: Db) {
       return inserted.length > 0;
     },
 
+    /** Whether a statement failed because it inserted a key that was already there (see insertCompleteStatement). */
+    isKeyTaken(error: unknown): boolean {
+      const e = error as { code?: unknown; constraint?: unknown } | null;
+      return e?.code === "23505" && e.constraint === KEY_CONSTRAINT;
+    },
+
     async find(
       where: Pick<IdempotencyClaim, "accountId" | "api" | "scope" | "key">,
       tx: Db = db,
@@ -66,9 +85,9 @@ export function createIdempotencyRepository(db: Db) {
      * Replaces the row `seen` with a fresh claim, only if it is still exactly what the caller saw
      * (same id, same state): a compare-and-swap, so of several requests taking over one key, one wins.
      */
-    async replace(seen: Pick<IdempotencyRecord, "id" | "state">, claim: NewClaim, tx: Db = db): Promise<boolean> {
+    async replace(seen: SeenRow, claim: NewClaim, tx: Db = db): Promise<boolean> {
       const { count } = await tx.idempotencyKey.updateMany({
-        where: { id: seen.id, state: seen.state },
+        where: { ...keyOf(seen), id: seen.id, state: seen.state },
         data: {
           id: claim.id,
           requestHash: claim.requestHash,
@@ -86,28 +105,33 @@ export function createIdempotencyRepository(db: Db) {
 
     /**
      * in_flight -> complete with the response, as SQL for a write's own statement: returns the
-     * row's id, or no row when `id` is no longer in flight (taken over by a retry).
+     * row's id, or no row when `claim` is no longer in flight (taken over by a retry).
      */
-    completeStatement: (id: string, response: StoredResponse) => Prisma.sql`
+    completeStatement: (claim: SeenRow, response: StoredResponse) => Prisma.sql`
       UPDATE idempotency_keys
       SET state = 'complete', locked_until = NULL, response_status = ${response.status},
         response_headers = ${JSON.stringify(response.headers)}::jsonb, response_body = ${response.body}
-      WHERE id = ${id} AND state = 'in_flight'
+      WHERE account_id = ${claim.accountId} AND api = ${claim.api} AND scope = ${claim.scope} AND key = ${claim.key}
+        AND id = ${claim.id} AND state = 'in_flight'
       RETURNING id`,
 
     /**
-     * The key, recorded complete with the response, unless it exists: SQL for the write's own
-     * statement when the key is claimed by the write itself (no in-flight phase). Returns the
-     * row's id, or no row when the key was already there (the unique index decides; a concurrent
-     * claimant is waited for).
+     * The key, recorded complete with the response, as SQL for the write's own statement when the
+     * key is claimed by the write itself (no in-flight phase). Returns the row's id. A key already
+     * there fails the statement (`isKeyTaken` says so: the primary key decides, a concurrent
+     * claimant is waited for), rolling back all of it: a plain insert costs the database less than
+     * an `ON CONFLICT` one, and the conflict is the rare case (a retry).
+     * `ifAbsent`: returns no row instead of failing (for a statement in a transaction, which a
+     * failure would abort).
      */
-    insertCompleteStatement: (claim: NewClaim, response: StoredResponse) => Prisma.sql`
+    insertCompleteStatement: (claim: NewClaim, response: StoredResponse, options: { ifAbsent?: boolean } = {}) =>
+      Prisma.sql`
       INSERT INTO idempotency_keys (id, account_id, scope, api, key, request_hash, state, locked_until,
         response_status, response_headers, response_body, created_at, expires_at)
       VALUES (${claim.id}, ${claim.accountId}, ${claim.scope}, ${claim.api}, ${claim.key}, ${claim.requestHash},
         'complete', NULL, ${response.status}, ${JSON.stringify(response.headers)}::jsonb, ${response.body},
         ${claim.createdAt}::timestamptz, ${claim.expiresAt}::timestamptz)
-      ON CONFLICT (account_id, api, scope, key) DO NOTHING
+      ${options.ifAbsent ? Prisma.sql`ON CONFLICT (account_id, api, scope, key) DO NOTHING` : Prisma.empty}
       RETURNING id`,
 
     /** Runs a statement above on its own or in `tx`; whether it returned its row. */
@@ -116,27 +140,35 @@ export function createIdempotencyRepository(db: Db) {
     },
 
     /** Deletes the row `seen` if it is still exactly what the caller saw (an abandoned key, in the way). */
-    async deleteIfUnchanged(seen: Pick<IdempotencyRecord, "id" | "state">, tx: Db = db): Promise<boolean> {
-      const { count } = await tx.idempotencyKey.deleteMany({ where: { id: seen.id, state: seen.state } });
+    async deleteIfUnchanged(seen: SeenRow, tx: Db = db): Promise<boolean> {
+      const { count } = await tx.idempotencyKey.deleteMany({
+        where: { ...keyOf(seen), id: seen.id, state: seen.state },
+      });
       return count > 0;
     },
 
     /** Forgets an in-flight claim (its request failed); a completed or taken-over key is left alone. */
-    async deleteInFlight(id: string, tx: Db = db): Promise<boolean> {
-      const { count } = await tx.idempotencyKey.deleteMany({ where: { id, state: "in_flight" } });
+    async deleteInFlight(claim: KeyOf & Pick<IdempotencyRecord, "id">, tx: Db = db): Promise<boolean> {
+      const { count } = await tx.idempotencyKey.deleteMany({
+        where: { ...keyOf(claim), id: claim.id, state: "in_flight" },
+      });
       return count > 0;
     },
 
     /**
      * Deletes up to `limit` keys past their expiry that no live request holds. Returns how many;
-     * callers loop until it is below `limit`, so no single statement runs long.
+     * callers loop until it is below `limit`, so no single statement runs long. Ordered by the
+     * expiry so that the plan walks its index from the oldest key and stops, whatever the
+     * statistics say: without them (the embedded store never analyzes) a LIMIT alone was
+     * planned as a scan of the whole table, every second.
      */
     async deleteExpired(now: Date, limit: number, tx: Db = db): Promise<number> {
       return tx.$executeRaw`
-        DELETE FROM idempotency_keys WHERE id IN (
-          SELECT id FROM idempotency_keys
+        DELETE FROM idempotency_keys WHERE (account_id, api, scope, key) IN (
+          SELECT account_id, api, scope, key FROM idempotency_keys
           WHERE expires_at <= ${now}::timestamptz
             AND (state = 'complete' OR locked_until IS NULL OR locked_until <= ${now}::timestamptz)
+          ORDER BY expires_at
           LIMIT ${limit}
         )`;
     },
@@ -144,3 +176,5 @@ export function createIdempotencyRepository(db: Db) {
 }
 
 export type IdempotencyRepository = ReturnType<typeof createIdempotencyRepository>;
+
+const keyOf = (row: KeyOf): KeyOf => ({ accountId: row.accountId, api: row.api, scope: row.scope, key: row.key });

@@ -110,29 +110,31 @@ export function createIdempotencyService(deps: {
      * back, and only the retry's result stands.
      */
     async complete(record: IdempotencyRecord, response: StoredResponse, tx?: Db): Promise<void> {
-      if (!(await keys.run(keys.completeStatement(record.id, response), tx))) throw idempotencyConcurrentRequests();
+      if (!(await keys.run(keys.completeStatement(record, response), tx))) throw idempotencyConcurrentRequests();
     },
 
     /**
      * complete() as SQL for a write made in one statement (see WithinWrite): it returns no row
      * when the request no longer holds the key, and the write then does not happen.
      */
-    completion: (record: IdempotencyRecord, response: StoredResponse) => keys.completeStatement(record.id, response),
+    completion: (record: IdempotencyRecord, response: StoredResponse) => keys.completeStatement(record, response),
 
     /**
      * The other way to use a key, for writes made in one statement: no claim beforehand; the
-     * write itself records the key, complete with its response, unless the key exists (see
-     * WithinWrite). Concurrent requests with one key are ordered by the unique index: the second
-     * waits for the first to commit and then finds its response. `refused` then says what the
-     * key holds: it replays (returns the stored response), throws changed_payload or
+     * write itself records the key, complete with its response (see WithinWrite). Concurrent
+     * requests with one key are ordered by the primary key: the second waits for the first to
+     * commit and then finds its response. `sql` fails its statement when the key is there
+     * (`isTaken(error)` says so); `run` returns false instead. `refused` then says what the key
+     * holds: it replays (returns the stored response), throws changed_payload or
      * concurrent_requests, or returns "retry" when the row in the way was abandoned and is gone.
      */
     claimWithWrite(claim: IdempotencyClaim, response: StoredResponse) {
-      const sql = keys.insertCompleteStatement(newClaim(claim, clock()), response);
+      const fresh = newClaim(claim, clock());
       return {
-        sql,
-        /** Runs the statement on its own (or in `tx`): whether it recorded the key. */
-        run: (tx?: Db) => keys.run(sql, tx),
+        sql: keys.insertCompleteStatement(fresh, response),
+        isTaken: (error: unknown) => keys.isKeyTaken(error),
+        /** Runs the statement on its own (or in `tx`): whether it recorded the key (false: it was there). */
+        run: (tx?: Db) => keys.run(keys.insertCompleteStatement(fresh, response, { ifAbsent: true }), tx),
         /** In `tx` when the write's transaction is still open (the embedded store runs one at a time). */
         refused: async (tx?: Db): Promise<"retry" | { kind: "replay"; response: StoredResponse }> => {
           const verdict = await judge(await keys.find(claim, tx), claim, clock(), (existing) =>
@@ -154,7 +156,7 @@ export function createIdempotencyService(deps: {
      * the request). A key already completed, or taken over by a retry, is left as it is.
      */
     async release(record: IdempotencyRecord): Promise<void> {
-      await keys.deleteInFlight(record.id);
+      await keys.deleteInFlight(record);
     },
 
     /** Deletes keys past their expiry (kept `ttlHours`); returns how many. For the background workers. */

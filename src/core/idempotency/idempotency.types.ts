@@ -63,10 +63,16 @@ export interface WithinWrite<T> {
   inTransaction(tx: Db, result: T): Promise<void>;
   /**
    * For a write made in one statement: SQL to run first as a CTE, the write going ahead only if
-   * it returns a row. When it returns none, `refused` says why: "retry" (the way is clear now),
-   * or the stored response to replay; or it throws (changed payload, concurrent request).
+   * it returns a row. The SQL may instead fail the statement when the key is taken: `isRefusal`
+   * recognises that failure, which is then treated as no row. When it returns none, `refused`
+   * says why: "retry" (the way is clear now), or the stored response to replay; or it throws
+   * (changed payload, concurrent request).
    */
-  statement(result: T): { sql: Prisma.Sql; refused(): Promise<"retry" | StoredResponse> };
+  statement(result: T): {
+    sql: Prisma.Sql;
+    isRefusal?(error: unknown): boolean;
+    refused(): Promise<"retry" | StoredResponse>;
+  };
 }
 
 /** What a write with an idempotency record came to: its own result, or the stored response of the key's first request. */

@@ -289,14 +289,20 @@ describe(`LeanRails events to webhook endpoints (${storeKind})`, () => {
     const scope = { accountId: m.account.id, subaccountId: null };
     const target = await endpoint(m.account.id, "d-unsigned", ["*"]);
     const session = written(await services.checkoutSessions.create(scope, leanRailsSession()));
-    const [created] = await services.repos.events.listForSubject("checkout_session", session.id);
-    if (!created) throw new Error("no event");
+    // A logged event to hang the delivery on (deliveries reference the event log's rows).
+    const eventId = await services.repos.events.record({
+      accountId: m.account.id,
+      type: "checkout_session.completed",
+      subjectType: "checkout_session",
+      subjectId: session.id,
+      data: {},
+    });
     await services.transaction((tx) =>
       services.webhookEndpoints.enqueueEvent(
         {
           accountId: m.account.id,
           api: "leanrails",
-          eventId: created.id,
+          eventId,
           type: "checkout.session.completed",
           subjectType: "checkout_session",
           subjectId: session.id,

@@ -8,7 +8,7 @@ import { isAppError } from "../../../src/core/errors.js";
 import { Decimal } from "../../../src/core/money/money.js";
 import { createKassaServices } from "../../../src/composition.js";
 import type { Services } from "../../../src/core/services.js";
-import type { Database } from "../../../src/db/database.js";
+import { type Database, Prisma } from "../../../src/db/database.js";
 import { createCnaughtSession, createMerchant, written } from "../../helpers/app.js";
 import { createTestDatabase, storeKind } from "../../helpers/database.js";
 
@@ -22,6 +22,13 @@ beforeAll(async () => {
 afterAll(() => drop());
 
 const scopeOf = (m: { account: { id: string } }) => ({ accountId: m.account.id, subaccountId: null });
+
+/** A statement run for the inserted session that the database refuses: an event of no account (a foreign-key violation). */
+const failingFollower = (source: string) => [
+  Prisma.sql`INSERT INTO events (id, account_id, type, subject_type, subject_id, data)
+    SELECT 'evt_failing_follower', 'no-such-account', 'test.failing', 'checkout_session', id, '{}'::jsonb
+    FROM ${Prisma.raw(source)}`,
+];
 
 /** A neutral session: two things in euros, as an API that sells things by the piece asks for it. */
 const twoItems = (overrides: Partial<NewCheckoutSession> = {}): NewCheckoutSession => ({
@@ -68,20 +75,41 @@ describe(`checkout sessions service (${storeKind})`, () => {
     expect(events[0]!.data).toMatchObject({ id: session.id, amount_total: "5250", currency: "EUR", state: "open" });
   });
 
-  it("writes no session when recording its event fails", async () => {
+  it("records its creation in its own row: the event log reads checkout_session.created from it", async () => {
+    const m = await createMerchant(services);
+    const session = written(await services.checkoutSessions.create(scopeOf(m), twoItems()));
+    expect(await db.prisma.event.count({ where: { subjectId: session.id } })).toBe(0);
+    const [created] = await services.repos.events.listForSubject("checkout_session", session.id);
+    expect(await services.repos.events.find(created!.id)).toEqual(created);
+    expect(created).toMatchObject({
+      subjectType: "checkout_session",
+      subjectId: session.id,
+      createdAt: session.createdAt,
+    });
+    // The session as its creation left it, whatever happened to it since.
+    await services.checkoutSessions.expire(scopeOf(m), session.id);
+    const after = await services.repos.events.listForSubject("checkout_session", session.id);
+    expect(after.map((e) => e.type)).toEqual(["checkout_session.created", "checkout_session.expired"]);
+    expect(after[0]).toEqual(created);
+    expect(after[0]!.data).toMatchObject({ state: "open" });
+    expect(after[1]!.data).toMatchObject({ state: "expired" });
+  });
+
+  it("writes no session when a statement run with its insert fails", async () => {
     const m = await createMerchant(services);
     const failing = createCheckoutSessionsService({
-      sessions: services.repos.sessions,
+      sessions: {
+        ...services.repos.sessions,
+        // Runs for the inserted row inside the one statement, and is refused by the database.
+        insertWith: (session, parts) =>
+          services.repos.sessions.insertWith(session, { ...parts, followers: failingFollower }),
+      },
       lifecycles: {},
       payments: services.repos.payments,
       paymentProvider: services.adapters.paymentProvider,
       transaction: services.transaction,
       clock: services.clock,
-      events: {
-        ...services.repos.events,
-        // The event's insert fails inside the one statement (no such account: a foreign-key violation).
-        insertAfter: (source, event) => services.repos.events.insertAfter(source, { ...event, accountId: "missing" }),
-      },
+      events: services.repos.events,
     });
     await expect(failing.create(scopeOf(m), twoItems())).rejects.toThrow(/foreign key/);
     const count = await db.prisma.checkoutSession.count({ where: { accountId: m.account.id } });

@@ -77,7 +77,7 @@ async function placedOrder(scope: Scope, overrides: Parameters<typeof newSession
   return payForOrder(services, session.id, GOOD_CARD);
 }
 
-/** Everything the lifecycle writes about one session, read straight from the store. */
+/** Everything the lifecycle writes about one session, read from the store. */
 async function recorded(sessionId: string) {
   const session = await db.prisma.checkoutSession.findUniqueOrThrow({ where: { id: sessionId } });
   const orders = await db.prisma.order.findMany({ where: { checkoutSessionId: sessionId } });
@@ -85,10 +85,8 @@ async function recorded(sessionId: string) {
     where: { checkoutSessionId: sessionId },
     orderBy: { createdAt: "asc" },
   });
-  const sessionEvents = await db.prisma.event.findMany({
-    where: { subjectType: "checkout_session", subjectId: sessionId },
-    orderBy: { createdAt: "asc" },
-  });
+  // The session's events as the log keeps them: its creation is read from its own row.
+  const sessionEvents = await services.repos.events.listForSubject("checkout_session", sessionId);
   const orderIds = orders.map((o) => o.id);
   const orderEvents = await db.prisma.event.findMany({
     where: { subjectType: "order", subjectId: { in: orderIds } },

@@ -6,6 +6,7 @@ import { buildApp } from "../../../src/app.js";
 import { createCheckoutSessionsService } from "../../../src/core/checkout-sessions/checkout-sessions.service.js";
 import { IDEMPOTENCY_LEASE_MS } from "../../../src/core/idempotency/idempotency.types.js";
 import type { Services } from "../../../src/core/services.js";
+import { Prisma } from "../../../src/db/database.js";
 import { apiClient, createCnaughtSession, createMerchantApi, startTestApp, type TestApp } from "../../helpers/app.js";
 import { storeKind } from "../../helpers/database.js";
 import { expectProblem, sessionParams } from "../../api/cnaught/support.js";
@@ -49,26 +50,34 @@ async function appWith(services: Services): Promise<string> {
 }
 
 /**
- * Services whose checkout-session create fails inside its one statement: the session, the key
- * and the event are all in it, and the event's insert is refused by the database (a foreign-key
- * violation), so the statement fails after the session and the key were inserted.
+ * Services whose checkout-session create fails inside its one statement: the key and the session
+ * are in it, and a statement run for the inserted session is refused by the database (an event
+ * of no account: a foreign-key violation), so the statement fails after the key and the session
+ * were inserted.
  */
 function failingInStatement(onFail: (sessionId: string) => void): Services {
   const s = t.services;
   const checkoutSessions = createCheckoutSessionsService({
-    sessions: s.repos.sessions,
+    sessions: {
+      ...s.repos.sessions,
+      insertWith: (session, parts) => {
+        onFail(session.id);
+        return s.repos.sessions.insertWith(session, {
+          ...parts,
+          followers: (source) => [
+            Prisma.sql`INSERT INTO events (id, account_id, type, subject_type, subject_id, data)
+              SELECT 'evt_failing_follower', 'no-such-account', 'test.failing', 'checkout_session', id, '{}'::jsonb
+              FROM ${Prisma.raw(source)}`,
+          ],
+        });
+      },
+    },
     lifecycles: {},
     payments: s.repos.payments,
     paymentProvider: s.adapters.paymentProvider,
     transaction: s.transaction,
     clock: s.clock,
-    events: {
-      ...s.repos.events,
-      insertAfter: (source, event) => {
-        onFail(event.subjectId);
-        return s.repos.events.insertAfter(source, { ...event, accountId: "no-such-account" });
-      },
-    },
+    events: s.repos.events,
   });
   return { ...s, checkoutSessions };
 }
@@ -96,7 +105,7 @@ const sessionCount = (accountId: string) => t.db.prisma.checkoutSession.count({ 
 const keyRows = (accountId: string, key: string) => t.db.prisma.idempotencyKey.findMany({ where: { accountId, key } });
 
 describe(`a write that fails (${storeKind})`, () => {
-  it("leaves neither the session, its event nor the stored response, and the key can be retried", async () => {
+  it("leaves neither the session nor the stored response, and the key can be retried", async () => {
     const { api, account, key: secret } = await createMerchantApi(t);
     let sessionId: string | null = null;
     const failingUrl = await appWith(failingInStatement((id) => (sessionId = id)));
@@ -105,7 +114,7 @@ describe(`a write that fails (${storeKind})`, () => {
     const failed = await apiClient(failingUrl, secret)("POST", "/v1/checkout/sessions", sessionParams(), withKey(key));
     expectProblem(failed, 500, "internal-error");
     expect(sessionId).not.toBeNull();
-    // The statement inserted the session and the key before the event failed: none of it survived.
+    // The statement inserted the key and the session before its last part failed: none of it survived.
     expect(await t.db.prisma.checkoutSession.findUnique({ where: { id: sessionId! } })).toBeNull();
     expect(await sessionCount(account.id)).toBe(0);
     expect(await keyRows(account.id, key)).toEqual([]);

@@ -175,8 +175,15 @@ describe(`webhook endpoints service (${storeKind})`, () => {
 
     // A real event to hang the deliveries on (deliveries reference events).
     const session = await createCnaughtSession(services, { accountId: m.account.id, subaccountId: null });
-    const [event] = await services.repos.events.listForSubject("checkout_session", session.id);
-    if (!event) throw new Error("no event");
+    const event = {
+      id: await services.repos.events.record({
+        accountId: m.account.id,
+        type: "thing.done",
+        subjectType: "checkout_session",
+        subjectId: session.id,
+        data: {},
+      }),
+    };
     const count = await services.transaction((tx) =>
       services.webhookEndpoints.enqueueEvent(
         {
