@@ -118,7 +118,10 @@ export class AccessLogController extends LogController {
   override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply) {
     const line = { req: request, res: reply, responseTime: reply.elapsedTime };
     if (error) reply.log.error({ ...line, err: error }, "request errored");
-    else if ((reply.log as Logger).isLevelEnabled("info")) {
+    else if (typeof (reply.log as Partial<Logger>).isLevelEnabled !== "function") {
+      // Not pino (an app built with logging off gets Fastify's no-op logger): nothing to bypass.
+      reply.log.info(line, "request completed");
+    } else if ((reply.log as Logger).isLevelEnabled("info")) {
       this.#plainLogger(request.server.log).info({ reqId: request.id, ...line }, "request completed");
     }
   }
