@@ -1,3 +1,4 @@
+import { toWireProject } from "../api/cnaught/projects.schemas.js";
 import { z } from "zod";
 import { invalidRequestFields, isAppError } from "../core/errors.js";
 import { decimalFromJsonNumber, decimalToNumber } from "../core/money/money.js";
@@ -232,54 +233,18 @@ export function toCatalogueFile(catalogue: Catalogue) {
       description: c.description,
       primary_image_url: c.primaryImageUrl,
     })),
-    projects: catalogue.projects.map((p) => {
-      const d = p.details;
-      return defined({
-        id: p.id,
+    // The file names a project's fields as CNaught's wire does: the same rendering, plus what only the file has.
+    projects: catalogue.projects.map((p) =>
+      defined({
         category_id: p.categoryId,
-        name: p.name,
-        type: p.type,
-        un_sdg_goals: p.unSdgGoals,
-        activity_types: d.activityTypes,
-        developer: d.developer,
-        registry_name: d.registryName,
-        registry_id: d.registryId,
-        registry_url: d.registryUrl,
-        summary: d.summary,
-        description: d.description,
-        location_name: d.locationName,
-        location_latitude: d.locationLatitude,
-        location_longitude: d.locationLongitude,
-        primary_image_url: d.primaryImageUrl,
-        methodology: d.methodology,
-        verifier: d.verifier,
-        permanence: d.permanence,
-        lifetime: d.lifetime && defined({ start_year: d.lifetime.startYear, end_year: d.lifetime.endYear }),
-        impact_type: d.impactType,
-        due_diligence: d.dueDiligence,
-        beyond_carbon: d.beyondCarbon,
-        risk_of_reversal: d.riskOfReversal,
-        third_party_labels: d.thirdPartyLabels,
-        notable_buyers: d.notableBuyers?.map((b) =>
-          defined({ name: b.name, logo_url: b.logoUrl, logo_alt_text: b.logoAltText }),
-        ),
-        due_diligence_figure:
-          d.dueDiligenceFigure &&
-          defined({
-            description: d.dueDiligenceFigure.description,
-            image_url: d.dueDiligenceFigure.imageUrl,
-            image_alt_text: d.dueDiligenceFigure.imageAltText,
-          }),
-        news_articles: d.newsArticles?.map((a) =>
-          defined({ title: a.title, url: a.url, author: a.author, published_on: a.publishedOn, cnaught_take: a.take }),
-        ),
+        ...toWireProject(p),
         credit_issuances: p.creditIssuances.map((i) => ({
           vintage_year: i.vintageYear,
           total_amount: decimalToNumber(i.totalAmount),
           serial_prefix: i.serialPrefix,
         })),
-      });
-    }),
+      }),
+    ),
     portfolios: catalogue.portfolios.map((p) => ({
       id: p.id,
       summary: p.summary ?? null,

@@ -94,7 +94,8 @@ function present<T extends Record<string, unknown>>(o: T): T {
   return o;
 }
 
-export function toWireProject(p: Project): ProjectWire {
+/** Reads only what a project shows (not its position), so the catalogue file renders with it too. */
+export function toWireProject(p: Pick<Project, "id" | "name" | "type" | "unSdgGoals" | "details">): ProjectWire {
   const d = p.details;
   return present({
     id: p.id,
