@@ -9,6 +9,16 @@ export interface BenchDatabase {
   url: string;
   /** `SHOW server_version` */
   serverVersion: string;
+  /**
+   * Brings the database to the same state before every measured window: VACUUM (ANALYZE) of
+   * every table (what autovacuum would otherwise start in the middle of the next window, because
+   * of the rows the previous one wrote) and a CHECKPOINT (resetting checkpoint_timeout, so no
+   * timed checkpoint falls inside a window of 25 s). Without it the server measured right after
+   * a seeding or another server's window paid for what that one left behind. Answers what was
+   * done; a step the role may not run (CHECKPOINT needs a superuser or pg_checkpoint) is
+   * skipped and reported as such.
+   */
+  settle(): Promise<string[]>;
   drop(): Promise<void>;
 }
 
@@ -37,6 +47,24 @@ export async function createBenchDatabase(adminUrl: string): Promise<BenchDataba
     name,
     url: url.toString(),
     serverVersion,
+    async settle() {
+      const client = new pg.Client({ connectionString: url.toString() });
+      await client.connect();
+      const done: string[] = [];
+      try {
+        for (const statement of ["VACUUM (ANALYZE)", "CHECKPOINT"]) {
+          try {
+            await client.query(statement);
+            done.push(statement);
+          } catch (error) {
+            done.push(`${statement} skipped: ${(error as Error).message}`);
+          }
+        }
+      } finally {
+        await client.end();
+      }
+      return done;
+    },
     async drop() {
       if (dropped) return;
       dropped = true;

@@ -207,6 +207,8 @@ interface RunStore {
   /** What the machine line names: PostgreSQL's server_version, or the PGlite version. */
   engine: string;
   label: string;
+  /** Run before each measured window: the database brought to the same state (see BenchDatabase.settle). */
+  settle(): Promise<void>;
   remove(): Promise<void>;
 }
 
@@ -217,14 +219,23 @@ async function openRunStore(kind: StoreKind): Promise<RunStore> {
       store: { kind: "embedded", dataDir },
       engine: pgliteVersion(),
       label: `embedded store in ${dataDir}`,
+      // PGlite lives inside Kassa's process: nothing outside it can vacuum it; no other server shares it.
+      settle: async () => {},
       remove: async () => rmSync(dataDir, { recursive: true, force: true }),
     };
   }
   const db = await createBenchDatabase(process.env.DATABASE_URL || DEFAULT_DATABASE_URL);
+  let warnedSettle = false;
   return {
     store: { kind: "postgres", url: db.url },
     engine: db.serverVersion,
     label: `database ${db.name}`,
+    settle: async () => {
+      const done = await db.settle();
+      const skipped = done.filter((step) => step.includes("skipped"));
+      if (skipped.length > 0 && !warnedSettle) say(`settling the database: ${skipped.join("; ")}`);
+      warnedSettle = true;
+    },
     remove: () => db.drop(),
   };
 }
@@ -288,6 +299,7 @@ async function main(): Promise<number> {
       process.stdout.write(`\n${text}\n\nWritten: ${files.map((f) => path.relative(ROOT, f)).join(", ")}\n`);
 
     if (options.soakS !== null) {
+      await runStore.settle();
       const soak = await soakRun(kassa, kassaTarget, kassaIds, settings);
       const report: SoakReport = {
         kind: "soak",
@@ -332,8 +344,14 @@ async function main(): Promise<number> {
     const referenceIds = await seed(reference, referenceTarget, settings);
     const scenarios = {} as Record<ScenarioName, ScenarioResult>;
     for (const [i, scenario] of SCENARIOS.entries()) {
-      const onKassa = () => measure(kassa.server, kassaTarget, kassaIds, scenario, settings);
-      const onReference = () => measure(reference, referenceTarget, referenceIds, scenario, settings);
+      const onKassa = async () => {
+        await runStore.settle();
+        return measure(kassa.server, kassaTarget, kassaIds, scenario, settings);
+      };
+      const onReference = async () => {
+        await runStore.settle();
+        return measure(reference, referenceTarget, referenceIds, scenario, settings);
+      };
       // Which goes first alternates, so neither is always the one measured later.
       const [kassaFigures, referenceFigures] =
         i % 2 === 0
@@ -343,6 +361,7 @@ async function main(): Promise<number> {
     }
     say("kassa: registering the Opencharge participants (kassa opencharge participants add)");
     await setUpOpencharge(ROOT, kassa);
+    await runStore.settle();
     const openchargeFigures = await measure(kassa.server, kassaTarget, [], "opencharge-create", settings);
     await Promise.all([kassa.server.stop(), reference.stop()]);
     say("measuring the server's secp256k1 verification in-process");
