@@ -9,8 +9,8 @@ import { hash } from "node:crypto";
  * on every keyed request), deeper ones are written with an explicit stack.
  */
 export function canonicalJson(value: unknown): string {
-  const out: string[] = [];
-  return writeRecursively(value ?? null, out, 0) ? out.join("") : canonicalJsonWithStack(value);
+  const text = writeRecursively(value ?? null, 0);
+  return text ?? canonicalJsonWithStack(value);
 }
 
 const MAX_RECURSION = 64;
@@ -18,41 +18,48 @@ const MAX_RECURSION = 64;
 /** Array indices, which `Object.keys` lists first in numeric order, whatever order they were added in. */
 const ARRAY_INDEX = /^(?:0|[1-9]\d{0,9})$/;
 
+/** Whether `k` is an array index (checked by its first character before the pattern: most keys are words). */
+const isArrayIndex = (k: string) => {
+  const c = k.charCodeAt(0);
+  return c >= 48 && c <= 57 && ARRAY_INDEX.test(k);
+};
+
 /**
  * An object's keys in the order JSON.stringify writes the object rebuilt with its keys sorted:
  * array indices first (ascending numerically), then the other keys sorted.
  */
 function sortedKeys(o: Record<string, unknown>): string[] {
   const keys = Object.keys(o).sort();
-  if (!keys.some((k) => ARRAY_INDEX.test(k))) return keys;
+  if (!keys.some(isArrayIndex)) return keys;
   return Object.keys(Object.fromEntries(keys.map((k) => [k, true])));
 }
 
-/** Appends `v`'s canonical text to `out`; false when it nests deeper than MAX_RECURSION (`out` is then garbage). */
-function writeRecursively(v: unknown, out: string[], depth: number): boolean {
-  if (depth > MAX_RECURSION) return false;
+/** `v`'s canonical text; null when it nests deeper than MAX_RECURSION. */
+function writeRecursively(v: unknown, depth: number): string | null {
+  if (depth > MAX_RECURSION) return null;
   if (Array.isArray(v)) {
-    out.push("[");
+    let out = "[";
     for (let i = 0; i < v.length; i++) {
-      if (i) out.push(",");
-      if (!writeRecursively(v[i] === undefined ? null : v[i], out, depth + 1)) return false;
+      const element = writeRecursively(v[i] === undefined ? null : v[i], depth + 1);
+      if (element === null) return null;
+      out += i ? `,${element}` : element;
     }
-    out.push("]");
-  } else if (v !== null && typeof v === "object") {
+    return `${out}]`;
+  }
+  if (v !== null && typeof v === "object") {
     const o = v as Record<string, unknown>;
-    out.push("{");
+    let out = "{";
     let first = true;
     for (const k of sortedKeys(o)) {
       if (o[k] === undefined) continue;
-      out.push(`${first ? "" : ","}${JSON.stringify(k)}:`);
+      const member = writeRecursively(o[k], depth + 1);
+      if (member === null) return null;
+      out += `${first ? "" : ","}${JSON.stringify(k)}:${member}`;
       first = false;
-      if (!writeRecursively(o[k], out, depth + 1)) return false;
     }
-    out.push("}");
-  } else {
-    out.push(JSON.stringify(v) ?? "null");
+    return `${out}}`;
   }
-  return true;
+  return JSON.stringify(v) ?? "null";
 }
 
 /** canonicalJson with an explicit stack instead of recursion, for values nested too deep to recurse. */

@@ -120,6 +120,28 @@ const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF
  * allows both as escapes). Walks iteratively: a body within the size limit may nest deeply.
  */
 export function unstorableTextParam(value: unknown): string | null {
+  // Nearly every body has no such string: find that out without building a path per field.
+  return hasUnstorableText(value) ? unstorablePath(value) : null;
+}
+
+function hasUnstorableText(value: unknown): boolean {
+  const stack: unknown[] = [value];
+  while (stack.length) {
+    const current = stack.pop();
+    if (typeof current === "string") {
+      if (UNSTORABLE.test(current)) return true;
+    } else if (current !== null && typeof current === "object") {
+      for (const key in current) {
+        if (!Object.hasOwn(current, key)) continue;
+        if (UNSTORABLE.test(key)) return true;
+        stack.push((current as Record<string, unknown>)[key]);
+      }
+    }
+  }
+  return false;
+}
+
+function unstorablePath(value: unknown): string | null {
   const stack: Array<[unknown, string]> = [[value, ""]];
   while (stack.length) {
     const [current, path] = stack.pop() as [unknown, string];
