@@ -20,7 +20,7 @@ import type { Config } from "./config.js";
 import { createKassaServices, openchargeOf } from "./composition.js";
 import type { Services } from "./core/services.js";
 import type { Database } from "./db/database.js";
-import { AccessLogController, genReqId } from "./logger.js";
+import { AccessLogController, childLoggerFactory, genReqId } from "./logger.js";
 import { countRequests } from "./metrics/http.js"; // metrics
 import type { PrometheusMetrics } from "./metrics/prometheus.js"; // metrics
 
@@ -40,6 +40,7 @@ function baseOptions(
   return {
     logger: logger ?? false,
     genReqId,
+    childLoggerFactory,
     bodyLimit: config.bodyLimitBytes,
     ...serverLimitOptions(config.limits, surfaces),
     trustProxy: config.trustProxy,

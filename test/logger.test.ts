@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "../src/app.js";
 import { createKassaServices } from "../src/composition.js";
 import { loadConfig } from "../src/config.js";
-import { loggerOptions } from "../src/logger.js";
+import { pino } from "pino";
+import { childLoggerFactory, loggerOptions, REDACT_PATHS } from "../src/logger.js";
 import { createMerchant } from "./helpers/app.js";
 import { createTestDatabase } from "./helpers/database.js";
 
@@ -98,5 +99,49 @@ describe("the access log", () => {
     lines.length = 0;
     await app.inject({ method: "GET", url: "/v1/portfolios?limit=5&ending_before=abc" });
     expect(urlsLogged()).toContain("/v1/portfolios?limit=5&ending_before=abc");
+  });
+});
+
+describe("the per-request child logger", () => {
+  const capture = () => {
+    const out: string[] = [];
+    const stream = new Writable({
+      write(chunk, _encoding, done) {
+        out.push(String(chunk));
+        done();
+      },
+    });
+    const logger = pino({ redact: { paths: REDACT_PATHS, censor: "[redacted]" } }, stream);
+    return { logger, entries: () => out.map((line) => JSON.parse(line)) };
+  };
+
+  it("binds the request id as pino would, and its lines are still redacted", () => {
+    const { logger, entries } = capture();
+    const child = childLoggerFactory(logger, { reqId: 'req "odd" id' }, {});
+    child.warn({ key: { secret: "sk_test_x", name: "kept" }, card: { number: "4242" } }, "something");
+    const [entry] = entries();
+    expect(entry).toMatchObject({
+      reqId: 'req "odd" id',
+      key: { secret: "[redacted]", name: "kept" },
+      card: { number: "[redacted]" },
+      msg: "something",
+    });
+    expect(JSON.stringify(entry)).not.toContain("sk_test_x");
+    expect((child as unknown as { bindings(): object }).bindings()).toEqual({ reqId: 'req "odd" id' });
+  });
+
+  it("binds anything but strings and numbers through pino's own child, redaction included", () => {
+    const { logger, entries } = capture();
+    const child = childLoggerFactory(logger, { reqId: "r1", ctx: { secret: "hidden" } }, {});
+    child.info("hello");
+    expect(entries()[0]).toMatchObject({ reqId: "r1", ctx: { secret: "[redacted]" } });
+  });
+
+  it("keeps a level given for the route", () => {
+    const { logger, entries } = capture();
+    const child = childLoggerFactory(logger, { reqId: "r2" }, { level: "warn" });
+    child.info("dropped");
+    child.warn("kept");
+    expect(entries().map((e) => e.msg)).toEqual(["kept"]);
   });
 });
