@@ -144,6 +144,15 @@ export function createPrometheusMetrics(options: PrometheusMetricsOptions): Prom
     poolGauge("kassa_db_pool_max_connections", "The pool's size (DATABASE_POOL_SIZE)", () => pool.options.max ?? 10);
   }
 
+  /**
+   * Each (method, route, status) series' counter and histogram, found once: prom-client otherwise
+   * hashes the label object on every request. Bounded: routes are patterns, methods a fixed set.
+   */
+  const httpSeries = new Map<
+    string,
+    { count: ReturnType<typeof requests.labels>; time: ReturnType<typeof duration.labels> }
+  >();
+
   return {
     registry,
     async scrape() {
@@ -159,9 +168,15 @@ export function createPrometheusMetrics(options: PrometheusMetricsOptions): Prom
     idempotentReplay: (api) => replays.inc({ api }),
     rateLimited: (surface) => rateLimited.inc({ surface }),
     httpRequest({ method, route, statusCode, seconds }) {
-      const labels = { method, route, status_code: statusCode };
-      requests.inc(labels);
-      duration.observe(labels, seconds);
+      const key = `${method} ${statusCode} ${route}`;
+      let series = httpSeries.get(key);
+      if (!series) {
+        const labels = [method, route, String(statusCode)] as const;
+        series = { count: requests.labels(...labels), time: duration.labels(...labels) };
+        httpSeries.set(key, series);
+      }
+      series.count.inc();
+      series.time.observe(seconds);
     },
   };
 }
