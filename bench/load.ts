@@ -4,13 +4,13 @@
  */
 import { randomUUID } from "node:crypto";
 import autocannon from "autocannon";
+import { figuresOf, mergeSlices } from "./figures.js";
 import { OC_CREATE_PATH, signedCreate } from "./opencharge.js";
 import {
   CREATE_BODY,
   LEANRAILS_CREATE_BODY,
   LEANRAILS_SESSIONS_PATH,
   type KassaOnlyScenario,
-  type Figures,
   type LoadJob,
   type LoadMessage,
   POLLS_PER_CREATE,
@@ -118,26 +118,6 @@ function requestsFor(
   }
 }
 
-function figuresOf(result: autocannon.Result): Figures {
-  const statusCodes: Record<string, number> = {};
-  // Present at run time, missing from @types/autocannon 7.
-  const stats = (result as unknown as { statusCodeStats?: Record<string, { count: number }> }).statusCodeStats ?? {};
-  for (const [code, { count }] of Object.entries(stats)) statusCodes[code] = Number(count);
-  const requests = result.requests.total;
-  return {
-    requests,
-    durationS: result.duration,
-    rps: result.duration > 0 ? Math.round((requests / result.duration) * 10) / 10 : 0,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    max: result.latency.max,
-    errors: result.non2xx + result.errors,
-    non2xx: result.non2xx,
-    socketErrors: result.errors,
-    statusCodes,
-  };
-}
-
 async function seed(job: SeedJob): Promise<void> {
   const ids: string[] = [];
   const result = await autocannon({
@@ -163,6 +143,11 @@ async function run(job: RunJob): Promise<void> {
   };
   if (job.warmupS > 0) await autocannon({ ...options, duration: job.warmupS });
   await send({ type: "measuring" });
+  if (job.raw) {
+    const raw = await autocannon({ ...options, duration: job.durationS, skipAggregateResult: true } as autocannon.Options);
+    await send({ type: "figures", figures: mergeSlices([raw]), raw });
+    return;
+  }
   const result = await autocannon({ ...options, duration: job.durationS });
   await send({ type: "figures", figures: figuresOf(result) });
 }

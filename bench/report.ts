@@ -16,6 +16,11 @@ export interface Settings {
   durationS: number;
   warmupS: number;
   seedSessions: number;
+  /**
+   * Each compared scenario's measured time is cut into this many slices, taken by the two servers
+   * in turn (ABBA…) and merged per server (absent from older results: one window each).
+   */
+  slices?: number;
   /** Kassa's DATABASE_POOL_SIZE (the reference's too); null on the embedded store, which has no pool. */
   databasePoolSize: number | null;
   /** Where Kassa kept its data (absent from results written before the embedded store was measured: postgres). */
@@ -259,8 +264,11 @@ export function formatCompare(report: CompareReport): string {
   return [
     formatMachine(report),
     formatLoadAverage(report),
-    `Load: autocannon, ${s.connections} connections, ${s.durationS} s per scenario after a ${s.warmupS} s warm-up; ` +
-      `${s.seedSessions} pre-created sessions polled at random; pool ${s.databasePoolSize} connections`,
+    `Load: autocannon, ${s.connections} connections, ${s.durationS} s per scenario after a ${s.warmupS} s warm-up` +
+      (s.slices && s.slices > 1
+        ? ` (in ${s.slices} slices of ${s.durationS / s.slices} s, the servers taking turns ABBA…, 1 s warm-up after the first)`
+        : "") +
+      `; ${s.seedSessions} pre-created sessions polled at random; pool ${s.databasePoolSize} connections`,
     ...SCENARIOS.map((scenario) => `  ${scenario.padEnd(16)} ${SCENARIO_LABELS[scenario]}`),
     ...ocLines.slice(0, 1),
     "",

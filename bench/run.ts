@@ -18,6 +18,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { createBenchDatabase, DEFAULT_DATABASE_URL } from "./database.js";
+import { mergeSlices } from "./figures.js";
 import { describeMachine, describeRevision, rssKiB } from "./machine.js";
 import {
   type CompareReport,
@@ -85,6 +86,7 @@ function parseOptions(argv: string[]): Options {
       warmup: { type: "string", default: "5" },
       connections: { type: "string", default: "32" },
       sessions: { type: "string", default: "5000" },
+      slices: { type: "string", default: "4" },
       soak: { type: "string" },
       store: { type: "string", default: "postgres" },
       "skip-build": { type: "boolean", default: false },
@@ -108,6 +110,7 @@ function parseOptions(argv: string[]): Options {
       durationS: soakS ?? count("duration", values.duration, 1),
       warmupS: count("warmup", values.warmup, 0),
       seedSessions: count("sessions", values.sessions, 1),
+      slices: count("slices", values.slices, 1),
     },
     soakS,
     skipBuild: values["skip-build"],
@@ -173,9 +176,22 @@ async function measure(
   target: Target,
   ids: string[],
   scenario: ScenarioName | KassaOnlyScenario,
-  settings: Options["settings"],
+  settings: Pick<Options["settings"], "connections" | "warmupS" | "durationS">,
   onMeasuring?: () => void,
 ): Promise<Figures> {
+  return (await measureRaw(server, target, ids, scenario, settings, onMeasuring)).figures;
+}
+
+/** measure(), answering autocannon's raw result as well when `raw` (a slice, merged later). */
+async function measureRaw(
+  server: ServerProcess,
+  target: Target,
+  ids: string[],
+  scenario: ScenarioName | KassaOnlyScenario,
+  settings: Pick<Options["settings"], "connections" | "warmupS" | "durationS">,
+  onMeasuring?: () => void,
+  raw = false,
+): Promise<{ figures: Figures; raw?: unknown }> {
   say(`${server.name}: ${scenario}, ${settings.warmupS} s warm-up + ${settings.durationS} s`);
   const answer = await runLoad(
     {
@@ -186,13 +202,52 @@ async function measure(
       connections: settings.connections,
       warmupS: settings.warmupS,
       durationS: settings.durationS,
+      raw,
     },
     onMeasuring,
   );
   assertAlive(server);
   const f = answer.figures;
   say(`${server.name}: ${scenario}: ${f.rps.toFixed(1)} req/s, p99 ${f.p99} ms, ${f.errors} errors`);
-  return f;
+  return { figures: f, raw: answer.type === "figures" ? answer.raw : undefined };
+}
+
+/** The warm-up before each slice after a server's first (the full warm-up): it has been idle while the other ran. */
+const SLICE_WARMUP_S = 1;
+
+/**
+ * One scenario on both servers, its measured time cut into `slices` slices taken in turn, in
+ * the order ABBA ABBA… (A first on even scenarios, B on odd ones): a drift in the machine's
+ * speed during the scenario then falls on both alike, where two back-to-back 20 s windows let
+ * one server have the quiet half. Each server's slices are merged into one measurement
+ * (requests and time summed, latency histograms merged).
+ */
+async function measurePair(
+  servers: { kassa: [ServerProcess, Target, string[]]; reference: [ServerProcess, Target, string[]] },
+  scenario: ScenarioName,
+  settings: Settings,
+  referenceFirst: boolean,
+  settle: () => Promise<void>,
+): Promise<{ kassa: Figures; reference: Figures }> {
+  const slices = settings.slices ?? 1;
+  const sliceS = settings.durationS / slices;
+  const raws: Record<"kassa" | "reference", unknown[]> = { kassa: [], reference: [] };
+  const [a, b] = referenceFirst ? (["reference", "kassa"] as const) : (["kassa", "reference"] as const);
+  await settle();
+  for (let i = 0; i < slices; i++) {
+    for (const who of i % 2 === 0 ? [a, b] : [b, a]) {
+      const [server, target, ids] = servers[who];
+      const warmupS = raws[who].length === 0 ? settings.warmupS : Math.min(SLICE_WARMUP_S, settings.warmupS);
+      const slice = await measureRaw(server, target, ids, scenario, { ...settings, warmupS, durationS: sliceS }, undefined, true);
+      raws[who].push(slice.raw);
+    }
+  }
+  const merged = { kassa: mergeSlices(raws.kassa), reference: mergeSlices(raws.reference) };
+  for (const who of ["kassa", "reference"] as const) {
+    const f = merged[who];
+    say(`${who}: ${scenario} over ${slices} slices: ${f.rps.toFixed(1)} req/s, p99 ${f.p99} ms, ${f.errors} errors`);
+  }
+  return merged;
 }
 
 /** The embedded store's engine, as the machine line names it: `PGlite <version>`. */
@@ -343,21 +398,14 @@ async function main(): Promise<number> {
     const referenceTarget: Target = { url: reference.url, authorization: kassaTarget.authorization };
     const referenceIds = await seed(reference, referenceTarget, settings);
     const scenarios = {} as Record<ScenarioName, ScenarioResult>;
+    const pair = {
+      kassa: [kassa.server, kassaTarget, kassaIds] as [ServerProcess, Target, string[]],
+      reference: [reference, referenceTarget, referenceIds] as [ServerProcess, Target, string[]],
+    };
     for (const [i, scenario] of SCENARIOS.entries()) {
-      const onKassa = async () => {
-        await runStore.settle();
-        return measure(kassa.server, kassaTarget, kassaIds, scenario, settings);
-      };
-      const onReference = async () => {
-        await runStore.settle();
-        return measure(reference, referenceTarget, referenceIds, scenario, settings);
-      };
       // Which goes first alternates, so neither is always the one measured later.
-      const [kassaFigures, referenceFigures] =
-        i % 2 === 0
-          ? [await onKassa(), await onReference()]
-          : await onReference().then(async (r) => [await onKassa(), r] as const);
-      scenarios[scenario] = scenarioResult(scenario, kassaFigures, referenceFigures);
+      const figures = await measurePair(pair, scenario, settings, i % 2 === 1, () => runStore.settle());
+      scenarios[scenario] = scenarioResult(scenario, figures.kassa, figures.reference);
     }
     say("kassa: registering the Opencharge participants (kassa opencharge participants add)");
     await setUpOpencharge(ROOT, kassa);

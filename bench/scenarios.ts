@@ -77,6 +77,8 @@ export interface RunJob {
   connections: number;
   warmupS: number;
   durationS: number;
+  /** Answer autocannon's raw result too (its latency histogram encoded), so slices can be merged (run.ts). */
+  raw?: boolean;
 }
 
 export type LoadJob = SeedJob | RunJob;
@@ -99,6 +101,6 @@ export interface Figures {
 
 export type LoadMessage =
   | { type: "measuring" }
-  | { type: "figures"; figures: Figures }
+  | { type: "figures"; figures: Figures; raw?: unknown }
   | { type: "seeded"; ids: string[]; figures: Figures }
   | { type: "failed"; message: string };
