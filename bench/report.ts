@@ -207,6 +207,16 @@ function figuresRow(scenario: string, server: string, f: Figures): string[] {
   return [scenario, server, f.rps.toFixed(1), ms(f.p50), ms(f.p99), ms(f.max), String(f.errors)];
 }
 
+/** A compared row: the figures, then CPU per request of the server and of PostgreSQL. */
+function compareRow(scenario: string, server: string, f: Figures): string[] {
+  const us = (n: number | null | undefined) => (n === null || n === undefined ? "n/a" : String(n));
+  return [...figuresRow(scenario, server, f), us(f.cpuUsPerRequest?.server), us(f.cpuUsPerRequest?.postgres)];
+}
+
+/** `a` over `b`, as the table prints ratios; blank when either is unknown. */
+const cpuRatio = (a: number | null | undefined, b: number | null | undefined) =>
+  a == null || b == null || b === 0 ? "" : `${(a / b).toFixed(2)}x`;
+
 function formatTargets(targets: TargetCheck[]): string[] {
   const width = Math.max(...targets.map((t) => t.name.length));
   return targets.map(
@@ -239,12 +249,18 @@ function formatLoadAverage(report: Common): string {
 
 export function formatCompare(report: CompareReport): string {
   const s = report.settings;
-  const rows: string[][] = [["scenario", "server", "req/s", "p50 ms", "p99 ms", "max ms", "errors"]];
+  const rows: string[][] = [
+    ["scenario", "server", "req/s", "p50 ms", "p99 ms", "max ms", "errors", "cpu µs/req", "pg µs/req"],
+  ];
   for (const scenario of SCENARIOS) {
     const r = report.scenarios[scenario];
-    rows.push(figuresRow(scenario, "kassa", r.kassa));
-    rows.push(figuresRow("", "reference", r.reference));
-    rows.push(["", "kassa/reference", `${fixed(r.ratio.rps, 2)}x`, "", `${fixed(r.ratio.p99, 2)}x`, "", ""]);
+    rows.push(compareRow(scenario, "kassa", r.kassa));
+    rows.push(compareRow("", "reference", r.reference));
+    rows.push([
+      ...["", "kassa/reference", `${fixed(r.ratio.rps, 2)}x`, "", `${fixed(r.ratio.p99, 2)}x`, "", ""],
+      cpuRatio(r.kassa.cpuUsPerRequest?.server, r.reference.cpuUsPerRequest?.server),
+      cpuRatio(r.kassa.cpuUsPerRequest?.postgres, r.reference.cpuUsPerRequest?.postgres),
+    ]);
   }
   const targets = formatTargets(report.targets);
   const oc = report.opencharge;

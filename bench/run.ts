@@ -19,7 +19,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { createBenchDatabase, DEFAULT_DATABASE_URL } from "./database.js";
 import { mergeSlices } from "./figures.js";
-import { describeMachine, describeRevision, rssKiB } from "./machine.js";
+import { type CpuSample, cpuBetween, describeMachine, describeRevision, rssKiB, sampleCpu } from "./machine.js";
 import {
   type CompareReport,
   checkEmbeddedTargets,
@@ -191,8 +191,9 @@ async function measureRaw(
   settings: Pick<Options["settings"], "connections" | "warmupS" | "durationS">,
   onMeasuring?: () => void,
   raw = false,
-): Promise<{ figures: Figures; raw?: unknown }> {
+): Promise<{ figures: Figures; raw?: unknown; cpu: ReturnType<typeof cpuBetween> }> {
   say(`${server.name}: ${scenario}, ${settings.warmupS} s warm-up + ${settings.durationS} s`);
+  let before: CpuSample | null = null;
   const answer = await runLoad(
     {
       kind: "run",
@@ -204,13 +205,21 @@ async function measureRaw(
       durationS: settings.durationS,
       raw,
     },
-    onMeasuring,
+    () => {
+      before = sampleCpu(server.pid);
+      onMeasuring?.();
+    },
   );
+  const cpu = before ? cpuBetween(before, sampleCpu(server.pid)) : { serverMs: null, postgresMs: null };
   assertAlive(server);
   const f = answer.figures;
   say(`${server.name}: ${scenario}: ${f.rps.toFixed(1)} req/s, p99 ${f.p99} ms, ${f.errors} errors`);
-  return { figures: f, raw: answer.type === "figures" ? answer.raw : undefined };
+  return { figures: f, raw: answer.type === "figures" ? answer.raw : undefined, cpu };
 }
+
+/** CPU ms over requests, as µs per request (null when unknown). */
+const perRequestUs = (ms: number | null, requests: number) =>
+  ms === null || requests === 0 ? null : Math.round((ms * 1000) / requests);
 
 /** The warm-up before each slice after a server's first (the full warm-up): it has been idle while the other ran. */
 const SLICE_WARMUP_S = 1;
@@ -232,6 +241,11 @@ async function measurePair(
   const slices = settings.slices ?? 1;
   const sliceS = settings.durationS / slices;
   const raws: Record<"kassa" | "reference", unknown[]> = { kassa: [], reference: [] };
+  const cpu = {
+    kassa: { serverMs: 0 as number | null, postgresMs: 0 as number | null, requests: 0 },
+    reference: { serverMs: 0 as number | null, postgresMs: 0 as number | null, requests: 0 },
+  };
+  const add = (sum: number | null, ms: number | null) => (sum === null || ms === null ? null : sum + ms);
   const [a, b] = referenceFirst ? (["reference", "kassa"] as const) : (["kassa", "reference"] as const);
   await settle();
   for (let i = 0; i < slices; i++) {
@@ -240,9 +254,18 @@ async function measurePair(
       const warmupS = raws[who].length === 0 ? settings.warmupS : Math.min(SLICE_WARMUP_S, settings.warmupS);
       const slice = await measureRaw(server, target, ids, scenario, { ...settings, warmupS, durationS: sliceS }, undefined, true);
       raws[who].push(slice.raw);
+      cpu[who].serverMs = add(cpu[who].serverMs, slice.cpu.serverMs);
+      cpu[who].postgresMs = add(cpu[who].postgresMs, slice.cpu.postgresMs);
+      cpu[who].requests += slice.figures.requests;
     }
   }
   const merged = { kassa: mergeSlices(raws.kassa), reference: mergeSlices(raws.reference) };
+  for (const who of ["kassa", "reference"] as const) {
+    merged[who].cpuUsPerRequest = {
+      server: perRequestUs(cpu[who].serverMs, cpu[who].requests),
+      postgres: perRequestUs(cpu[who].postgresMs, cpu[who].requests),
+    };
+  }
   for (const who of ["kassa", "reference"] as const) {
     const f = merged[who];
     say(`${who}: ${scenario} over ${slices} slices: ${f.rps.toFixed(1)} req/s, p99 ${f.p99} ms, ${f.errors} errors`);

@@ -97,6 +97,12 @@ export interface Figures {
   /** Connection errors, timeouts included. */
   socketErrors: number;
   statusCodes: Record<string, number>;
+  /**
+   * CPU time per request over the measured time (compare runs on Linux; absent elsewhere and in
+   * older results), in µs: the server's process (all its threads) and every local PostgreSQL
+   * process (null when none is visible). What each server costs the machine, not guessed.
+   */
+  cpuUsPerRequest?: { server: number | null; postgres: number | null };
 }
 
 export type LoadMessage =
