@@ -511,6 +511,8 @@ export function createCatalogService(deps: { catalog: CatalogRepository; transac
       owner: string | Pick<Scope, "accountId">,
       ids: { priceIds?: string[]; productIds?: string[] },
     ): Promise<{ prices: Map<string, { price: Price; product: Product }>; products: Map<string, Product> }> {
+      // Most checkouts name neither (inline price_data with a product name): nothing to look up.
+      if (!ids.priceIds?.length && !ids.productIds?.length) return { prices: new Map(), products: new Map() };
       const accountId = ownerOf(owner);
       const priceIds = [...new Set(ids.priceIds ?? [])];
       const productIds = [...new Set(ids.productIds ?? [])];
