@@ -29,7 +29,18 @@ const isArrayIndex = (k: string) => {
  * array indices first (ascending numerically), then the other keys sorted.
  */
 function sortedKeys(o: Record<string, unknown>): string[] {
-  const keys = Object.keys(o).sort();
+  const keys = Object.keys(o);
+  // A body's objects have a handful of keys: sorted in place (Array.prototype.sort copies the
+  // array first, the largest allocation of hashing a request). Same order: UTF-16 code units.
+  if (keys.length > 16) keys.sort();
+  else {
+    for (let i = 1; i < keys.length; i++) {
+      const key = keys[i] as string;
+      let j = i - 1;
+      for (; j >= 0 && (keys[j] as string) > key; j--) keys[j + 1] = keys[j] as string;
+      keys[j + 1] = key;
+    }
+  }
   if (!keys.some(isArrayIndex)) return keys;
   return Object.keys(Object.fromEntries(keys.map((k) => [k, true])));
 }
