@@ -59,14 +59,43 @@ function rowParams(session: CheckoutSession): unknown[] {
 const NO_GUARD = Prisma.sql`SELECT 1`;
 
 /**
- * insertWith's statement text by the shape of its guard and followers (their text, never their
- * values): composed once per shape. Composing it on every create (flattening the nested
+ * insertWith's statement texts by the shape of its guard and followers (their text, never their
+ * values), composed once per shape: composing it on every create (flattening the nested
  * statements, numbering some forty placeholders, then finding the prepared statement by that new
- * text) was a tenth of Kassa's own work per create.
+ * text) was a tenth of Kassa's own work per create. The shape is found through a trie over the
+ * parts' text pieces, which are the same literal strings on every call: no key is built.
  */
-const insertTexts = new Map<string, string>();
-/** Shapes are fixed in code; past this many something builds them from values, and nothing more is kept. */
-const MAX_INSERT_SHAPES = 64;
+interface ShapeNode {
+  next: Map<string, ShapeNode>;
+  text?: string;
+}
+const insertShapes: ShapeNode = { next: new Map() };
+/** Ends a part's pieces in the trie (no SQL text contains it). */
+const PART_END = "\u0000";
+/** Shapes are fixed in code; past this many trie nodes something builds them from values, and nothing more is kept. */
+const MAX_SHAPE_NODES = 4096;
+let shapeNodes = 0;
+
+/** The trie node of these parts' shape, made as needed; null once the trie is full. */
+function shapeOf(parts: readonly Prisma.Sql[]): ShapeNode | null {
+  let node: ShapeNode | null = insertShapes;
+  for (const part of parts) {
+    for (const piece of part.strings) node = node && step(node, piece);
+    node = node && step(node, PART_END);
+  }
+  return node;
+}
+
+function step(node: ShapeNode, piece: string): ShapeNode | null {
+  let next = node.next.get(piece);
+  if (!next) {
+    if (shapeNodes >= MAX_SHAPE_NODES) return null;
+    next = { next: new Map() };
+    node.next.set(piece, next);
+    shapeNodes++;
+  }
+  return next;
+}
 
 const fromRow = (row: SessionRecord) => sessionFromRecord(row);
 
@@ -95,9 +124,11 @@ export function createCheckoutSessionsRepository(db: Db, sql: Sql) {
       const guard = parts.guard ?? NO_GUARD;
       const followers = parts.followers?.("inserted") ?? [];
       const row = rowParams(session);
-      const values = [...guard.values, ...row, ...followers.flatMap((f) => f.values)];
-      const shape = [guard, ...followers].map((part) => part.strings.join("\u0000")).join("\u0001");
-      let text = insertTexts.get(shape);
+      const values: unknown[] = guard.values.slice();
+      for (const value of row) values.push(value);
+      for (const follower of followers) for (const value of follower.values) values.push(value);
+      const shape = shapeOf(followers.length > 0 ? [guard, ...followers] : [guard]);
+      let text = shape?.text;
       if (text === undefined) {
         const composed = Prisma.sql`
         WITH guard AS (${guard}),
@@ -105,11 +136,19 @@ export function createCheckoutSessionsRepository(db: Db, sql: Sql) {
           INSERT INTO checkout_sessions (${Prisma.raw(COLUMNS)})
           SELECT ${new Prisma.Sql(ROW_STRINGS, row)} WHERE EXISTS (SELECT 1 FROM guard)
           RETURNING id
-        )${followers.length > 0 ? Prisma.join(followers.map((statement, i) => Prisma.sql`, ${Prisma.raw(`then_${i}`)} AS (${statement})`), "") : Prisma.empty}
+        )${
+          followers.length > 0
+            ? Prisma.join(
+                followers.map((statement, i) => Prisma.sql`, ${Prisma.raw(`then_${i}`)} AS (${statement})`),
+                "",
+              )
+            : Prisma.empty
+        }
         SELECT count(*)::int AS inserted FROM inserted`;
-        if (composed.values.length !== values.length) throw new Error("insertWith: a part's values do not match its text");
+        if (composed.values.length !== values.length)
+          throw new Error("insertWith: a part's values do not match its text");
         text = composed.text;
-        if (insertTexts.size < MAX_INSERT_SHAPES) insertTexts.set(shape, text);
+        if (shape) shape.text = text;
       }
       const [result] = await sql.query<{ inserted: number }>({ text, values });
       return result?.inserted === 1;
