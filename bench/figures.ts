@@ -30,6 +30,6 @@ export function mergeSlices(raws: unknown[]): Figures {
   const durationS = raws.reduce<number>((sum, raw) => sum + (raw as { duration: number }).duration, 0);
   const merged = (
     autocannon as unknown as { aggregateResult(results: unknown[], opts: { url: string }): autocannon.Result }
-  ).aggregateResult(raws, { url: "http://127.0.0.1" }) // the options are only checked (a URL is required);
+  ).aggregateResult(raws, { url: "http://127.0.0.1" }); // the options are only checked (a URL is required);
   return figuresOf(merged, Math.round(durationS * 100) / 100);
 }

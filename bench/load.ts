@@ -144,7 +144,11 @@ async function run(job: RunJob): Promise<void> {
   if (job.warmupS > 0) await autocannon({ ...options, duration: job.warmupS });
   await send({ type: "measuring" });
   if (job.raw) {
-    const raw = await autocannon({ ...options, duration: job.durationS, skipAggregateResult: true } as autocannon.Options);
+    const raw = await autocannon({
+      ...options,
+      duration: job.durationS,
+      skipAggregateResult: true,
+    } as autocannon.Options);
     await send({ type: "figures", figures: mergeSlices([raw]), raw });
     return;
   }

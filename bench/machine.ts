@@ -92,7 +92,10 @@ export function sampleCpu(serverPid: number): CpuSample {
 }
 
 /** CPU ms between two samples: the server's, and all PostgreSQL processes' (a process new since `before` counts from 0). */
-export function cpuBetween(before: CpuSample, after: CpuSample): { serverMs: number | null; postgresMs: number | null } {
+export function cpuBetween(
+  before: CpuSample,
+  after: CpuSample,
+): { serverMs: number | null; postgresMs: number | null } {
   let postgresMs = 0;
   for (const [pid, ms] of after.postgres) postgresMs += ms - (before.postgres.get(pid) ?? 0);
   return {

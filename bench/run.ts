@@ -252,7 +252,15 @@ async function measurePair(
     for (const who of i % 2 === 0 ? [a, b] : [b, a]) {
       const [server, target, ids] = servers[who];
       const warmupS = raws[who].length === 0 ? settings.warmupS : Math.min(SLICE_WARMUP_S, settings.warmupS);
-      const slice = await measureRaw(server, target, ids, scenario, { ...settings, warmupS, durationS: sliceS }, undefined, true);
+      const slice = await measureRaw(
+        server,
+        target,
+        ids,
+        scenario,
+        { ...settings, warmupS, durationS: sliceS },
+        undefined,
+        true,
+      );
       raws[who].push(slice.raw);
       cpu[who].serverMs = add(cpu[who].serverMs, slice.cpu.serverMs);
       cpu[who].postgresMs = add(cpu[who].postgresMs, slice.cpu.postgresMs);
