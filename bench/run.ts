@@ -171,26 +171,18 @@ async function seed(server: ServerProcess, target: Target, settings: Options["se
   return answer.ids;
 }
 
+/**
+ * One scenario on one server: its figures, the CPU its measured time cost (the server's and
+ * PostgreSQL's), and with `raw` autocannon's raw result (a slice, merged later).
+ * `onMeasuring` fires when the warm-up is over.
+ */
 async function measure(
   server: ServerProcess,
   target: Target,
   ids: string[],
   scenario: ScenarioName | KassaOnlyScenario,
   settings: Pick<Options["settings"], "connections" | "warmupS" | "durationS">,
-  onMeasuring?: () => void,
-): Promise<Figures> {
-  return (await measureRaw(server, target, ids, scenario, settings, onMeasuring)).figures;
-}
-
-/** measure(), answering autocannon's raw result as well when `raw` (a slice, merged later). */
-async function measureRaw(
-  server: ServerProcess,
-  target: Target,
-  ids: string[],
-  scenario: ScenarioName | KassaOnlyScenario,
-  settings: Pick<Options["settings"], "connections" | "warmupS" | "durationS">,
-  onMeasuring?: () => void,
-  raw = false,
+  { onMeasuring, raw = false }: { onMeasuring?: () => void; raw?: boolean } = {},
 ): Promise<{ figures: Figures; raw?: unknown; cpu: ReturnType<typeof cpuBetween> }> {
   say(`${server.name}: ${scenario}, ${settings.warmupS} s warm-up + ${settings.durationS} s`);
   let before: CpuSample | null = null;
@@ -252,14 +244,13 @@ async function measurePair(
     for (const who of i % 2 === 0 ? [a, b] : [b, a]) {
       const [server, target, ids] = servers[who];
       const warmupS = raws[who].length === 0 ? settings.warmupS : Math.min(SLICE_WARMUP_S, settings.warmupS);
-      const slice = await measureRaw(
+      const slice = await measure(
         server,
         target,
         ids,
         scenario,
         { ...settings, warmupS, durationS: sliceS },
-        undefined,
-        true,
+        { raw: true },
       );
       raws[who].push(slice.raw);
       cpu[who].serverMs = add(cpu[who].serverMs, slice.cpu.serverMs);
@@ -401,7 +392,7 @@ async function main(): Promise<number> {
     if (options.store === "embedded") {
       const scenarios = {} as EmbeddedReport["scenarios"];
       for (const scenario of EMBEDDED_SCENARIOS) {
-        const kassaFigures = await measure(kassa.server, kassaTarget, kassaIds, scenario, settings);
+        const { figures: kassaFigures } = await measure(kassa.server, kassaTarget, kassaIds, scenario, settings);
         scenarios[scenario] = { description: SCENARIO_LABELS[scenario], kassa: kassaFigures };
       }
       const loadAverageEnd = loadAverage();
@@ -441,7 +432,7 @@ async function main(): Promise<number> {
     say("kassa: registering the Opencharge participants (kassa opencharge participants add)");
     await setUpOpencharge(ROOT, kassa);
     await runStore.settle();
-    const openchargeFigures = await measure(kassa.server, kassaTarget, [], "opencharge-create", settings);
+    const { figures: openchargeFigures } = await measure(kassa.server, kassaTarget, [], "opencharge-create", settings);
     await Promise.all([kassa.server.stop(), reference.stop()]);
     say("measuring the server's secp256k1 verification in-process");
     const verifyMicros = verificationMicros();
@@ -480,10 +471,12 @@ async function soakRun(kassa: Kassa, target: Target, ids: string[], settings: Se
     }
   };
   let timer: NodeJS.Timeout | undefined;
-  const figures = await measure(kassa.server, target, ids, "mixed", settings, () => {
-    t0 = Date.now();
-    sample();
-    timer = setInterval(sample, RSS_SAMPLE_MS);
+  const { figures } = await measure(kassa.server, target, ids, "mixed", settings, {
+    onMeasuring: () => {
+      t0 = Date.now();
+      sample();
+      timer = setInterval(sample, RSS_SAMPLE_MS);
+    },
   }).finally(() => clearInterval(timer));
   sample();
   return {
