@@ -51,7 +51,7 @@ export async function openPostgres(url: string, poolSize: number): Promise<Datab
     pool, // metrics
     sql: {
       query: async <R>({ text, values }: SqlStatement) =>
-        (await pool.query({ name: preparedName(text), text, values })).rows as R[],
+        (await pool.query({ name: preparedName(text), text, values: values.map(driverValue) })).rows as R[],
     },
     changes,
     withMigrationLock,
@@ -64,6 +64,13 @@ export async function openPostgres(url: string, poolSize: number): Promise<Datab
     },
   };
 }
+
+/**
+ * A statement parameter as the driver is given it: a time as ISO 8601 text (every time column is
+ * timestamptz, so the instant is the same), which costs less than `pg` formatting the Date itself
+ * in local time (a tenth of a create's parameters' cost); anything else as it is.
+ */
+const driverValue = (value: unknown) => (value instanceof Date ? value.toISOString() : value);
 
 /** Prepared statements' names by text: one name per distinct statement, the same on every connection. */
 const preparedNames = new Map<string, string>();

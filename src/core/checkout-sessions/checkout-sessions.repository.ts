@@ -40,18 +40,12 @@ const ROW_STRINGS = [
   ...SESSION_COLUMNS.map((column, i) => `::${CASTS[column]}${i < SESSION_COLUMNS.length - 1 ? ", " : ""}`),
 ];
 
-/**
- * The row's values as statement parameters, in SESSION_COLUMNS order, each cast by ROW_STRINGS:
- * JSON as text, times as ISO 8601 text (the driver's own Date formatting costs more, for the same
- * instant).
- */
+/** The row's values as statement parameters, in SESSION_COLUMNS order, each cast by ROW_STRINGS (JSON as text). */
 function rowParams(session: CheckoutSession): unknown[] {
   const record = sessionRecord(session) as unknown as Record<string, unknown>;
   return SESSION_COLUMNS.map((column) => {
     const value = record[column];
-    if (value === null) return null;
-    if (value instanceof Date) return value.toISOString();
-    return JSON_COLUMNS.has(column) ? JSON.stringify(value) : value;
+    return JSON_COLUMNS.has(column) && value !== null ? JSON.stringify(value) : value;
   });
 }
 

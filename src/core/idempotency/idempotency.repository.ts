@@ -130,7 +130,7 @@ export function createIdempotencyRepository(db: Db) {
         response_status, response_headers, response_body, created_at, expires_at)
       VALUES (${claim.id}, ${claim.accountId}, ${claim.scope}, ${claim.api}, ${claim.key}, ${claim.requestHash},
         'complete', NULL, ${response.status}, ${JSON.stringify(response.headers)}::jsonb, ${response.body},
-        ${claim.createdAt.toISOString()}::timestamptz, ${claim.expiresAt.toISOString()}::timestamptz)
+        ${claim.createdAt}::timestamptz, ${claim.expiresAt}::timestamptz)
       ${options.ifAbsent ? Prisma.sql`ON CONFLICT (account_id, api, scope, key) DO NOTHING` : Prisma.empty}
       RETURNING id`,
 
