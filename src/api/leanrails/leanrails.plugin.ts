@@ -120,37 +120,31 @@ const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF
  * allows both as escapes). Walks iteratively: a body within the size limit may nest deeply.
  */
 export function unstorableTextParam(value: unknown): string | null {
-  // Nearly every body has no such string: find that out without building a path per field.
-  return hasUnstorableText(value) ? unstorablePath(value) : null;
-}
-
-function hasUnstorableText(value: unknown): boolean {
-  const stack: unknown[] = [value];
-  while (stack.length) {
-    const current = stack.pop();
+  // Each field's place is kept as its parent's index and its key; a path is written only for the
+  // field found (nearly every body has none, and building one per field cost more than the walk).
+  const values: unknown[] = [value];
+  const parents: number[] = [-1];
+  const keys: string[] = [""];
+  const pathAt = (index: number) => {
+    const names: string[] = [];
+    for (let i = index; i > 0; i = parents[i] as number) names.push(keys[i] as string);
+    const [first = "", ...rest] = names.reverse();
+    return first + rest.map((key) => `[${key}]`).join("");
+  };
+  const todo = [0];
+  while (todo.length) {
+    const at = todo.pop() as number;
+    const current = values[at];
     if (typeof current === "string") {
-      if (UNSTORABLE.test(current)) return true;
+      if (UNSTORABLE.test(current)) return pathAt(at);
     } else if (current !== null && typeof current === "object") {
       for (const key in current) {
         if (!Object.hasOwn(current, key)) continue;
-        if (UNSTORABLE.test(key)) return true;
-        stack.push((current as Record<string, unknown>)[key]);
-      }
-    }
-  }
-  return false;
-}
-
-function unstorablePath(value: unknown): string | null {
-  const stack: Array<[unknown, string]> = [[value, ""]];
-  while (stack.length) {
-    const [current, path] = stack.pop() as [unknown, string];
-    if (typeof current === "string") {
-      if (UNSTORABLE.test(current)) return path;
-    } else if (current !== null && typeof current === "object") {
-      for (const [key, child] of Object.entries(current)) {
-        if (UNSTORABLE.test(key)) return path || key;
-        stack.push([child, path ? `${path}[${key}]` : key]);
+        if (UNSTORABLE.test(key)) return pathAt(at) || key;
+        todo.push(values.length);
+        values.push((current as Record<string, unknown>)[key]);
+        parents.push(at);
+        keys.push(key);
       }
     }
   }
