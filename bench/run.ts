@@ -223,8 +223,15 @@ const SLICE_WARMUP_S = 1;
  * one server have the quiet half. Each server's slices are merged into one measurement
  * (requests and time summed, latency histograms merged).
  */
+/** A server under load: the process, how to reach it, the sessions it polls. */
+interface Loaded {
+  server: ServerProcess;
+  target: Target;
+  ids: string[];
+}
+
 async function measurePair(
-  servers: { kassa: [ServerProcess, Target, string[]]; reference: [ServerProcess, Target, string[]] },
+  servers: Record<"kassa" | "reference", Loaded>,
   scenario: ScenarioName,
   settings: Settings,
   referenceFirst: boolean,
@@ -242,7 +249,7 @@ async function measurePair(
   await settle();
   for (let i = 0; i < slices; i++) {
     for (const who of i % 2 === 0 ? [a, b] : [b, a]) {
-      const [server, target, ids] = servers[who];
+      const { server, target, ids } = servers[who];
       const warmupS = raws[who].length === 0 ? settings.warmupS : Math.min(SLICE_WARMUP_S, settings.warmupS);
       const slice = await measure(
         server,
@@ -412,8 +419,8 @@ async function main(): Promise<number> {
       throw new Error("the reference needs PostgreSQL");
     }
     // The reference runs beside Kassa (each idle while the other is loaded), so that every
-    // scenario is measured on both one right after the other: a change in the machine's other
-    // load then hits both alike instead of whichever server's turn it was.
+    // scenario is measured on both in turns (measurePair): a change in the machine's other load
+    // then hits both alike instead of whichever server's turn it was.
     say("starting the reference server (bench/reference-server.ts)");
     const reference = await startReference(ROOT, runStore.store.url, kassa.poolSize, logs);
     running.push(reference);
@@ -421,8 +428,8 @@ async function main(): Promise<number> {
     const referenceIds = await seed(reference, referenceTarget, settings);
     const scenarios = {} as Record<ScenarioName, ScenarioResult>;
     const pair = {
-      kassa: [kassa.server, kassaTarget, kassaIds] as [ServerProcess, Target, string[]],
-      reference: [reference, referenceTarget, referenceIds] as [ServerProcess, Target, string[]],
+      kassa: { server: kassa.server, target: kassaTarget, ids: kassaIds },
+      reference: { server: reference, target: referenceTarget, ids: referenceIds },
     };
     for (const [i, scenario] of SCENARIOS.entries()) {
       // Which goes first alternates, so neither is always the one measured later.
